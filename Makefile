@@ -1,0 +1,220 @@
+# fota: one non-recursive GNU Makefile. `make help` lists the targets.
+# Source lists are explicit (a new file is a visible diff); each directory's
+# list lives in its module.mk, included below. Commands come from
+# cmd/commands.h, the one list of commands.
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DESTDIR     ?=
+O           ?= build
+PKG_CONFIG  ?= pkg-config
+CLANG       ?= clang
+CLANG_FORMAT ?= clang-format
+
+PKGS        := yaml-0.1 libsocketcan json-c zlib libcrypto
+CFLAGS      ?= -O2 -g
+FOTA_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wformat=2 \
+               -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+               -DFOTA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LIBS        := $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
+ifdef WERROR
+FOTA_CFLAGS += -Werror
+endif
+ifdef SANITIZE
+FOTA_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS     += -fsanitize=$(SANITIZE)
+endif
+
+ifneq ($(V),1)
+Q         := @
+QUIET_CC   = @echo '  CC      $@';
+QUIET_AR   = @echo '  AR      $@';
+QUIET_LINK = @echo '  LINK    $@';
+endif
+
+FUZZ_TARGETS :=
+CMDS := $(shell sed -n 's/^FOTA_CMD(\([a-z0-9_]*\)).*/\1/p' cmd/commands.h)
+
+include core/module.mk
+include hex/module.mk
+include uds/module.mk
+include sdo/module.mk
+include cmd/module.mk
+include tests/module.mk
+
+LIB_SRCS := $(CORE_SRCS) $(HEX_SRCS) $(UDS_SRCS) $(SDO_SRCS)
+CMD_SRCS := cmd/main.c $(CMD_LIB_SRCS) $(CMDS:%=cmd/%.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(O)/%.o)
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:%.c=$(O)/%)
+TSUP_OBJS  := $(TEST_SUPPORT_SRCS:%.c=$(O)/%.o)
+SHELL_TESTS := $(sort $(wildcard tests/t/t[0-9]*.sh))
+MANPAGES   := man/fota.1 $(CMDS:%=man/fota-%.1) man/fota.yaml.5
+
+.PHONY: all check check-unit check-e2e check-vcan lint fuzz fuzz-run install uninstall \
+	clean format format-check help FORCE
+.DELETE_ON_ERROR:
+
+all: $(O)/fota $(O)/bin/fota
+
+# Rebuild everything when the flags change (git's GIT-CFLAGS).
+$(O)/CFLAGS: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LIBS)' >$@.new; \
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(O)/%.o: %.c $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/libfota.a: $(LIB_OBJS)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/fota: $(CMD_OBJS) $(O)/libfota.a
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(O)/libfota.a $(LIBS)
+
+# The build tree gets the same symlinks as an install, so tests run fota-CMD.
+$(O)/bin/fota: $(O)/fota cmd/commands.h
+	@mkdir -p $(@D)
+	$(Q)ln -sf ../fota $@
+	$(Q)for c in $(CMDS); do ln -sf fota $(@D)/fota-$$c; done
+
+$(O)/tests/unit/test_%: tests/unit/test_%.c $(TSUP_OBJS) $(O)/libfota.a $(O)/cmdlib.a $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
+		$(TSUP_OBJS) $(O)/cmdlib.a $(O)/libfota.a $(LIBS)
+
+# Command-layer helpers that unit tests may link (option parser, table).
+$(O)/cmdlib.a: $(filter-out $(O)/cmd/main.o,$(CMD_OBJS))
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+# ---- tests ------------------------------------------------------------------
+# `make check` builds a second tree with ASan+UBSan and runs everything there.
+SAN_O ?= $(O)/san
+check:
+	$(Q)$(MAKE) --no-print-directory O=$(SAN_O) SANITIZE=address,undefined check-run
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)tests/summary.sh $(SAN_O)/results
+
+check-unit:
+	$(Q)$(MAKE) --no-print-directory O=$(SAN_O) SANITIZE=address,undefined check-run-unit
+	$(Q)tests/summary.sh $(SAN_O)/results
+
+check-e2e:
+	$(Q)$(MAKE) --no-print-directory O=$(SAN_O) SANITIZE=address,undefined check-run-e2e
+	$(Q)tests/summary.sh $(SAN_O)/results
+
+.PHONY: check-run check-run-unit check-run-e2e check-run-fuzz
+check-run: check-run-unit check-run-e2e check-run-fuzz
+
+check-run-unit: $(UNIT_BINS)
+	$(Q)mkdir -p $(O)/results && rm -f $(O)/results/unit-*.tap
+	$(Q)for t in $(UNIT_BINS); do \
+		n=$$(basename $$t); echo "  UNIT    $$n"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		$$t >$(O)/results/unit-$$n.tap 2>$(O)/results/unit-$$n.err; \
+		rc=$$?; tests/tapcheck.sh $(O)/results/unit-$$n.tap $$rc || \
+		{ sed 's/^/    /' $(O)/results/unit-$$n.tap | grep -v '^    ok' ; \
+		  tail -30 $(O)/results/unit-$$n.err | sed 's/^/    /'; }; \
+	done; true
+
+# End-to-end: install into a scratch prefix, then run the shell tests there.
+check-run-e2e: all
+	$(Q)rm -rf $(O)/inst && $(MAKE) --no-print-directory install DESTDIR=$(abspath $(O)/inst) \
+		PREFIX=/usr >/dev/null
+	$(Q)mkdir -p $(O)/results && rm -f $(O)/results/e2e-*.tap
+	$(Q)for t in $(SHELL_TESTS); do \
+		n=$$(basename $$t .sh); echo "  E2E     $$n"; \
+		FOTA_BUILD=$(abspath $(O)) FOTA_SRC=$(CURDIR) \
+		FOTA_BINDIR=$(abspath $(O)/inst/usr/bin) \
+		sh $$t >$(O)/results/e2e-$$n.tap 2>$(O)/results/e2e-$$n.err; \
+		rc=$$?; tests/tapcheck.sh $(O)/results/e2e-$$n.tap $$rc || \
+		{ grep -v '^ok' $(O)/results/e2e-$$n.tap | sed 's/^/    /'; \
+		  tail -30 $(O)/results/e2e-$$n.err | sed 's/^/    /'; }; \
+	done; true
+
+# ---- fuzzing (clang libFuzzer) -------------------------------------------------
+FUZZ_O     := $(O)/fuzz
+FUZZ_BINS  := $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_RUNS  ?= 20000
+
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CLANG) $(filter-out -Wformat=2,$(FOTA_CFLAGS)) $(FUZZ_FLAGS) -o $@ $< \
+		$(LIB_SRCS) $(LIBS)
+
+# A short, bounded run of each target over its seed corpus (part of make check).
+check-run-fuzz: $(FUZZ_BINS)
+	$(Q)mkdir -p $(O)/results && rm -f $(O)/results/fuzz-*.tap
+	$(Q)for f in $(FUZZ_TARGETS); do \
+		echo "  FUZZ    $$f"; mkdir -p $(FUZZ_O)/corpus-$$f; \
+		if $(FUZZ_O)/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 $(FUZZ_O)/corpus-$$f \
+			tests/fuzz/corpus/$$f >$(O)/results/fuzz-$$f.err 2>&1; then \
+			echo "ok 1 - fuzz $$f: $(FUZZ_RUNS) runs, no crash" >$(O)/results/fuzz-$$f.tap; \
+		else echo "not ok 1 - fuzz $$f: see $(O)/results/fuzz-$$f.err" >$(O)/results/fuzz-$$f.tap; \
+			tail -20 $(O)/results/fuzz-$$f.err | sed 's/^/    /'; fi; \
+	done; true
+
+# ---- docs ---------------------------------------------------------------------
+# mandoc -Tlint: every page must be clean at WARNING level (style notes aside).
+lint:
+	$(Q)mkdir -p $(O)/results
+	$(Q)tests/manlint.sh $(MANPAGES) >$(O)/results/lint.tap; \
+		grep -v '^ok' $(O)/results/lint.tap | sed 's/^/    /'; true
+	$(Q)cp $(O)/results/lint.tap $(SAN_O)/results/lint.tap 2>/dev/null || true
+
+# ---- install ------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 $(O)/fota $(DESTDIR)$(BINDIR)/fota
+	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BINDIR)/fota-$$c; done
+	install -m 0644 man/fota.1 $(CMDS:%=man/fota-%.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/fota.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completions/fota.bash $(DESTDIR)$(BASHCOMPDIR)/fota
+	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BASHCOMPDIR)/fota-$$c; done
+	install -m 0644 completions/_fota $(DESTDIR)$(ZSHCOMPDIR)/_fota
+	install -m 0644 completions/fota.fish $(DESTDIR)$(FISHCOMPDIR)/fota.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fota $(CMDS:%=$(DESTDIR)$(BINDIR)/fota-%)
+	rm -f $(DESTDIR)$(MANDIR)/man1/fota.1 $(CMDS:%=$(DESTDIR)$(MANDIR)/man1/fota-%.1)
+	rm -f $(DESTDIR)$(MANDIR)/man5/fota.yaml.5
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/fota $(CMDS:%=$(DESTDIR)$(BASHCOMPDIR)/fota-%)
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_fota $(DESTDIR)$(FISHCOMPDIR)/fota.fish
+
+# ---- style ----------------------------------------------------------------------
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(O)
+
+help:
+	@echo 'fota $(VERSION): targets'
+	@echo '  all           build $(O)/fota and the fota-CMD symlinks in $(O)/bin (default)'
+	@echo '  check         ASan+UBSan build, unit + end-to-end + fuzz smoke + man lint'
+	@echo '  check-unit    unit tests only;  check-e2e: shell tests only'
+	@echo '  check-vcan    the end-to-end suite on real SocketCAN (vcan0) in a QEMU VM'
+	@echo '  fuzz          build the libFuzzer targets in $(O)/fuzz (clang)'
+	@echo '  lint          mandoc -Tlint over the man pages'
+	@echo '  install       install to $$(DESTDIR)$$(PREFIX) (default $(PREFIX))'
+	@echo '  uninstall     remove what install put there'
+	@echo '  format        clang-format -i;  format-check: fail on unformatted code'
+	@echo '  clean         remove $(O)'
+	@echo 'variables: O=DIR  PREFIX=  DESTDIR=  V=1  WERROR=1  SANITIZE=address,undefined'
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d)

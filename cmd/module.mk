@@ -1,0 +1,2 @@
+# cmd/: the command layer (option parser, completion, shared plumbing).
+CMD_LIB_SRCS := cmd/opt.c cmd/common.c cmd/complete.c

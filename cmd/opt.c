@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command table and the option parser it drives. fota_getopt() builds
+ * getopt_long's struct option[] and optstring from the command's table, so the
+ * table is the one truth for parsing, --help, completion and the man check.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd/cmd.h"
+
+#define FOTA_CMD(name) &cmd_##name,
+const struct fota_cmd *const fota_cmds[] = {
+#include "cmd/commands.h"
+	&cmd___complete,
+};
+#undef FOTA_CMD
+const size_t fota_ncmds = FOTA_ARRAY_SIZE(fota_cmds);
+
+const struct fota_cmd *fota_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < fota_ncmds; i++)
+		if (!strcmp(fota_cmds[i]->name, name))
+			return fota_cmds[i];
+	return NULL;
+}
+
+#define MAX_OPTS 64
+
+void fota_getopt_init(struct fota_getopt *g, const struct fota_cmd *cmd)
+{
+	memset(g, 0, sizeof(*g));
+	g->cmd = cmd;
+	g->ind = 1;
+}
+
+static const struct fota_opt *opt_by_key(const struct fota_cmd *cmd, int key)
+{
+	for (const struct fota_opt *o = cmd->opts; o && o->long_name; o++)
+		if (o->key == key)
+			return o;
+	return NULL;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int fota_getopt(struct fota_getopt *g, int argc, char **argv)
+{
+	struct option lopts[MAX_OPTS + 2];
+	char sopts[3 * MAX_OPTS + 4];
+	const struct fota_cmd *cmd = g->cmd;
+	size_t nl = 0, ns = 0;
+	int c, idx = -1;
+
+	sopts[ns++] = ':'; /* report a missing argument as ':' */
+	for (const struct fota_opt *o = cmd->opts; o && o->long_name; o++) {
+		bool opt_arg = o->flags & FOTA_OPT_OPTARG;
+
+		if (nl == MAX_OPTS)
+			FOTA_BUG("%s: more than %d options", cmd->name, MAX_OPTS);
+		lopts[nl].name = o->long_name;
+		lopts[nl].has_arg = !o->arg ? no_argument :
+				    opt_arg ? optional_argument :
+					      required_argument;
+		lopts[nl].flag = NULL;
+		lopts[nl].val = o->key;
+		nl++;
+		if (o->key > 0 && o->key < 0x100) {
+			sopts[ns++] = (char)o->key;
+			if (o->arg)
+				sopts[ns++] = ':';
+			if (o->arg && opt_arg)
+				sopts[ns++] = ':';
+		}
+	}
+	lopts[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+	sopts[ns++] = 'h';
+	sopts[ns] = '\0';
+
+	if (!g->started) {
+		optind = 0; /* full reset of glibc's getopt state */
+		g->started = 1;
+	}
+	opterr = 0;
+	c = getopt_long(argc, argv, sopts, lopts, &idx);
+	g->ind = optind;
+	g->arg = optarg;
+	if (c == -1)
+		return -1;
+	if (c == 'h' && !opt_by_key(cmd, 'h')) {
+		fota_print_help(cmd);
+		return FOTA_GETOPT_HELP;
+	}
+	if (c == '?' || c == ':') {
+		const char *bad = argv[optind - 1];
+		const struct fota_opt *o = optopt ? opt_by_key(cmd, optopt) : NULL;
+
+		if (c == ':' && o)
+			fota_usage_error(cmd, "option '%s' needs a value (%s)", bad, o->arg);
+		else if (c == ':')
+			fota_usage_error(cmd, "option '%s' needs a value", bad);
+		else if (optopt && optopt < 0x100 && bad[0] == '-' && bad[1] != '-')
+			fota_usage_error(cmd, "unknown option '-%c'", optopt);
+		else if (optopt >= 0x100 ||
+			 (bad[0] == '-' && bad[1] == '-' && strchr(bad, '=') && optopt))
+			fota_usage_error(cmd, "option '%.*s' takes no value",
+					 (int)strcspn(bad, "="), bad);
+		else
+			fota_usage_error(cmd, "unknown option '%s'", bad);
+		return FOTA_GETOPT_ERROR;
+	}
+	/* An optional argument may also be the next word, if it is a number. */
+	{
+		const struct fota_opt *o = opt_by_key(cmd, c);
+
+		if (o && (o->flags & FOTA_OPT_OPTARG) && !optarg && optind < argc &&
+		    all_digits(argv[optind])) {
+			g->arg = argv[optind++];
+			g->ind = optind;
+		}
+	}
+	return c;
+}
+
+static void help_opt_line(FILE *fp, int key, const char *lname, const char *arg, unsigned flags,
+			  const char *help)
+{
+	char left[64];
+	int n;
+
+	if (key > 0 && key < 0x100)
+		n = snprintf(left, sizeof(left), "  -%c, --%s", key, lname);
+	else
+		n = snprintf(left, sizeof(left), "      --%s", lname);
+	if (arg && n > 0 && (size_t)n < sizeof(left))
+		snprintf(left + n, sizeof(left) - (size_t)n,
+			 flags & FOTA_OPT_OPTARG ? "[=%s]" : "=%s", arg);
+	if (strlen(left) < 26)
+		fprintf(fp, "%-26s%s\n", left, help);
+	else
+		fprintf(fp, "%s\n%26s%s\n", left, "", help);
+}
+
+void fota_print_help(const struct fota_cmd *cmd)
+{
+	const char *const *u;
+	const char *s = cmd->summary;
+
+	for (u = cmd->usage; u && *u; u++)
+		printf("%s %s\n", u == cmd->usage ? "usage:" : "   or:", *u);
+	printf("\n%c%s.\n\n", toupper((unsigned char)s[0]), s + 1);
+	for (const struct fota_opt *o = cmd->opts; o && o->long_name; o++)
+		if (!(o->flags & FOTA_OPT_HIDDEN))
+			help_opt_line(stdout, o->key, o->long_name, o->arg, o->flags, o->help);
+	help_opt_line(stdout, 'h', "help", NULL, 0, "show this help and exit");
+	if (cmd->help_tail)
+		printf("\n%s", cmd->help_tail);
+}
+
+int fota_usage_error(const struct fota_cmd *cmd, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fota_error("%s", line);
+	for (const char *const *u = cmd->usage; u && *u; u++)
+		fprintf(stderr, "%s %s\n", u == cmd->usage ? "usage:" : "   or:", *u);
+	fprintf(stderr, "see 'fota %s --help'\n", cmd->name);
+	return FOTA_EXIT_USAGE;
+}
+
+int fota_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -EINVAL;
+		v = strtoull(s + 2, &end, 16);
+	} else {
+		v = strtoull(s, &end, 10);
+	}
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int fota_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+	int err = fota_parse_u64(s, min, max, &v);
+
+	if (!err)
+		*out = (uint32_t)v;
+	return err;
+}
+
+int fota_parse_can_id(const char *s, uint32_t *id, bool *eff)
+{
+	int err = fota_parse_u32(s, 0, 0x1fffffff, id);
+
+	if (!err)
+		*eff = *id > 0x7ff || strlen(s) == 10; /* 0x0000007E0 style forces 29-bit */
+	return err;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int fota_parse_hex_bytes(const char *s, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+
+	while (*s) {
+		int hi, lo;
+
+		if (*s == ' ' || *s == ':' || *s == '.' || *s == '-') {
+			s++;
+			continue;
+		}
+		hi = hexval((unsigned char)s[0]);
+		lo = hi < 0 ? -1 : hexval((unsigned char)s[1]);
+		if (hi < 0 || lo < 0 || n == cap)
+			return -EINVAL;
+		buf[n++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+	}
+	*len = n;
+	return 0;
+}

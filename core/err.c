@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * errno -> exit status (the table in core/err.h and fota(1) EXIT STATUS).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "core/err.h"
+#include "core/log.h"
+
+int fota_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return FOTA_EXIT_OK;
+	case -EBADMSG:
+	case -ENOENT:
+	case -EISDIR:
+	case -EACCES:
+	case -EFBIG:
+	case -EILSEQ:
+		return FOTA_EXIT_DATA;
+	case -ETIMEDOUT:
+	case -ENODEV:
+	case -ENETDOWN:
+	case -ENXIO:
+	case -EHOSTUNREACH:
+	case -ECONNREFUSED:
+	case -EAFNOSUPPORT:
+	case -EPROTONOSUPPORT:
+	case -ENOBUFS:
+		return FOTA_EXIT_UNAVAILABLE;
+	case -EBUSY:
+		return FOTA_EXIT_STATE;
+	case -EINVAL:
+		return FOTA_EXIT_USAGE;
+	default:
+		return FOTA_EXIT_FAIL;
+	}
+}
+
+/*
+ * Severity order for "worst": a usage error trumps everything, then bad data,
+ * unreachable, state, plain failure. 127 never comes from a command.
+ */
+int fota_exit_worst(int a, int b)
+{
+	static const int rank[] = {
+		[FOTA_EXIT_OK] = 0,	     [FOTA_EXIT_FAIL] = 1, [FOTA_EXIT_STATE] = 2,
+		[FOTA_EXIT_UNAVAILABLE] = 3, [FOTA_EXIT_DATA] = 4, [FOTA_EXIT_USAGE] = 5,
+	};
+
+	if (a < 0 || a > FOTA_EXIT_STATE)
+		return a;
+	if (b < 0 || b > FOTA_EXIT_STATE)
+		return b;
+	return rank[a] >= rank[b] ? a : b;
+}
+
+void fota_bug(const char *file, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fota_error("BUG: %s:%d: %s", file, line, msg);
+	abort();
+}

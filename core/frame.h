@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One CAN frame, our own type (engines and tests stay free of <linux/can.h>;
+ * conversion happens once, in core/bus_socketcan.c). The text forms are
+ * can-utils': cansend's "123#DEADBEEF" / "18DA00F1#..." / "123##1AABB" (FD)
+ * and candump -l's "(1700000000.123456) can0 7E0#0210020000000000".
+ */
+#ifndef FOTA_CORE_FRAME_H
+#define FOTA_CORE_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUS_FRAME_EFF 0x01 /* 29-bit identifier */
+#define BUS_FRAME_FD  0x02 /* CAN FD frame (len up to 64) */
+#define BUS_FRAME_BRS 0x04 /* FD bit-rate switch */
+#define BUS_FRAME_RTR 0x08 /* classic remote frame */
+#define BUS_FRAME_ESI 0x10 /* FD error state indicator */
+
+#define BUS_SFF_MASK 0x000007ffu
+#define BUS_EFF_MASK 0x1fffffffu
+
+struct bus_frame {
+	uint32_t id;   /* 11- or 29-bit identifier, no flag bits */
+	uint8_t flags; /* BUS_FRAME_* */
+	uint8_t len;   /* 0..8 classic, 0..64 FD (one of the FD DLC lengths) */
+	uint8_t data[64];
+};
+
+/* Longest text form of a frame, NUL included (29-bit id, FD flags, 64 bytes). */
+#define BUS_FRAME_TEXT_MAX 160
+
+/*
+ * Parse cansend syntax into *f. Returns 0, or -EINVAL for anything that is not
+ * a valid frame (bad hex, id out of range, length over 8/64, FD length that is
+ * no DLC value).
+ */
+int bus_frame_parse(struct bus_frame *f, const char *text);
+
+/* Format as cansend syntax (uppercase hex). Returns the length, as snprintf. */
+int bus_frame_format(char *buf, size_t size, const struct bus_frame *f);
+
+/* Round an FD payload length up to the next valid DLC length (0..8,12,16,20,24,32,48,64). */
+uint8_t bus_frame_fd_len(size_t len);
+
+/* Is this a valid payload length for the frame's kind (classic or FD)? */
+int bus_frame_len_ok(const struct bus_frame *f);
+
+#endif

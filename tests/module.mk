@@ -1,0 +1,2 @@
+# tests/: support code linked into every unit test binary.
+TEST_SUPPORT_SRCS := tests/unit/t.c

@@ -1,0 +1,207 @@
+# tests/t/lib.sh: the shell test harness, a small subset of git's test-lib.
+# Each tNNNN-*.sh sets test_description, sources this file, runs tests with
+# test_expect_success and ends with test_done. Output is TAP.
+#
+#   test_expect_success [PREREQ] 'title' 'body'   body runs in the scratch dir
+#   test_expect_code N cmd...     run cmd, fail unless it exits N
+#   test_cmp expect actual        diff -u
+#   test_grep [-v] PATTERN FILE   grep -E, printing FILE when it fails
+#   test_must_be_empty FILE
+#   test_lazy_prereq NAME 'script'  / test_set_prereq NAME
+#   bg_start NAME cmd...          run in the background, killed at test_done
+#   bg_stop NAME                  SIGTERM, wait; returns its exit status
+#   wait_until 'cmd' [SECONDS]    poll cmd until it succeeds (default 10 s)
+#
+# Environment from the Makefile: FOTA_BINDIR (installed fota + fota-CMD links),
+# FOTA_SRC (source tree), FOTA_BUILD (build tree). FOTA_TEST_BUS overrides the
+# bus the end-to-end tests use (default: a fresh unix: bus in the scratch dir).
+
+: "${FOTA_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${FOTA_BUILD:=$FOTA_SRC/build}"
+: "${FOTA_BINDIR:=$FOTA_BUILD/bin}"
+FIXTURES=$FOTA_SRC/tests/fixtures
+PATH=$FOTA_BINDIR:$PATH
+export PATH FIXTURES FOTA_SRC FOTA_BUILD
+unset FOTA_CONFIG FOTA_BUS FOTA_NODE
+LC_ALL=C
+export LC_ALL
+
+t_name=$(basename "$0" .sh)
+TRASH=${TMPDIR:-/tmp}/fota-test.$t_name.$$
+rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
+cd "$TRASH" || exit 1
+: "${FOTA_TEST_BUS:=unix:$TRASH/bus}"
+BUS=$FOTA_TEST_BUS
+export BUS
+
+t_count=0
+t_fail=0
+t_prereqs=" "
+t_bg_pids=""
+
+t_cleanup()
+{
+	for p in $t_bg_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $t_bg_pids; do
+		wait "$p" 2>/dev/null
+	done
+	t_bg_pids=""
+}
+trap 't_cleanup; [ -n "$FOTA_TEST_KEEP" ] || rm -rf "$TRASH"' EXIT
+trap 'exit 130' INT TERM
+
+test_set_prereq()
+{
+	t_prereqs="$t_prereqs$1 "
+}
+
+test_lazy_prereq()
+{
+	eval "t_lazy_$1=\$2"
+}
+
+t_have_prereq()
+{
+	for p in $(echo "$1" | tr ',' ' '); do
+		case "$t_prereqs" in *" $p "*) continue ;; esac
+		eval "script=\${t_lazy_$p-}"
+		if [ -n "$script" ] && (eval "$script") >/dev/null 2>&1; then
+			test_set_prereq "$p"
+			continue
+		fi
+		return 1
+	done
+	return 0
+}
+
+test_expect_success()
+{
+	prereq=
+	if [ $# -eq 3 ]; then
+		prereq=$1
+		shift
+	fi
+	t_count=$((t_count + 1))
+	if [ -n "$prereq" ] && ! t_have_prereq "$prereq"; then
+		echo "ok $t_count # SKIP $1 (missing $prereq)"
+		return 0
+	fi
+	echo "## $t_count: $1" >&2
+	if (cd "$TRASH" && eval "$2") >&2; then
+		echo "ok $t_count - $1"
+	else
+		t_fail=$((t_fail + 1))
+		echo "not ok $t_count - $1"
+		echo "$2" | sed 's/^/#	/'
+	fi
+}
+
+test_expect_code()
+{
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "test_expect_code: '$*' exited $got, expected $want" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_cmp()
+{
+	diff -u "$1" "$2" >&2
+}
+
+test_grep()
+{
+	neg=
+	if [ "$1" = "-v" ]; then
+		neg=1
+		shift
+	fi
+	if [ -n "$neg" ]; then
+		if grep -E -- "$1" "$2" >/dev/null; then
+			echo "test_grep: '$1' unexpectedly found in $2:" >&2
+			cat "$2" >&2
+			return 1
+		fi
+		return 0
+	fi
+	if ! grep -E -- "$1" "$2" >/dev/null; then
+		echo "test_grep: '$1' not found in $2:" >&2
+		cat "$2" >&2
+		return 1
+	fi
+}
+
+test_must_be_empty()
+{
+	if [ -s "$1" ]; then
+		echo "test_must_be_empty: $1 is not empty:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+# bg_start NAME cmd...: stdout/stderr go to NAME.out / NAME.err in $TRASH.
+bg_start()
+{
+	name=$1
+	shift
+	"$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
+	eval "t_pid_$name=$!"
+	t_bg_pids="$t_bg_pids $!"
+}
+
+bg_pid()
+{
+	eval "echo \${t_pid_$1-}"
+}
+
+bg_stop()
+{
+	pid=$(bg_pid "$1")
+	[ -n "$pid" ] || return 1
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	t_bg_pids=$(echo "$t_bg_pids" | sed "s/ $pid\b//")
+	return $rc
+}
+
+# bg_kill9 NAME: SIGKILL, reap, forget.
+bg_kill9()
+{
+	pid=$(bg_pid "$1")
+	[ -n "$pid" ] || return 1
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	t_bg_pids=$(echo "$t_bg_pids" | sed "s/ $pid\b//")
+	return 0
+}
+
+wait_until()
+{
+	t_secs=${2:-10}
+	t_i=0
+	while [ "$t_i" -lt $((t_secs * 20)) ]; do
+		if eval "$1" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+		t_i=$((t_i + 1))
+	done
+	echo "wait_until: '$1' still false after ${t_secs}s" >&2
+	return 1
+}
+
+test_done()
+{
+	t_cleanup
+	echo "1..$t_count"
+	[ "$t_fail" -eq 0 ]
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ISO 15765-2:2016 transport (ISO-TP), user space and sans-I/O: one channel
+ * (a tx id and an rx id), full duplex. Frames go in through isotp_input(), time
+ * through isotp_tick(); frames to send come out of isotp_output(); whole PDUs
+ * come out of isotp_recv(). Nothing here reads a clock or touches a socket.
+ *
+ * Covers SF/FF/CF/FC, BS and STmin both ways (0xF1-0xF9 = 100-900 us), FC.WAIT
+ * (bounded by wft_max) and FC.OVFLW, N_Bs/N_Cr timeouts, SN wrap, escape
+ * sequences for SF (FD) and FF (PDUs above 4095 bytes), CAN FD up to 64 bytes,
+ * normal 11-bit and 29-bit ids (normal fixed 0x18DAxxyy is just a 29-bit id).
+ */
+#ifndef FOTA_UDS_ISOTP_H
+#define FOTA_UDS_ISOTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/frame.h"
+#include "core/time.h"
+
+struct isotp_cfg {
+	uint32_t tx_id;	      /* id of the frames we send */
+	uint32_t rx_id;	      /* id of the peer's frames; everything else is ignored */
+	uint8_t id_flags;     /* BUS_FRAME_EFF if the ids are 29-bit */
+	bool fd;	      /* send CAN FD frames with tx_dl bytes */
+	uint8_t tx_dl;	      /* frame payload size: 8 (classic) or 12..64 (FD); 0 = 8 */
+	int pad;	      /* padding byte 0x00..0xFF, or -1 to send frames of minimal length */
+	uint8_t bs;	      /* BlockSize we advertise as receiver (0 = no more FC) */
+	uint8_t stmin;	      /* STmin byte we advertise as receiver (raw ISO encoding) */
+	uint32_t stmin_tx_us; /* our own floor for CF spacing when sending (0 = as peer asks) */
+	uint32_t n_bs_ms;     /* wait for FC after FF or a block (default 1000) */
+	uint32_t n_cr_ms;     /* wait for the next CF (default 1000) */
+	uint8_t wft_max;      /* FC.WAIT frames accepted in a row (default 10; 0 = use default) */
+	size_t rx_max;	      /* largest PDU accepted; above it FC.OVFLW (default 4095) */
+};
+
+struct isotp; /* layout in isotp.c is private except through these calls */
+
+/* Allocate and set up a channel. Returns NULL on allocation failure. */
+struct isotp *isotp_new(const struct isotp_cfg *cfg);
+void isotp_free(struct isotp *tp);
+const struct isotp_cfg *isotp_cfg(const struct isotp *tp);
+
+/*
+ * Queue one PDU for sending (copied). Returns 0, -EALREADY while a previous
+ * PDU is still being sent, -EMSGSIZE if len is 0 or above 2^32-1.
+ */
+int isotp_send(struct isotp *tp, const uint8_t *pdu, size_t len, fota_us now);
+
+/* A frame arrived. Frames with another id are ignored. */
+void isotp_input(struct isotp *tp, const struct bus_frame *f, fota_us now);
+
+/* Time passed: fire N_Bs / N_Cr timeouts. */
+void isotp_tick(struct isotp *tp, fota_us now);
+
+/*
+ * Next frame to put on the bus. Returns 1 and fills *f if one is due now, 0
+ * otherwise (STmin pacing: isotp_deadline() says when the next one is due).
+ * The caller sends it at once; the engine treats it as transmitted.
+ */
+int isotp_output(struct isotp *tp, struct bus_frame *f, fota_us now);
+
+/* When isotp_tick() or isotp_output() next has something to do; FOTA_NEVER if idle. */
+fota_us isotp_deadline(const struct isotp *tp);
+
+/*
+ * A received PDU, if one is complete: returns 1 and points *pdu/*len into the
+ * engine's buffer (valid until the next isotp_input()), and marks it taken.
+ * 0 if none.
+ */
+int isotp_recv(struct isotp *tp, const uint8_t **pdu, size_t *len);
+
+/*
+ * State of the last isotp_send(): -EINPROGRESS while frames remain, 0 when the
+ * last frame went out (or nothing was sent), -ETIMEDOUT (N_Bs expired),
+ * -EMSGSIZE (peer answered FC.OVFLW), -EPROTO (invalid FC, too many FC.WAIT).
+ */
+int isotp_tx_result(const struct isotp *tp);
+
+/*
+ * Last receive-side error since the previous call, then cleared: 0,
+ * -ETIMEDOUT (N_Cr), -EPROTO (wrong SN, unexpected CF), -EMSGSIZE (PDU above
+ * rx_max, FC.OVFLW sent). For logs; the PDU in progress is dropped.
+ */
+int isotp_rx_error(struct isotp *tp);
+
+/* STmin byte -> microseconds (ISO 15765-2 Table 20; reserved values = 127 ms). */
+uint32_t isotp_stmin_us(uint8_t stmin);
+
+#endif

@@ -1,0 +1,2 @@
+# uds/: ISO-TP, UDS codec, client, programming sequence, server.
+UDS_SRCS :=
