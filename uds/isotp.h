@@ -35,20 +35,45 @@ struct isotp_cfg {
 	size_t rx_max;	      /* largest PDU accepted; above it FC.OVFLW (default 4095) */
 };
 
+#define ISOTP_RX_MAX_LIMIT (16u << 20) /* largest rx_max accepted: 16 MiB */
+
 struct isotp; /* layout in isotp.c is private except through these calls */
 
-/* Allocate and set up a channel. Returns NULL on allocation failure. */
+/*
+ * Allocate and set up a channel. The configuration is copied with defaults
+ * filled in (isotp_cfg() shows the result). Returns NULL with errno ENOMEM on
+ * allocation failure, or EINVAL for a configuration that cannot work: tx_dl
+ * not 8 for classic CAN or not an FD length (8,12,16,20,24,32,48,64), pad
+ * outside -1..0xFF, rx_max above ISOTP_RX_MAX_LIMIT, an id too wide for its
+ * kind. The receive buffer starts small and grows to the FF_DL announced by
+ * a peer (never above rx_max), so a 16 MiB rx_max costs nothing until used.
+ *
+ * Padding (ISO 15765-2:2016 10.4.2): pad 0x00..0xFF pads classic frames to 8
+ * bytes and FD frames to 8 or the next FD length; pad -1 sends classic frames
+ * with only their bytes, and FD frames exactly when <= 8 bytes, else rounded
+ * up to the next FD length and filled with 0xCC (the standard's recommended
+ * fill). FF and all CFs but the last always fill tx_dl.
+ */
 struct isotp *isotp_new(const struct isotp_cfg *cfg);
 void isotp_free(struct isotp *tp);
 const struct isotp_cfg *isotp_cfg(const struct isotp *tp);
 
 /*
  * Queue one PDU for sending (copied). Returns 0, -EALREADY while a previous
- * PDU is still being sent, -EMSGSIZE if len is 0 or above 2^32-1.
+ * PDU is still being sent, -EMSGSIZE if len is 0 or above 2^32-1, -ENOMEM if
+ * the copy cannot be allocated (the tx buffer is reused, grown only when a
+ * PDU is larger than any before).
  */
 int isotp_send(struct isotp *tp, const uint8_t *pdu, size_t len, fota_us now);
 
-/* A frame arrived. Frames with another id are ignored. */
+/*
+ * A frame arrived. Frames with another id (or 11/29-bit kind, or RTR) are
+ * ignored, and so are frames of our id that are invalid or unexpected where
+ * ISO 15765-2:2016 says to ignore them (9.8.3: a CF while not receiving, an FC
+ * while not waiting for one; 9.6.2/9.6.3: bad SF_DL/FF_DL). An SF or FF during
+ * a reception ends it (-EPROTO in isotp_rx_error()) and starts the new one.
+ * Timeouts due at `now` fire first, as if isotp_tick(now) had been called.
+ */
 void isotp_input(struct isotp *tp, const struct bus_frame *f, fota_us now);
 
 /* Time passed: fire N_Bs / N_Cr timeouts. */
@@ -65,8 +90,9 @@ int isotp_output(struct isotp *tp, struct bus_frame *f, fota_us now);
 fota_us isotp_deadline(const struct isotp *tp);
 
 /*
- * A received PDU, if one is complete: returns 1 and points *pdu/*len into the
- * engine's buffer (valid until the next isotp_input()), and marks it taken.
+ * A received PDU, if one is complete: returns 1 and points *pdu and *len into
+ * the engine's buffer (valid until the next isotp_input() or isotp_reset()),
+ * and marks it taken. A PDU not taken before the next SF/FF starts is lost.
  * 0 if none.
  */
 int isotp_recv(struct isotp *tp, const uint8_t **pdu, size_t *len);
@@ -80,10 +106,35 @@ int isotp_tx_result(const struct isotp *tp);
 
 /*
  * Last receive-side error since the previous call, then cleared: 0,
- * -ETIMEDOUT (N_Cr), -EPROTO (wrong SN, unexpected CF), -EMSGSIZE (PDU above
- * rx_max, FC.OVFLW sent). For logs; the PDU in progress is dropped.
+ * -ETIMEDOUT (N_Cr), -EPROTO (wrong SN, or a reception cut short by a new
+ * SF/FF: N_UNEXP_PDU), -EMSGSIZE (PDU above rx_max, FC.OVFLW sent), -ENOMEM
+ * (buffer could not grow, FC.OVFLW sent). For logs; the PDU in progress is
+ * dropped. A stray CF while idle is ignored without an error (9.8.3).
  */
 int isotp_rx_error(struct isotp *tp);
+
+/* True while a segmented reception is in progress (FF seen, last CF not yet). */
+bool isotp_rx_busy(const struct isotp *tp);
+
+/*
+ * Drop everything in progress both ways (queued frames, the PDU being sent or
+ * received, an untaken received PDU, pending errors) and return to idle, as
+ * after isotp_new(); isotp_tx_result() becomes 0. Buffers are kept.
+ */
+void isotp_reset(struct isotp *tp);
+
+/* Counters since isotp_new(); for logs, benchmarks and tests. */
+struct isotp_stats {
+	uint64_t frames_out;	 /* frames returned by isotp_output() */
+	uint64_t frames_in;	 /* frames with our rx id passed to isotp_input() */
+	uint64_t frames_ignored; /* of those, ignored as invalid or unexpected */
+	uint64_t pdus_sent;	 /* PDUs whose last frame went out */
+	uint64_t pdus_received;	 /* PDUs completed */
+	uint64_t rx_aborted;	 /* receptions lost: wrong SN, N_Cr, new SF/FF, untaken PDU */
+	uint64_t fc_wait_in;	 /* FC.WAIT frames received */
+	size_t rx_buf_size;	 /* bytes allocated for reception */
+};
+void isotp_stats(const struct isotp *tp, struct isotp_stats *st);
 
 /* STmin byte -> microseconds (ISO 15765-2 Table 20; reserved values = 127 ms). */
 uint32_t isotp_stmin_us(uint8_t stmin);

@@ -1,2 +1,3 @@
 # uds/: ISO-TP, UDS codec, client, programming sequence, server.
-UDS_SRCS :=
+UDS_SRCS := uds/isotp.c
+FUZZ_TARGETS += isotp
