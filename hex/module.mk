@@ -1,3 +1,3 @@
 # hex/: Intel HEX loader and image helpers.
-HEX_SRCS :=
-FUZZ_TARGETS +=
+HEX_SRCS := hex/ihex.c hex/image.c
+FUZZ_TARGETS += ihex
