@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The configuration file (fota.yaml(5)): bus, TCU and the electronic
+ * architecture (each ECU's ids, bootloader switch frame, security, memory
+ * regions and UDS programming sequence), loaded with libyaml into plain
+ * structs. Strict: an unknown or duplicate key, a missing required key, a
+ * value of the wrong type or out of range is an error carrying the file and
+ * the 1-based line:column of the offending node. Library code: never prints.
+ */
+#ifndef FOTA_CORE_CONFIG_H
+#define FOTA_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/frame.h"
+#include "uds/key.h"
+
+#define CFG_NAME_MAX	64	   /* ECU name, brand, model: NUL included */
+#define CFG_BUS_MAX	256	   /* bus spec: NUL included */
+#define CFG_PATH_MAX	1024	   /* state_dir: NUL included */
+#define CFG_REGIONS_MAX 16	   /* memory regions per ECU */
+#define CFG_MAX_BYTES	(1u << 20) /* largest configuration or request file read */
+
+/* Where and why loading failed. line/col are 1-based; 0 when there is no position. */
+struct cfg_error {
+	char file[256];
+	unsigned line, col;
+	char msg[160];
+};
+
+/* One memory region: [start, start + size), size > 0, end <= 2^32. */
+struct cfg_region {
+	uint32_t start;
+	uint32_t size;
+};
+
+/* isotp: ISO-TP parameters for this ECU (ISO 15765-2). */
+struct cfg_isotp {
+	int padding; /* padding byte 0x00..0xFF; -1 = none (frames of minimal length). Default 0xCC */
+	uint8_t block_size; /* BS we advertise when receiving. Default 0 */
+	uint8_t stmin;	    /* STmin byte we advertise (raw ISO 15765-2 encoding). Default 0 */
+	bool fd;	    /* CAN FD frames. Default false */
+	uint8_t tx_dl; /* frame payload: 8, or with fd 8,12,16,20,24,32,48,64. Default 8 / 64 with fd */
+};
+
+/* timing: ISO 14229-2 and ISO 15765-2 timers, milliseconds. */
+struct cfg_timing {
+	uint32_t p2_ms;	     /* first response. Default 50 */
+	uint32_t p2_star_ms; /* after each NRC 0x78 responsePending. Default 5000 */
+	uint32_t s3_ms;	     /* server's session timeout. Default 5000 */
+	uint32_t
+		tester_present_ms; /* TesterPresent period when idle in a non-default session. Default 2000 */
+	uint32_t n_bs_ms; /* wait for flow control. Default 1000 */
+	uint32_t n_cr_ms; /* wait for the next consecutive frame. Default 1000 */
+};
+
+enum cfg_erase_scope {
+	CFG_ERASE_REGION = 0,  /* every configured region the image touches, whole (default) */
+	CFG_ERASE_SEGMENT = 1, /* exactly each image segment's address range */
+};
+
+enum cfg_erase_record {
+	CFG_ERASE_RECORD_ADDRESS =
+		0,		   /* option record: ALFID, memoryAddress, memorySize (default) */
+	CFG_ERASE_RECORD_NONE = 1, /* no option record: one call erases everything */
+};
+
+enum cfg_reset {
+	CFG_RESET_NONE = 0,
+	CFG_RESET_HARD = 0x01,	     /* ECUReset hardReset (default) */
+	CFG_RESET_KEY_OFF_ON = 0x02, /* keyOffOnReset */
+	CFG_RESET_SOFT = 0x03,	     /* softReset */
+};
+
+/* sequence: the UDS programming sequence (ISO 14229-1 service numbers in comments). */
+struct cfg_sequence {
+	bool pre_programming;	     /* 0x10 0x03, 0x85 0x02, 0x28 0x03 0x01. Default false */
+	uint8_t programming_session; /* 0x10 sub-function. Default 0x02 */
+	bool erase;		     /* false: `erase: none`. Default true */
+	uint16_t erase_routine;	     /* 0x31 0x01 RID. Default 0xFF00 */
+	enum cfg_erase_scope erase_scope;
+	enum cfg_erase_record erase_record;
+	uint8_t address_and_length_format; /* 0x34 ALFID, nibbles 1..4. Default 0x44 */
+	uint8_t data_format;		   /* 0x34 dataFormatIdentifier. Default 0x00 */
+	uint32_t block_length;		   /* cap on maxNumberOfBlockLength; 0 = ECU's. Default 0 */
+	uint8_t transfer_retries; /* repeats of a TransferData whose answer was lost. Default 2 */
+	bool check;		  /* false: `check: none`. Default true */
+	uint16_t check_routine;	  /* 0x31 0x01 RID. Default 0x0202 */
+	bool check_crc;		  /* option record: CRC-32 (4 bytes, big-endian). Default true */
+	enum cfg_reset reset;	  /* 0x11 sub-function. Default CFG_RESET_HARD */
+};
+
+struct cfg_ecu {
+	char name[CFG_NAME_MAX];  /* [A-Za-z0-9_.-]+, unique */
+	char brand[CFG_NAME_MAX]; /* "" when absent */
+	char model[CFG_NAME_MAX]; /* "" when absent */
+	uint32_t request_id;	  /* tester -> ECU */
+	uint32_t response_id;	  /* ECU -> tester */
+	bool extended;		  /* 29-bit ids (either id > 0x7FF, or `extended: true`) */
+
+	bool has_bootloader_switch;
+	struct bus_frame bootloader_switch; /* id, flags (EFF/FD), len, data */
+	uint32_t bootloader_switch_delay_ms;
+
+	bool has_security;	/* false: no SecurityAccess step */
+	uint8_t security_level; /* requestSeed sub-function, odd 0x01..0x7D. Default 0x01 */
+	char key_spec[UDS_KEY_PATH_MAX + 8]; /* as written (secret for xor:, never log it) */
+	struct uds_key key;		     /* parsed key_spec */
+
+	struct cfg_region regions[CFG_REGIONS_MAX]; /* sorted by start, no overlap */
+	size_t nregions;			    /* 1..CFG_REGIONS_MAX */
+
+	struct cfg_isotp isotp;
+	struct cfg_timing timing;
+	struct cfg_sequence sequence;
+};
+
+struct cfg_tcu {
+	uint8_t node_id;		   /* CANopen node-ID 1..127. Default 0x27 */
+	char state_dir[CFG_PATH_MAX];	   /* Default "/var/lib/fota" */
+	uint16_t health_check_timeout_min; /* 0 = wait forever. Default 10 */
+	uint16_t heartbeat_ms;		   /* producer heartbeat (0x1017); 0 = off. Default 0 */
+	uint32_t sdo_timeout_ms;	   /* client side, per SDO request. Default 1000 */
+	uint8_t sdo_retries;		   /* client side, retries after a timeout. Default 2 */
+};
+
+struct fota_config {
+	char source[256];      /* file name as given, for messages */
+	char bus[CFG_BUS_MAX]; /* "" when absent */
+	uint32_t bitrate;      /* 0 = leave the interface as it is */
+	uint32_t data_bitrate; /* FD data phase; 0 = leave */
+	bool fd;	       /* open the bus for CAN FD */
+	struct cfg_tcu tcu;
+	struct cfg_ecu *ecus; /* malloc'd, file order */
+	size_t necus;
+};
+
+/* Fill *cfg with every default and no ECU (what an empty mapping loads as). */
+void cfg_init(struct fota_config *cfg);
+
+/*
+ * Load PATH into *cfg (any previous content is overwritten, not released).
+ * Returns 0; -EBADMSG with *err set (syntax, unknown key, bad value...);
+ * -ENOENT/-EACCES/-EISDIR (err->line 0) when the file cannot be read;
+ * -EFBIG above CFG_MAX_BYTES; -ENOMEM. On error *cfg holds nothing to release.
+ */
+int cfg_load_file(const char *path, struct fota_config *cfg, struct cfg_error *err);
+
+/* The same loader over a buffer; NAME is the file name used in errors. */
+int cfg_load_string(const char *text, size_t len, const char *name, struct fota_config *cfg,
+		    struct cfg_error *err);
+
+/* The ECU called NAME, or NULL. */
+const struct cfg_ecu *cfg_find_ecu(const struct fota_config *cfg, const char *name);
+
+/* Free what the loader allocated; *cfg is left as after cfg_init(). */
+void cfg_release(struct fota_config *cfg);
+
+/* "file:line:col: msg" (or "file: msg" without a position) into buf; returns buf. */
+const char *cfg_error_str(const struct cfg_error *err, char *buf, size_t size);
+
+/* Defaults of the per-ECU blocks, for --request-id/--response-id without a config. */
+void cfg_ecu_defaults(struct cfg_ecu *ecu);
+
+/* Is [start, start+len) inside one configured region of ECU? */
+bool cfg_ecu_range_ok(const struct cfg_ecu *ecu, uint32_t start, uint64_t len);
+
+#endif

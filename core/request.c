@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Update request files (core/request.h): id (RFC 4122 §4.4 UUID version 4),
+ * ecu, firmware, sha256, loaded with the strict walk of core/cfg_yaml.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cfg_yaml.h"
+#include "core/err.h"
+#include "core/request.h"
+
+bool cfg_uuid_v4_ok(const char *s)
+{
+	if (strlen(s) != CFG_UUID_LEN)
+		return false;
+	for (int i = 0; i < CFG_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	/* RFC 4122 §4.1.3 version nibble, §4.1.1 variant bits 10xx. */
+	return s[14] == '4' && strchr("89abAB", s[19]);
+}
+
+struct req_raw {
+	char id[64];
+	char ecu[CFG_NAME_MAX];
+	char firmware[CFG_PATH_MAX];
+	char sha256[80];
+};
+
+static const struct cfg_field req_fields[] = {
+	CFG_FIELD_NUM("id", CFG_F_STR, struct req_raw, id, 0, 0, CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_NUM("ecu", CFG_F_STR, struct req_raw, ecu, 0, 0, CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_NUM("firmware", CFG_F_STR, struct req_raw, firmware, 0, 0,
+		      CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_NUM("sha256", CFG_F_STR, struct req_raw, sha256, 0, 0,
+		      CFG_REQUIRED | CFG_NONEMPTY),
+};
+
+static int hexval(int c)
+{
+	if (isdigit(c))
+		return c - '0';
+	return tolower(c) - 'a' + 10;
+}
+
+static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
+{
+	yaml_node_t *seen[FOTA_ARRAY_SIZE(req_fields)];
+	struct req_raw raw = { 0 };
+	const char *slash;
+	int rc;
+
+	rc = cfg_walk(d, cfg_doc_root(d), req_fields, FOTA_ARRAY_SIZE(req_fields), &raw, seen,
+		      "request");
+	if (rc)
+		return rc;
+	if (!cfg_uuid_v4_ok(raw.id))
+		return cfg_fail(d, seen[0], "id '%.40s' is not a UUID version 4", raw.id);
+	for (int i = 0; i < CFG_UUID_LEN; i++)
+		req->id[i] = (char)tolower((unsigned char)raw.id[i]);
+	req->id[CFG_UUID_LEN] = '\0';
+	strcpy(req->ecu, raw.ecu);
+	if (strlen(raw.sha256) != 64)
+		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
+				strlen(raw.sha256));
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)raw.sha256[i]))
+			return cfg_fail(d, seen[3], "sha256: '%c' is not a hex digit",
+					raw.sha256[i]);
+	for (int i = 0; i < 32; i++)
+		req->sha256[i] = (uint8_t)(hexval((unsigned char)raw.sha256[2 * i]) << 4 |
+					   hexval((unsigned char)raw.sha256[2 * i + 1]));
+	for (int i = 0; i < 64; i++)
+		req->sha256_hex[i] = (char)tolower((unsigned char)raw.sha256[i]);
+	req->sha256_hex[64] = '\0';
+	/* A relative firmware path is relative to the request file, not to our cwd. */
+	slash = name ? strrchr(name, '/') : NULL;
+	if (raw.firmware[0] == '/' || !slash) {
+		strcpy(req->firmware, raw.firmware);
+	} else if ((size_t)(slash - name) + 1 + strlen(raw.firmware) >= sizeof(req->firmware)) {
+		return cfg_fail(d, seen[2], "firmware path too long");
+	} else {
+		size_t dl = (size_t)(slash - name);
+
+		memcpy(req->firmware, name, dl);
+		req->firmware[dl] = '/';
+		strcpy(req->firmware + dl + 1, raw.firmware);
+	}
+	return 0;
+}
+
+int cfg_load_request_string(const char *text, size_t len, const char *name, struct cfg_request *req,
+			    struct cfg_error *err)
+{
+	struct cfg_doc d;
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	rc = cfg_doc_open(&d, text, len, name, err);
+	if (!rc)
+		rc = load(&d, name, req);
+	cfg_doc_close(&d);
+	if (rc)
+		memset(req, 0, sizeof(*req));
+	return rc;
+}
+
+int cfg_load_request(const char *path, struct cfg_request *req, struct cfg_error *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	rc = cfg_read_text(path, &text, &len, err);
+	if (rc)
+		return rc;
+	rc = cfg_load_request_string(text, len, path, req, err);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Update request files (fota.yaml(5), REQUEST FILES): what the cloud platform
+ * would send, dropped as STATE_DIR/inbox/NAME.yaml for `fota serve`:
+ *   id: 3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90   # UUID version 4
+ *   ecu: hydraulics                            # an ECU name of the configuration
+ *   firmware: hx200-2.1.hex                    # relative to the request file
+ *   sha256: 64 hex digits                      # of the firmware file
+ * Loaded with the same strict rules as the configuration. Checking that the
+ * ECU exists and that the firmware matches is the caller's job.
+ */
+#ifndef FOTA_CORE_REQUEST_H
+#define FOTA_CORE_REQUEST_H
+
+#include <stdint.h>
+#include "core/config.h"
+
+#define CFG_UUID_LEN 36
+
+struct cfg_request {
+	char id[CFG_UUID_LEN + 1];   /* lowercased UUID v4 */
+	char ecu[CFG_NAME_MAX];	     /* ECU name (not checked against a configuration) */
+	char firmware[CFG_PATH_MAX]; /* as resolved: absolute, or joined to the request's dir */
+	uint8_t sha256[32];	     /* expected digest of the firmware file */
+	char sha256_hex[65];	     /* the same, lowercase hex */
+};
+
+/*
+ * Load the request file PATH. Returns 0; -EBADMSG with *err positioned
+ * (syntax, unknown/duplicate/missing key, not a UUID v4, bad digest);
+ * -ENOENT etc. (err->line 0) when the file cannot be read.
+ */
+int cfg_load_request(const char *path, struct cfg_request *req, struct cfg_error *err);
+
+/* The same over a buffer; a relative firmware path is joined to dirname(NAME). */
+int cfg_load_request_string(const char *text, size_t len, const char *name, struct cfg_request *req,
+			    struct cfg_error *err);
+
+/* Is S a UUID version 4 (8-4-4-4-12 hex, version nibble 4, variant 8..b)? */
+bool cfg_uuid_v4_ok(const char *s);
+
+#endif

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/config.c: fota.yaml(5) loading. What a user depends on: every key of a
+ * good file lands in the struct, defaults are the documented ones, and every
+ * mistake is refused with file:line:col pointing at the offending node.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/config.h"
+#include "tests/unit/t.h"
+
+static const char good[] = "bus: unix:/run/fota-bus\n"
+			   "bitrate: 500000\n"
+			   "tcu: { node_id: 0x27, state_dir: /var/lib/fota, "
+			   "health_check_timeout_min: 10 }\n"
+			   "ecus:\n"
+			   "  - name: hydraulics\n"
+			   "    brand: ACME\n"
+			   "    model: HX-200\n"
+			   "    request_id: 0x7E0\n"
+			   "    response_id: 0x7E8\n"
+			   "    bootloader_switch: { id: 0x700, data: \"01 02\", delay_ms: 500 }\n"
+			   "    security: { level: 0x01, key: \"xor:A5A5A5A5\" }\n"
+			   "    regions: [ { start: 0x08000000, size: 0x100000 } ]\n"
+			   "  - name: brakes\n"
+			   "    request_id: 0x18DA10F1\n"
+			   "    response_id: 0x18DAF110\n"
+			   "    regions:\n"
+			   "      - { start: 0x20000, size: 0x1000 }\n"
+			   "      - { start: 0x10000, size: 0x1000 }\n"
+			   "    isotp: { padding: none, block_size: 8, stmin: 0xF5 }\n"
+			   "    timing: { p2_ms: 100, p2_star_ms: 10000, s3_ms: 4000, "
+			   "tester_present_ms: 1500, n_bs_ms: 500, n_cr_ms: 600 }\n"
+			   "    sequence:\n"
+			   "      pre_programming: true\n"
+			   "      programming_session: 0x02\n"
+			   "      erase: { routine: 0xFF01, scope: segment, record: none }\n"
+			   "      address_and_length_format: 0x24\n"
+			   "      data_format: 0x11\n"
+			   "      block_length: 0x802\n"
+			   "      transfer_retries: 5\n"
+			   "      check: none\n"
+			   "      reset: soft\n";
+
+static int load(const char *text, struct fota_config *cfg, struct cfg_error *err)
+{
+	return cfg_load_string(text, strlen(text), "t.yaml", cfg, err);
+}
+
+/* Expect TEXT to fail at line:col with MSG somewhere in the message. */
+static void expect_error(const char *text, unsigned line, unsigned col, const char *msg, int tl)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	int rc = load(text, &cfg, &err);
+
+	if (rc != -EBADMSG)
+		t_fail(__FILE__, tl, "rc %d, expected -EBADMSG", rc);
+	if (err.line != line || err.col != col)
+		t_fail(__FILE__, tl, "error at %u:%u, expected %u:%u (%s)", err.line, err.col, line,
+		       col, err.msg);
+	if (!strstr(err.msg, msg))
+		t_fail(__FILE__, tl, "message \"%s\" lacks \"%s\"", err.msg, msg);
+	T_EQ_STR(err.file, "t.yaml");
+	T_EQ(cfg.necus, 0);
+	T_TRUE(cfg.ecus == NULL);
+}
+#define EXPECT_ERROR(text, line, col, msg) expect_error(text, line, col, msg, __LINE__)
+
+/* A minimal valid ECU, prefixed to the key under test. */
+#define ECU(extra)                                                                             \
+	"ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E8\n    regions: [ { " \
+	"start: 0, size: 16 } ]\n" extra
+
+static void test_config__good_file_round_trip(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	const struct cfg_ecu *h, *b;
+
+	T_OK(load(good, &cfg, &err));
+	T_EQ_STR(cfg.bus, "unix:/run/fota-bus");
+	T_EQ(cfg.bitrate, 500000);
+	T_EQ(cfg.fd, false);
+	T_EQ(cfg.tcu.node_id, 0x27);
+	T_EQ_STR(cfg.tcu.state_dir, "/var/lib/fota");
+	T_EQ(cfg.tcu.health_check_timeout_min, 10);
+	T_EQ(cfg.necus, 2);
+
+	h = cfg_find_ecu(&cfg, "hydraulics");
+	T_TRUE(h == &cfg.ecus[0]);
+	T_EQ_STR(h->brand, "ACME");
+	T_EQ_STR(h->model, "HX-200");
+	T_EQ(h->request_id, 0x7E0);
+	T_EQ(h->response_id, 0x7E8);
+	T_EQ(h->extended, false);
+	T_TRUE(h->has_bootloader_switch);
+	T_EQ(h->bootloader_switch.id, 0x700);
+	T_EQ(h->bootloader_switch.flags, 0);
+	T_EQ(h->bootloader_switch.len, 2);
+	T_EQ_MEM(h->bootloader_switch.data, "\x01\x02", 2);
+	T_EQ(h->bootloader_switch_delay_ms, 500);
+	T_TRUE(h->has_security);
+	T_EQ(h->security_level, 1);
+	T_EQ(h->key.kind, UDS_KEY_XOR);
+	T_EQ(h->key.mask_len, 4);
+	T_EQ_MEM(h->key.mask, "\xA5\xA5\xA5\xA5", 4);
+	T_EQ(h->nregions, 1);
+	T_EQ(h->regions[0].start, 0x08000000);
+	T_EQ(h->regions[0].size, 0x100000);
+
+	b = cfg_find_ecu(&cfg, "brakes");
+	T_TRUE(b == &cfg.ecus[1]);
+	T_EQ(b->extended, true);
+	T_EQ(b->request_id, 0x18DA10F1);
+	T_EQ(b->response_id, 0x18DAF110);
+	T_EQ(b->has_security, false);
+	T_EQ(b->has_bootloader_switch, false);
+	T_EQ_STR(b->brand, "");
+	/* regions come back sorted by address */
+	T_EQ(b->nregions, 2);
+	T_EQ(b->regions[0].start, 0x10000);
+	T_EQ(b->regions[1].start, 0x20000);
+	T_EQ(b->isotp.padding, -1);
+	T_EQ(b->isotp.block_size, 8);
+	T_EQ(b->isotp.stmin, 0xF5);
+	T_EQ(b->timing.p2_ms, 100);
+	T_EQ(b->timing.p2_star_ms, 10000);
+	T_EQ(b->timing.s3_ms, 4000);
+	T_EQ(b->timing.tester_present_ms, 1500);
+	T_EQ(b->timing.n_bs_ms, 500);
+	T_EQ(b->timing.n_cr_ms, 600);
+	T_EQ(b->sequence.pre_programming, true);
+	T_EQ(b->sequence.erase, true);
+	T_EQ(b->sequence.erase_routine, 0xFF01);
+	T_EQ(b->sequence.erase_scope, CFG_ERASE_SEGMENT);
+	T_EQ(b->sequence.erase_record, CFG_ERASE_RECORD_NONE);
+	T_EQ(b->sequence.address_and_length_format, 0x24);
+	T_EQ(b->sequence.data_format, 0x11);
+	T_EQ(b->sequence.block_length, 0x802);
+	T_EQ(b->sequence.transfer_retries, 5);
+	T_EQ(b->sequence.check, false);
+	T_EQ(b->sequence.reset, CFG_RESET_SOFT);
+
+	T_TRUE(cfg_find_ecu(&cfg, "nope") == NULL);
+	T_TRUE(cfg_ecu_range_ok(h, 0x08000000, 0x100000));
+	T_TRUE(!cfg_ecu_range_ok(h, 0x08000000, 0x100001));
+	T_TRUE(!cfg_ecu_range_ok(h, 0x07FFFFFF, 2));
+	T_TRUE(!cfg_ecu_range_ok(b, 0x10FFF, 2)); /* straddles the end of a region */
+	cfg_release(&cfg);
+	T_EQ(cfg.necus, 0);
+	T_TRUE(cfg.ecus == NULL);
+}
+
+static void test_config__defaults(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	const struct cfg_ecu *e;
+
+	T_OK(load(ECU(""), &cfg, &err));
+	T_EQ_STR(cfg.bus, "");
+	T_EQ(cfg.tcu.node_id, 0x27);
+	T_EQ_STR(cfg.tcu.state_dir, "/var/lib/fota");
+	T_EQ(cfg.tcu.health_check_timeout_min, 10);
+	T_EQ(cfg.tcu.heartbeat_ms, 0);
+	T_EQ(cfg.tcu.sdo_timeout_ms, 1000);
+	T_EQ(cfg.tcu.sdo_retries, 2);
+	e = &cfg.ecus[0];
+	T_EQ(e->isotp.padding, 0xCC);
+	T_EQ(e->isotp.block_size, 0);
+	T_EQ(e->isotp.stmin, 0);
+	T_EQ(e->isotp.fd, false);
+	T_EQ(e->isotp.tx_dl, 8);
+	T_EQ(e->timing.p2_ms, 50);
+	T_EQ(e->timing.p2_star_ms, 5000);
+	T_EQ(e->timing.s3_ms, 5000);
+	T_EQ(e->timing.tester_present_ms, 2000);
+	T_EQ(e->timing.n_bs_ms, 1000);
+	T_EQ(e->timing.n_cr_ms, 1000);
+	T_EQ(e->sequence.pre_programming, false);
+	T_EQ(e->sequence.programming_session, 0x02);
+	T_EQ(e->sequence.erase, true);
+	T_EQ(e->sequence.erase_routine, 0xFF00);
+	T_EQ(e->sequence.erase_scope, CFG_ERASE_REGION);
+	T_EQ(e->sequence.erase_record, CFG_ERASE_RECORD_ADDRESS);
+	T_EQ(e->sequence.address_and_length_format, 0x44);
+	T_EQ(e->sequence.data_format, 0);
+	T_EQ(e->sequence.block_length, 0);
+	T_EQ(e->sequence.transfer_retries, 2);
+	T_EQ(e->sequence.check, true);
+	T_EQ(e->sequence.check_routine, 0x0202);
+	T_EQ(e->sequence.check_crc, true);
+	T_EQ(e->sequence.reset, CFG_RESET_HARD);
+	cfg_release(&cfg);
+
+	/* A file with only a bus is valid: status/approve need no ECU. */
+	T_OK(load("bus: can0\n", &cfg, &err));
+	T_EQ(cfg.necus, 0);
+	cfg_release(&cfg);
+}
+
+static void test_config__ids_29bit(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+
+	/* extended: true forces 29-bit even for small ids */
+	T_OK(load(ECU("    extended: true\n"), &cfg, &err));
+	T_EQ(cfg.ecus[0].extended, true);
+	cfg_release(&cfg);
+	T_OK(load("ecus:\n  - name: e\n    request_id: 0x1FFFFFFF\n    response_id: 2016\n"
+		  "    regions: [ { start: 0, size: 1 } ]\n"
+		  "    bootloader_switch: { id: 0x18FF0000 }\n",
+		  &cfg, &err));
+	T_EQ(cfg.ecus[0].extended, true);
+	T_EQ(cfg.ecus[0].response_id, 0x7E0);
+	T_EQ(cfg.ecus[0].bootloader_switch.flags, BUS_FRAME_EFF);
+	T_EQ(cfg.ecus[0].bootloader_switch.len, 0);
+	cfg_release(&cfg);
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 0x20000000\n", 3, 17, "out of range");
+	EXPECT_ERROR("ecus:\n  - name: e\n    extended: false\n    request_id: 0x18DA10F1\n"
+		     "    response_id: 0x7E8\n    regions: [ { start: 0, size: 1 } ]\n",
+		     4, 17, "needs 29 bits");
+}
+
+static void test_config__unknown_key(void)
+{
+	EXPECT_ERROR("bus: can0\nbitrat: 500000\n", 2, 1, "unknown key 'bitrat'");
+	EXPECT_ERROR("bus: can0\nbitrat: 500000\n", 2, 1, "did you mean 'bitrate'");
+	EXPECT_ERROR("tcu:\n  node_id: 1\n  colour: blue\n", 3, 3, "unknown key 'colour'");
+	EXPECT_ERROR(ECU("    sequence: { reset: hard, flavour: x }\n"), 6, 30, "unknown key");
+}
+
+static void test_config__bad_values(void)
+{
+	EXPECT_ERROR("bitrate: fast\n", 1, 10, "'fast' is not a number");
+	EXPECT_ERROR("bitrate: 0x\n", 1, 10, "is not a number");
+	EXPECT_ERROR("bitrate: -1\n", 1, 10, "is not a number");
+	EXPECT_ERROR("bitrate: 99999999999\n", 1, 10, "out of range");
+	EXPECT_ERROR("bitrate: \"500000\"\n", 1, 10, "quoted string");
+	EXPECT_ERROR("tcu: { node_id: 128 }\n", 1, 17, "out of range 1..127");
+	EXPECT_ERROR("tcu: { node_id: 0 }\n", 1, 17, "out of range");
+	EXPECT_ERROR("fd: yes\n", 1, 5, "expected true or false");
+	EXPECT_ERROR("tcu: [1, 2]\n", 1, 6, "expected a mapping");
+	EXPECT_ERROR("ecus: { name: x }\n", 1, 7, "expected a list");
+	EXPECT_ERROR("bus: [a]\n", 1, 6, "expected a string");
+	EXPECT_ERROR("bus: \"\"\n", 1, 6, "empty value");
+	EXPECT_ERROR("data_bitrate: 2000000\n", 1, 15, "needs fd: true");
+	EXPECT_ERROR(ECU("    security: { level: 2, key: xor:00 }\n"), 6, 24, "even");
+	EXPECT_ERROR(ECU("    security: { level: 1, key: \"rot13:x\" }\n"), 6, 32,
+		     "unknown key algorithm");
+	EXPECT_ERROR(ECU("    security: { key: xor:ABC }\n"), 6, 22, "xor mask");
+	EXPECT_ERROR(ECU("    security: { level: 1 }\n"), 6, 15, "missing required key 'key'");
+	EXPECT_ERROR(ECU("    bootloader_switch: { id: 0x700, data: \"0G\" }\n"), 6, 43,
+		     "hex bytes");
+	EXPECT_ERROR(ECU("    bootloader_switch: { id: 0x700, data: 010203040506070809 }\n"), 6, 43,
+		     "more than 8");
+	EXPECT_ERROR(ECU("    isotp: { stmin: 0x80 }\n"), 6, 21, "reserved");
+	EXPECT_ERROR(ECU("    isotp: { tx_dl: 64 }\n"), 6, 21, "needs fd");
+	EXPECT_ERROR("fd: true\n" ECU("    isotp: { fd: true, tx_dl: 13 }\n"), 7, 31,
+		     "not a CAN FD length");
+	EXPECT_ERROR(ECU("    isotp: { fd: true }\n"), 1, 1, "no fd: true");
+	EXPECT_ERROR(ECU("    isotp: { padding: 256 }\n"), 6, 23, "out of range");
+	EXPECT_ERROR(ECU("    timing: { s3_ms: 1000 }\n"), 6, 22, "below s3_ms");
+	EXPECT_ERROR(ECU("    sequence: { address_and_length_format: 0x45 }\n"), 6, 44, "nibble");
+	EXPECT_ERROR(ECU("    sequence: { block_length: 2 }\n"), 6, 31, "at least 3");
+	EXPECT_ERROR(ECU("    sequence: { reset: warm }\n"), 6, 24, "expected hard, soft");
+	EXPECT_ERROR(ECU("    sequence: { erase: { scope: sector } }\n"), 6, 33,
+		     "region or segment");
+	EXPECT_ERROR(ECU("    sequence: { check: { crc: md5 } }\n"), 6, 31, "crc32 or none");
+	EXPECT_ERROR("ecus:\n  - name: \"a b\"\n", 2, 11, "only letters");
+}
+
+static void test_config__duplicates(void)
+{
+	EXPECT_ERROR("bus: can0\nbus: can1\n", 2, 1, "duplicate key 'bus'");
+	EXPECT_ERROR(ECU("  - name: e\n    request_id: 0x7E1\n    response_id: 0x7E9\n"
+			 "    regions: [ { start: 0, size: 16 } ]\n"),
+		     6, 11, "duplicate ECU name 'e'");
+	EXPECT_ERROR(ECU("  - name: f\n    request_id: 0x7E0\n    response_id: 0x7E9\n"
+			 "    regions: [ { start: 0, size: 16 } ]\n"),
+		     7, 17, "already used by ECU 'e'");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E0\n"
+		     "    regions: [ { start: 0, size: 1 } ]\n",
+		     4, 18, "equals request_id");
+}
+
+static void test_config__missing_and_regions(void)
+{
+	EXPECT_ERROR("ecus:\n  - name: e\n    response_id: 0x7E8\n", 2, 5,
+		     "missing required key 'request_id'");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E8\n", 2, 5,
+		     "missing required key 'regions'");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 1\n    response_id: 2\n    regions: []\n",
+		     5, 14, "at least one region");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 1\n    response_id: 2\n    regions:\n"
+		     "      - { start: 0x1000, size: 0x1000 }\n"
+		     "      - { start: 0x1FFF, size: 1 }\n",
+		     7, 9, "overlaps");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 1\n    response_id: 2\n    regions:\n"
+		     "      - { start: 0xFFFFFFFF, size: 2 }\n",
+		     6, 36, "ends above");
+	EXPECT_ERROR("ecus:\n  - name: e\n    request_id: 1\n    response_id: 2\n    regions:\n"
+		     "      - { start: 0, size: 0 }\n",
+		     6, 27, "out of range");
+}
+
+static void test_config__syntax_and_documents(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	char buf[512];
+
+	EXPECT_ERROR("bus: can0\n  bitrate: 1\n", 2, 10, "YAML syntax");
+	EXPECT_ERROR("bus: can0\n---\nbus: can1\n", 3, 1, "more than one YAML document");
+	EXPECT_ERROR("just a string\n", 1, 1, "expected a mapping");
+	T_EQ(load("", &cfg, &err), -EBADMSG);
+	T_EQ_STR(err.msg, "empty document");
+	T_EQ(err.line, 0);
+	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)), "t.yaml: empty document");
+	T_EQ(load("bitrat: 1\n", &cfg, &err), -EBADMSG);
+	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)),
+		 "t.yaml:1:1: unknown key 'bitrat' (did you mean 'bitrate'?)");
+}
+
+static void test_config__file(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	char path[] = "/tmp/fota-test-config-XXXXXX";
+	int fd = mkstemp(path);
+
+	T_TRUE(fd >= 0);
+	T_EQ(write(fd, good, strlen(good)), (long long)strlen(good));
+	close(fd);
+	T_OK(cfg_load_file(path, &cfg, &err));
+	T_EQ(cfg.necus, 2);
+	T_EQ_STR(cfg.source, path);
+	cfg_release(&cfg);
+	unlink(path);
+
+	T_EQ(cfg_load_file(path, &cfg, &err), -ENOENT);
+	T_EQ_STR(err.file, path);
+	T_EQ(err.line, 0);
+	T_EQ(cfg_load_file("/tmp", &cfg, &err), -EISDIR);
+
+	/* the shipped example is valid and describes the demo ECU */
+	T_OK(cfg_load_file("examples/fota.yaml", &cfg, &err));
+	T_EQ(cfg.necus, 1);
+	T_EQ_STR(cfg.ecus[0].name, "hydraulics");
+	T_EQ(cfg.ecus[0].bootloader_switch.id, 0x700);
+	cfg_release(&cfg);
+}
+
+static const struct t_case cases[] = {
+	T_CASE(config__good_file_round_trip),
+	T_CASE(config__defaults),
+	T_CASE(config__ids_29bit),
+	T_CASE(config__unknown_key),
+	T_CASE(config__bad_values),
+	T_CASE(config__duplicates),
+	T_CASE(config__missing_and_regions),
+	T_CASE(config__syntax_and_documents),
+	T_CASE(config__file),
+};
+
+int main(void)
+{
+	return t_main(cases, FOTA_ARRAY_SIZE(cases));
+}
