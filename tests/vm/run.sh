@@ -219,7 +219,7 @@ done
 append="console=ttyS0 quiet loglevel=3 panic=-1 cryptomgr.notests=1 8250.nr_uarts=2 tsc=reliable no_timer_check mitigations=off"
 # shellcheck disable=SC2086
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
-	-machine q35,accel=tcg,i8042=off -cpu max -smp "$smp" -m "$mem" \
+	-machine q35,accel=tcg,i8042=off -cpu ${FOTA_VM_CPU:-max} -smp "$smp" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-serial "file:$job/console.log" -chardev stdio,id=out,signal=off -serial chardev:out \
