@@ -111,7 +111,7 @@ void ihex_release(struct ihex_image *img)
 void ihex_parser_init(struct ihex_parser *p, struct ihex_image *img)
 {
 	hexval_init();
-	memset(p, 0, offsetof(struct ihex_parser, carry));
+	memset(p, 0, sizeof(*p));
 	p->img = img;
 	ihex_image_init(img);
 }
@@ -428,6 +428,8 @@ static int add_warning(struct ihex_image *img, unsigned la, unsigned lb, uint64_
  * stopped), so the extent reaching furthest so far holds the byte being
  * compared: it names the other line.
  */
+#define CONFLICT_FMT "data at 0x%08llx conflicts with line %u (0x%02x here, 0x%02x there)"
+
 static int build_copy(struct ihex_parser *p, const struct ihex_extent *e, size_t n, uint64_t end,
 		      uint8_t **out, struct ihex_error *err)
 {
@@ -449,23 +451,21 @@ static int build_copy(struct ihex_parser *p, const struct ihex_extent *e, size_t
 			if (memcmp(dst, src, ov)) {
 				size_t d = 0;
 				uint64_t a;
-				unsigned lk, lf;
+				unsigned lk, lf, vk, vf;
 
 				while (dst[d] == src[d])
 					d++;
 				a = e[k].addr + d;
 				lk = line_of(&e[k], a);
 				lf = line_of(&e[far], a);
+				vk = src[d];
+				vf = dst[d];
 				free(buf);
 				if (lk > lf)
-					return fail(
-						p, err, lk,
-						"data at 0x%08llx conflicts with line %u (0x%02x here, 0x%02x there)",
-						(unsigned long long)a, lf, src[d], dst[d]);
-				return fail(
-					p, err, lf,
-					"data at 0x%08llx conflicts with line %u (0x%02x here, 0x%02x there)",
-					(unsigned long long)a, lk, dst[d], src[d]);
+					return fail(p, err, lk, CONFLICT_FMT, (unsigned long long)a,
+						    lf, vk, vf);
+				return fail(p, err, lf, CONFLICT_FMT, (unsigned long long)a, lk, vf,
+					    vk);
 			}
 			if (add_warning(p->img, line_of(&e[k], e[k].addr),
 					line_of(&e[far], e[k].addr), e[k].addr, ov)) {

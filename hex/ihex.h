@@ -78,7 +78,8 @@ void ihex_image_init(struct ihex_image *img);
 void ihex_release(struct ihex_image *img);
 
 /*
- * Parse len bytes of HEX text. On success returns 0 and fills img (which the
+ * Parse len bytes of HEX text into img, which is overwritten (release an image
+ * before reusing it). On success returns 0 and fills img (which the
  * caller later frees with ihex_release()). On failure img is left empty and:
  * -EBADMSG  malformed input, detail in *err;
  * -ENOMEM   out of memory.

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fota hexinfo: show what an Intel HEX file holds before it goes near an ECU:
+ * segments, gaps, start address, CRC-32 per segment and image, SHA-256; or
+ * write it as a flat binary. Loader: hex/ihex.c (Intel HEX records 00-05).
+ * Documented in man/fota-hexinfo.1, whose JSON keys are a stable interface.
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "hex/ihex.h"
+#include "hex/image.h"
+
+static const char *const hexinfo_usage[] = {
+	"fota hexinfo [--json] FILE...",
+	"fota hexinfo --bin=OUT [--fill=BYTE] [--range=START-END] [--json] FILE",
+	NULL,
+};
+
+#define KEY_BIN	  FOTA_OPT_LONG(1)
+#define KEY_FILL  FOTA_OPT_LONG(2)
+#define KEY_RANGE FOTA_OPT_LONG(3)
+
+static const struct fota_opt hexinfo_opts[] = {
+	FOTA_OPT_JSON,
+	{ KEY_BIN, "bin", "OUT", "also write the image as a flat binary to OUT (atomically)",
+	  FOTA_OPT_FILE },
+	{ KEY_FILL, "fill", "BYTE", "value for the gaps in --bin output (default 0xff)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_RANGE, "range", "START-END",
+	  "--bin covers addresses START to END inclusive (default: the image's span)",
+	  FOTA_OPT_NUMBER },
+	FOTA_OPT_END,
+};
+
+struct bin_opts {
+	const char *path; /* NULL: no --bin */
+	uint8_t fill;
+	bool has_range;
+	uint32_t first, last;
+};
+
+static int parse_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *dash = strchr(s, '-');
+	char a[32];
+	uint64_t x, y;
+
+	if (!dash || (size_t)(dash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	if (fota_parse_u64(a, 0, UINT32_MAX, &x) || fota_parse_u64(dash + 1, 0, UINT32_MAX, &y) ||
+	    x > y)
+		return -EINVAL;
+	*first = (uint32_t)x;
+	*last = (uint32_t)y;
+	return 0;
+}
+
+static void report_warnings(const char *file, const struct ihex_image *img)
+{
+	for (size_t i = 0; i < img->nwarn; i++) {
+		const struct ihex_warning *w = &img->warn[i];
+
+		fota_warn("%s:%u: overlaps line %u with identical data at 0x%08" PRIx32
+			  "-0x%08" PRIx32 " (%zu bytes)",
+			  file, w->line, w->other_line, w->addr, (uint32_t)(w->addr + w->len - 1),
+			  w->len);
+	}
+	if (img->nwarn_total > img->nwarn)
+		fota_warn("%s: %zu more overlapping records not shown", file,
+			  img->nwarn_total - img->nwarn);
+}
+
+static void sha_hex(char out[2 * IHEX_SHA256_LEN + 1], const uint8_t sha[IHEX_SHA256_LEN])
+{
+	for (int i = 0; i < IHEX_SHA256_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", sha[i]);
+}
+
+static uint32_t seg_last(const struct ihex_segment *s)
+{
+	return (uint32_t)(s->addr + (uint64_t)s->len - 1);
+}
+
+static void print_text(const char *file, const struct ihex_image *img, const char *sha)
+{
+	size_t ngaps = 0;
+	uint64_t gap_bytes = 0;
+
+	printf("%s:\n", file);
+	printf("  %-8s %-11s %-11s %11s  %s\n", "segment", "start", "end", "length", "crc32");
+	for (size_t i = 0; i < img->nseg; i++) {
+		const struct ihex_segment *s = &img->seg[i];
+
+		if (i > 0) {
+			uint32_t from = seg_last(&img->seg[i - 1]) + 1;
+			uint64_t len = s->addr - (uint64_t)from;
+
+			printf("  %-8s 0x%08" PRIx32 "  0x%08" PRIx32 "  %11" PRIu64 "\n", "gap",
+			       from, s->addr - 1, len);
+			ngaps++;
+			gap_bytes += len;
+		}
+		printf("  %-8zu 0x%08" PRIx32 "  0x%08" PRIx32 "  %11zu  0x%08" PRIx32 "\n", i + 1,
+		       s->addr, seg_last(s), s->len, ihex_segment_crc32(s));
+	}
+	printf("  total    %zu segment%s, %" PRIu64 " bytes; %zu gap%s, %" PRIu64 " bytes\n",
+	       img->nseg, img->nseg == 1 ? "" : "s", ihex_image_size(img), ngaps,
+	       ngaps == 1 ? "" : "s", gap_bytes);
+	if (!img->has_start)
+		printf("  start    none\n");
+	else if (img->start_is_segment)
+		printf("  start    %04" PRIx32 ":%04" PRIx32 " (segment CS:IP)\n", img->start >> 16,
+		       img->start & 0xffff);
+	else
+		printf("  start    0x%08" PRIx32 " (linear)\n", img->start);
+	printf("  crc32    0x%08" PRIx32 "\n", ihex_image_crc32(img));
+	printf("  sha256   %s\n", sha);
+}
+
+static json_object *jrange(uint32_t start, uint32_t end, uint64_t len)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "start", json_object_new_int64(start));
+	json_object_object_add(o, "end", json_object_new_int64(end));
+	json_object_object_add(o, "length", json_object_new_int64((int64_t)len));
+	return o;
+}
+
+static void print_json(const char *file, const struct ihex_image *img, const char *sha)
+{
+	json_object *o = json_object_new_object();
+	json_object *segs = json_object_new_array();
+	json_object *gaps = json_object_new_array();
+	json_object *start = NULL;
+
+	for (size_t i = 0; i < img->nseg; i++) {
+		const struct ihex_segment *s = &img->seg[i];
+		json_object *j = jrange(s->addr, seg_last(s), s->len);
+
+		json_object_object_add(j, "crc32", json_object_new_int64(ihex_segment_crc32(s)));
+		json_object_array_add(segs, j);
+		if (i > 0) {
+			uint32_t from = seg_last(&img->seg[i - 1]) + 1;
+
+			json_object_array_add(gaps,
+					      jrange(from, s->addr - 1, s->addr - (uint64_t)from));
+		}
+	}
+	if (img->has_start) {
+		start = json_object_new_object();
+		json_object_object_add(
+			start, "type",
+			json_object_new_string(img->start_is_segment ? "segment" : "linear"));
+		if (img->start_is_segment) {
+			json_object_object_add(start, "cs", json_object_new_int(img->start >> 16));
+			json_object_object_add(start, "ip",
+					       json_object_new_int(img->start & 0xffff));
+			json_object_object_add(start, "address",
+					       json_object_new_int64((img->start >> 16) * 16 +
+								     (img->start & 0xffff)));
+		} else {
+			json_object_object_add(start, "address", json_object_new_int64(img->start));
+		}
+	}
+	json_object_object_add(o, "file", json_object_new_string(file));
+	json_object_object_add(o, "segments", segs);
+	json_object_object_add(o, "gaps", gaps);
+	json_object_object_add(o, "total_bytes",
+			       json_object_new_int64((int64_t)ihex_image_size(img)));
+	json_object_object_add(o, "start_address", start);
+	json_object_object_add(o, "crc32", json_object_new_int64(ihex_image_crc32(img)));
+	json_object_object_add(o, "sha256", json_object_new_string(sha));
+	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)img->nwarn_total));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Write OUT as tmp file + fsync + rename + fsync of the directory. */
+static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
+{
+	uint32_t first = b->first, last = b->last;
+	uint64_t outside = 0;
+	size_t plen = strlen(b->path);
+	char *tmp = malloc(plen + 16), *dcopy = NULL;
+	mode_t um;
+	int fd, dfd, r;
+
+	if (!tmp) {
+		fota_error_errno(-ENOMEM, "%s", b->path);
+		return FOTA_EXIT_FAIL;
+	}
+	if (!b->has_range) {
+		if (img->nseg) {
+			first = img->seg[0].addr;
+			last = seg_last(&img->seg[img->nseg - 1]);
+		}
+	}
+	for (size_t i = 0; i < img->nseg; i++) {
+		const struct ihex_segment *s = &img->seg[i];
+		uint64_t a = s->addr, e = a + s->len;
+		uint64_t lo = a > first ? a : first,
+			 hi = e < (uint64_t)last + 1 ? e : (uint64_t)last + 1;
+
+		outside += s->len - (hi > lo ? hi - lo : 0);
+	}
+	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", b->path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		fota_error_errno(r, "%s", b->path);
+		free(tmp);
+		return FOTA_EXIT_FAIL;
+	}
+	um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	if (img->nseg || b->has_range)
+		r = ihex_image_write_bin(img, fd, first, last, b->fill);
+	else
+		r = 0; /* empty image, no range: empty file */
+	if (!r && fsync(fd))
+		r = -errno;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, b->path))
+		r = -errno;
+	if (r) {
+		fota_error_errno(r, "%s", b->path);
+		unlink(tmp);
+		free(tmp);
+		return FOTA_EXIT_FAIL;
+	}
+	dcopy = strdup(b->path);
+	if (dcopy) {
+		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dcopy);
+	free(tmp);
+	if (outside)
+		fota_warn("%s: %" PRIu64 " image bytes lie outside 0x%08" PRIx32 "-0x%08" PRIx32
+			  " and were left out",
+			  b->path, outside, first, last);
+	return FOTA_EXIT_OK;
+}
+
+/* Report on one file; *printed tells whether a text report came before. */
+static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, bool *printed)
+{
+	struct ihex_image img;
+	struct ihex_error err;
+	uint8_t sha[IHEX_SHA256_LEN];
+	char sha_txt[2 * IHEX_SHA256_LEN + 1];
+	int r;
+
+	r = ihex_load(&img, file, &err);
+	if (r) {
+		if (err.line)
+			fota_error("%s:%u: %s", file, err.line, err.msg);
+		else
+			fota_error("%s: %s", file, err.msg);
+		return fota_exit_code(r);
+	}
+	report_warnings(file, &img);
+	r = ihex_image_sha256(&img, sha);
+	if (r) {
+		fota_error_errno(r, "%s: SHA-256", file);
+		ihex_release(&img);
+		return FOTA_EXIT_FAIL;
+	}
+	sha_hex(sha_txt, sha);
+	r = FOTA_EXIT_OK;
+	if (bin->path)
+		r = write_bin(&img, bin);
+	if (json) {
+		print_json(file, &img, sha_txt);
+	} else {
+		if (*printed)
+			putchar('\n');
+		print_text(file, &img, sha_txt);
+	}
+	*printed = true;
+	ihex_release(&img);
+	return r;
+}
+
+static int run_hexinfo(int argc, char **argv)
+{
+	struct cmd_ctx ctx;
+	struct bin_opts bin = { .fill = 0xff };
+	bool fill_given = false, printed = false;
+	uint32_t v;
+	int c, rc = FOTA_EXIT_OK;
+
+	cmd_ctx_init(&ctx, &cmd_hexinfo);
+	while ((c = fota_getopt(&ctx.getopt, argc, argv)) != -1) {
+		switch (c) {
+		case KEY_BIN:
+			bin.path = ctx.getopt.arg;
+			break;
+		case KEY_FILL:
+			if (fota_parse_u32(ctx.getopt.arg, 0, 0xff, &v))
+				return fota_usage_error(&cmd_hexinfo,
+							"invalid fill byte '%s' (0..0xff)",
+							ctx.getopt.arg);
+			bin.fill = (uint8_t)v;
+			fill_given = true;
+			break;
+		case KEY_RANGE:
+			if (parse_range(ctx.getopt.arg, &bin.first, &bin.last))
+				return fota_usage_error(&cmd_hexinfo,
+							"invalid range '%s' (expected START-END, "
+							"START <= END <= 0xffffffff)",
+							ctx.getopt.arg);
+			bin.has_range = true;
+			break;
+		case FOTA_GETOPT_HELP:
+			return FOTA_EXIT_OK;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			if (cmd_ctx_common_opt(&ctx, c))
+				return FOTA_EXIT_USAGE;
+		}
+	}
+	if (ctx.getopt.ind >= argc)
+		return fota_usage_error(&cmd_hexinfo, "no HEX file given");
+	if (bin.path && argc - ctx.getopt.ind > 1)
+		return fota_usage_error(&cmd_hexinfo, "--bin takes exactly one FILE");
+	if (!bin.path && (fill_given || bin.has_range))
+		return fota_usage_error(&cmd_hexinfo, "--fill and --range need --bin");
+
+	for (int i = ctx.getopt.ind; i < argc; i++)
+		rc = fota_exit_worst(rc, hexinfo_one(argv[i], ctx.json, &bin, &printed));
+	cmd_ctx_release(&ctx);
+	return rc;
+}
+
+const struct fota_cmd cmd_hexinfo = {
+	.name = "hexinfo",
+	.summary = "show the segments, checksums and start address of Intel HEX files",
+	.usage = hexinfo_usage,
+	.opts = hexinfo_opts,
+	.run = run_hexinfo,
+	.operand_flags = FOTA_OPT_FILE,
+};
