@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: MIT
+/*
+ * UDS programming-sequence engine (see uds/prog.h for the order of services).
+ * ISO 14229-1 §14.4: TransferData blocks carry a blockSequenceCounter that
+ * starts at 0x01 and wraps from 0xFF to 0x00; a block whose answer was lost is
+ * sent again with the same counter, which the server acknowledges without
+ * writing twice (§14.4.2.3).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "uds/prog.h"
+
+const char *uds_prog_step_str(enum uds_prog_step step)
+{
+	switch (step) {
+	case UDS_PROG_STEP_NONE:
+		return "None";
+	case UDS_PROG_STEP_EXTENDED_SESSION:
+		return "ExtendedSession";
+	case UDS_PROG_STEP_DTC_OFF:
+		return "ControlDTCSetting";
+	case UDS_PROG_STEP_COMM_CONTROL:
+		return "CommunicationControl";
+	case UDS_PROG_STEP_PROGRAMMING_SESSION:
+		return "ProgrammingSession";
+	case UDS_PROG_STEP_REQUEST_SEED:
+		return "RequestSeed";
+	case UDS_PROG_STEP_SEND_KEY:
+		return "SendKey";
+	case UDS_PROG_STEP_ERASE:
+		return "EraseMemory";
+	case UDS_PROG_STEP_REQUEST_DOWNLOAD:
+		return "RequestDownload";
+	case UDS_PROG_STEP_TRANSFER_DATA:
+		return "TransferData";
+	case UDS_PROG_STEP_TRANSFER_EXIT:
+		return "RequestTransferExit";
+	case UDS_PROG_STEP_CHECK:
+		return "CheckMemory";
+	case UDS_PROG_STEP_RESET:
+		return "ECUReset";
+	case UDS_PROG_STEP_DONE:
+		return "Done";
+	}
+	return "unknown step";
+}
+
+void uds_prog_init(struct uds_prog *p, const struct uds_prog_cfg *cfg,
+		   const struct uds_client_cfg *ccfg)
+{
+	memset(p, 0, sizeof(*p));
+	if (cfg)
+		p->cfg = *cfg;
+	if (!p->cfg.comm_control_type)
+		p->cfg.comm_control_type = UDS_CC_DISABLE_RX_AND_TX;
+	if (!p->cfg.comm_type)
+		p->cfg.comm_type = UDS_CC_NORMAL_COMMUNICATION;
+	if (!p->cfg.erase_routine)
+		p->cfg.erase_routine = 0xFF00;
+	if (!p->cfg.check_routine)
+		p->cfg.check_routine = 0x0202;
+	if (!p->cfg.alfid)
+		p->cfg.alfid = 0x44;
+	if (!p->cfg.erase_alfid)
+		p->cfg.erase_alfid = p->cfg.alfid;
+	if (!p->cfg.transfer_retries)
+		p->cfg.transfer_retries = 1;
+	if (p->cfg.no_transfer_retry)
+		p->cfg.transfer_retries = 0;
+	uds_client_init(&p->client, ccfg);
+	p->res.err = -ENOENT;
+	p->res.segment = -1;
+}
+
+struct uds_client *uds_prog_client(struct uds_prog *p)
+{
+	return &p->client;
+}
+
+static bool per_segment(enum uds_prog_step s)
+{
+	return s == UDS_PROG_STEP_ERASE || s == UDS_PROG_STEP_REQUEST_DOWNLOAD ||
+	       s == UDS_PROG_STEP_TRANSFER_DATA || s == UDS_PROG_STEP_TRANSFER_EXIT;
+}
+
+static void emit(struct uds_prog *p, struct uds_prog_event *ev, fota_us now)
+{
+	if (!p->cfg.on_event)
+		return;
+	ev->step = p->step;
+	ev->segment = -1;
+	if (per_segment(p->step) && p->iseg < p->nseg) {
+		ev->segment = (int)p->iseg;
+		ev->addr = p->seg[p->iseg].addr;
+		ev->len = p->seg[p->iseg].len;
+	}
+	ev->now = now;
+	p->cfg.on_event(p->cfg.event_ctx, ev);
+}
+
+static void emit_simple(struct uds_prog *p, enum uds_prog_event_type type, int err, uint8_t nrc,
+			fota_us now)
+{
+	struct uds_prog_event ev = { .type = type, .err = err, .nrc = nrc };
+
+	ev.pending = p->client.res.pending;
+	emit(p, &ev, now);
+}
+
+static void fail(struct uds_prog *p, int err, uint8_t nrc, fota_us now, const char *msg)
+{
+	p->res.err = err;
+	p->res.step = p->step;
+	p->res.sid = p->buf ? p->buf[0] : 0;
+	p->res.nrc = nrc;
+	p->res.segment = per_segment(p->step) ? (int)p->iseg : -1;
+	snprintf(p->res.msg, sizeof(p->res.msg), "%s", msg ? msg : "");
+	p->running = false;
+	emit_simple(p, UDS_PROG_EV_STEP_DONE, err, nrc, now);
+}
+
+static int reserve(struct uds_prog *p, size_t n)
+{
+	uint8_t *b;
+
+	if (n <= p->buf_cap)
+		return 0;
+	b = realloc(p->buf, n);
+	if (!b)
+		return -ENOMEM;
+	p->buf = b;
+	p->buf_cap = n;
+	return 0;
+}
+
+/* Send p->buf[0..len) as the request of step s. */
+static void send_req(struct uds_prog *p, enum uds_prog_step s, size_t len, fota_us now)
+{
+	int err;
+
+	p->step = s;
+	if (s != UDS_PROG_STEP_TRANSFER_DATA || p->offset == 0)
+		emit_simple(p, UDS_PROG_EV_STEP_START, 0, 0, now);
+	err = uds_client_start(&p->client, p->buf, len, now);
+	if (err)
+		fail(p, err, 0, now, "request not accepted by the client");
+}
+
+static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now);
+
+static void issue_transfer(struct uds_prog *p, fota_us now)
+{
+	const struct uds_segment *sg = &p->seg[p->iseg];
+	uint32_t left = sg->len - p->offset;
+
+	p->chunk = left < p->block_data ? left : p->block_data;
+	p->buf[0] = UDS_SID_TRANSFER_DATA;
+	p->buf[1] = p->bsc;
+	memcpy(p->buf + 2, sg->data + p->offset, p->chunk);
+	p->retries = 0;
+	send_req(p, UDS_PROG_STEP_TRANSFER_DATA, 2 + (size_t)p->chunk, now);
+}
+
+static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
+{
+	const struct uds_segment *sg = p->iseg < p->nseg ? &p->seg[p->iseg] : NULL;
+	uint8_t opt[16];
+	int n = 0;
+
+	switch (s) {
+	case UDS_PROG_STEP_EXTENDED_SESSION:
+		p->buf[0] = UDS_SID_DIAGNOSTIC_SESSION_CONTROL;
+		p->buf[1] = UDS_SESSION_EXTENDED;
+		n = 2;
+		break;
+	case UDS_PROG_STEP_DTC_OFF:
+		p->buf[0] = UDS_SID_CONTROL_DTC_SETTING;
+		p->buf[1] = UDS_DTC_SETTING_OFF;
+		n = 2;
+		break;
+	case UDS_PROG_STEP_COMM_CONTROL:
+		p->buf[0] = UDS_SID_COMMUNICATION_CONTROL;
+		p->buf[1] = p->cfg.comm_control_type;
+		p->buf[2] = p->cfg.comm_type;
+		n = 3;
+		break;
+	case UDS_PROG_STEP_PROGRAMMING_SESSION:
+		p->buf[0] = UDS_SID_DIAGNOSTIC_SESSION_CONTROL;
+		p->buf[1] = UDS_SESSION_PROGRAMMING;
+		n = 2;
+		break;
+	case UDS_PROG_STEP_REQUEST_SEED:
+		p->buf[0] = UDS_SID_SECURITY_ACCESS;
+		p->buf[1] = p->cfg.security_level;
+		n = 2;
+		break;
+	case UDS_PROG_STEP_ERASE:
+		/* eraseMemory option record: alfid, memoryAddress, memorySize. */
+		opt[0] = p->cfg.erase_alfid;
+		n = uds_encode_addr_len(opt + 1, sizeof(opt) - 1, p->cfg.erase_alfid, sg->addr,
+					sg->len);
+		if (n < 0)
+			break;
+		n = uds_encode_routine(p->buf, p->buf_cap, UDS_ROUTINE_START, p->cfg.erase_routine,
+				       opt, (size_t)n + 1);
+		break;
+	case UDS_PROG_STEP_REQUEST_DOWNLOAD:
+		n = uds_encode_request_download(p->buf, p->buf_cap, p->cfg.dfi, p->cfg.alfid,
+						sg->addr, sg->len);
+		break;
+	case UDS_PROG_STEP_TRANSFER_DATA:
+		issue_transfer(p, now);
+		return;
+	case UDS_PROG_STEP_TRANSFER_EXIT:
+		p->buf[0] = UDS_SID_REQUEST_TRANSFER_EXIT;
+		n = 1;
+		break;
+	case UDS_PROG_STEP_CHECK:
+		uds_put_be(opt, p->crc, 4);
+		n = uds_encode_routine(p->buf, p->buf_cap, UDS_ROUTINE_START, p->cfg.check_routine,
+				       opt, 4);
+		break;
+	case UDS_PROG_STEP_RESET:
+		p->buf[0] = UDS_SID_ECU_RESET;
+		p->buf[1] = p->cfg.reset_type;
+		n = 2;
+		break;
+	default:
+		break;
+	}
+	if (n <= 0) {
+		p->step = s;
+		fail(p, n < 0 ? n : -EINVAL, 0, now, "cannot encode the request");
+		return;
+	}
+	send_req(p, s, (size_t)n, now);
+}
+
+static void finish_ok(struct uds_prog *p, fota_us now)
+{
+	p->step = UDS_PROG_STEP_DONE;
+	p->res.err = 0;
+	p->res.step = UDS_PROG_STEP_DONE;
+	p->res.segment = -1;
+	p->running = false;
+}
+
+/* The first step of segment p->iseg, or what follows the last segment. */
+static void next_segment(struct uds_prog *p, fota_us now)
+{
+	if (p->iseg < p->nseg) {
+		issue(p, p->cfg.erase ? UDS_PROG_STEP_ERASE : UDS_PROG_STEP_REQUEST_DOWNLOAD, now);
+	} else if (p->cfg.check) {
+		issue(p, UDS_PROG_STEP_CHECK, now);
+	} else if (p->cfg.reset_type != UDS_RESET_NONE) {
+		issue(p, UDS_PROG_STEP_RESET, now);
+	} else {
+		finish_ok(p, now);
+	}
+}
+
+static void after_seed(struct uds_prog *p, const struct uds_result *r, fota_us now)
+{
+	uint8_t key[UDS_KEY_MAX];
+	const uint8_t *seed = r->rsp + 2;
+	size_t n = r->len - 2, klen = 0, i;
+	int err;
+
+	if (r->len < 2) {
+		fail(p, -EPROTO, 0, now, "seed response too short");
+		return;
+	}
+	for (i = 0; i < n && !seed[i]; i++)
+		;
+	if (i == n) {
+		/* ISO 14229-1 §9.4.2.2: a zero seed means the level is already unlocked. */
+		next_segment(p, now);
+		return;
+	}
+	p->step = UDS_PROG_STEP_SEND_KEY;
+	err = p->cfg.compute_key(p->cfg.key_ctx, p->cfg.security_level, seed, n, key, sizeof(key),
+				 &klen);
+	if (!err && (klen == 0 || klen > sizeof(key)))
+		err = -EINVAL;
+	if (err) {
+		p->buf[0] = UDS_SID_SECURITY_ACCESS;
+		fail(p, err, 0, now, "cannot compute the key");
+		return;
+	}
+	if (reserve(p, 2 + klen)) {
+		fail(p, -ENOMEM, 0, now, NULL);
+		return;
+	}
+	p->buf[0] = UDS_SID_SECURITY_ACCESS;
+	p->buf[1] = p->cfg.security_level + 1;
+	memcpy(p->buf + 2, key, klen);
+	memset(key, 0, sizeof(key));
+	send_req(p, UDS_PROG_STEP_SEND_KEY, 2 + klen, now);
+}
+
+static void after_download(struct uds_prog *p, const struct uds_result *r, fota_us now)
+{
+	uint32_t max;
+
+	if (uds_decode_request_download_rsp(r->rsp, r->len, &max)) {
+		fail(p, -EPROTO, 0, now, "malformed RequestDownload response");
+		return;
+	}
+	if (p->cfg.max_block_len && p->cfg.max_block_len < max)
+		max = p->cfg.max_block_len;
+	if (max < 3) {
+		fail(p, -EMSGSIZE, 0, now, "block length leaves no room for data");
+		return;
+	}
+	/* maxNumberOfBlockLength counts the SID and the counter (ISO 14229-1 §14.2.2.3). */
+	p->block_data = max - 2;
+	if (p->block_data > p->seg[p->iseg].len)
+		p->block_data = p->seg[p->iseg].len;
+	if (reserve(p, 2 + (size_t)p->block_data)) {
+		fail(p, -ENOMEM, 0, now, NULL);
+		return;
+	}
+	p->offset = 0;
+	p->bsc = 1;
+	issue(p, UDS_PROG_STEP_TRANSFER_DATA, now);
+}
+
+static void after_transfer(struct uds_prog *p, fota_us now)
+{
+	const struct uds_segment *sg = &p->seg[p->iseg];
+	struct uds_prog_event ev = { .type = UDS_PROG_EV_PROGRESS };
+
+	p->crc = (uint32_t)crc32(p->crc, sg->data + p->offset, p->chunk);
+	p->offset += p->chunk;
+	p->done += p->chunk;
+	ev.bsc = p->bsc;
+	ev.done = p->done;
+	ev.total = p->total;
+	emit(p, &ev, now);
+	if (p->offset < sg->len) {
+		p->bsc++; /* 0xFF wraps to 0x00 (ISO 14229-1 §14.4.2.1) */
+		issue_transfer(p, now);
+		return;
+	}
+	emit_simple(p, UDS_PROG_EV_STEP_DONE, 0, 0, now);
+	issue(p, UDS_PROG_STEP_TRANSFER_EXIT, now);
+}
+
+/* The request of p->step was answered positively: go on. */
+static void step_ok(struct uds_prog *p, const struct uds_result *r, fota_us now)
+{
+	if (p->step != UDS_PROG_STEP_TRANSFER_DATA)
+		emit_simple(p, UDS_PROG_EV_STEP_DONE, 0, 0, now);
+	switch (p->step) {
+	case UDS_PROG_STEP_EXTENDED_SESSION:
+		if (p->cfg.dtc_off) {
+			issue(p, UDS_PROG_STEP_DTC_OFF, now);
+			break;
+		}
+		/* fall through */
+	case UDS_PROG_STEP_DTC_OFF:
+		if (p->cfg.comm_control) {
+			issue(p, UDS_PROG_STEP_COMM_CONTROL, now);
+			break;
+		}
+		/* fall through */
+	case UDS_PROG_STEP_COMM_CONTROL:
+		issue(p, UDS_PROG_STEP_PROGRAMMING_SESSION, now);
+		break;
+	case UDS_PROG_STEP_PROGRAMMING_SESSION:
+		if (p->cfg.security_level)
+			issue(p, UDS_PROG_STEP_REQUEST_SEED, now);
+		else
+			next_segment(p, now);
+		break;
+	case UDS_PROG_STEP_REQUEST_SEED:
+		after_seed(p, r, now);
+		break;
+	case UDS_PROG_STEP_SEND_KEY:
+		next_segment(p, now);
+		break;
+	case UDS_PROG_STEP_ERASE:
+		issue(p, UDS_PROG_STEP_REQUEST_DOWNLOAD, now);
+		break;
+	case UDS_PROG_STEP_REQUEST_DOWNLOAD:
+		after_download(p, r, now);
+		break;
+	case UDS_PROG_STEP_TRANSFER_DATA:
+		after_transfer(p, now);
+		break;
+	case UDS_PROG_STEP_TRANSFER_EXIT:
+		p->iseg++;
+		next_segment(p, now);
+		break;
+	case UDS_PROG_STEP_CHECK:
+		/* routineStatusRecord: 0x00 = the ECU's CRC matches ours. */
+		if (r->len >= 5 && r->rsp[4] != 0x00) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg),
+				 "ECU reports CRC mismatch (routine status 0x%02x)", r->rsp[4]);
+			fail(p, -EREMOTEIO, 0, now, msg);
+			break;
+		}
+		if (p->cfg.reset_type != UDS_RESET_NONE)
+			issue(p, UDS_PROG_STEP_RESET, now);
+		else
+			finish_ok(p, now);
+		break;
+	case UDS_PROG_STEP_RESET:
+		finish_ok(p, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Look at the client after every input: act on a finished request. */
+static void poll_client(struct uds_prog *p, fota_us now)
+{
+	struct uds_result r;
+	int err;
+
+	if (!p->running)
+		return;
+	err = uds_client_result(&p->client, &r);
+	if (err == -EINPROGRESS)
+		return;
+	if (r.pending) {
+		struct uds_prog_event ev = { .type = UDS_PROG_EV_PENDING, .pending = r.pending };
+
+		emit(p, &ev, now);
+	}
+	if (p->cancel) {
+		fail(p, -ECANCELED, 0, now, "cancelled");
+		return;
+	}
+	if (err == -ETIMEDOUT && p->step == UDS_PROG_STEP_TRANSFER_DATA &&
+	    p->retries < p->cfg.transfer_retries) {
+		struct uds_prog_event ev = { .type = UDS_PROG_EV_RETRY };
+
+		/* Same block, same counter: the ECU acknowledges a repeat without rewriting. */
+		p->retries++;
+		ev.attempt = p->retries;
+		ev.bsc = p->bsc;
+		emit(p, &ev, now);
+		err = uds_client_start(&p->client, p->buf, 2 + (size_t)p->chunk, now);
+		if (err)
+			fail(p, err, 0, now, "request not accepted by the client");
+		return;
+	}
+	if (err) {
+		char msg[64] = "";
+
+		if (err == -ETIMEDOUT && p->step == UDS_PROG_STEP_TRANSFER_DATA && p->retries)
+			snprintf(msg, sizeof(msg), "no response to block 0x%02x after %u retries",
+				 p->bsc, p->retries);
+		else if (err == -EPROTO)
+			snprintf(msg, sizeof(msg), "unexpected response");
+		fail(p, err, r.nrc, now, msg);
+		return;
+	}
+	step_ok(p, &r, now);
+}
+
+int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nseg, fota_us now)
+{
+	uint64_t total = 0;
+
+	if (p->running)
+		return -EALREADY;
+	if (!seg || !nseg || !uds_alfid_valid(p->cfg.alfid) ||
+	    (p->cfg.erase && !uds_alfid_valid(p->cfg.erase_alfid)))
+		return -EINVAL;
+	if (p->cfg.security_level && (!p->cfg.compute_key || !(p->cfg.security_level & 1)))
+		return -EINVAL;
+	for (size_t i = 0; i < nseg; i++) {
+		if (!seg[i].len || !seg[i].data || (uint64_t)seg[i].addr + seg[i].len > 1ull << 32)
+			return -EINVAL;
+		total += seg[i].len;
+	}
+	if (reserve(p, 64))
+		return -ENOMEM;
+	p->seg = seg;
+	p->nseg = nseg;
+	p->iseg = 0;
+	p->total = total;
+	p->done = 0;
+	p->crc = (uint32_t)crc32(0, NULL, 0);
+	p->cancel = false;
+	p->running = true;
+	memset(&p->res, 0, sizeof(p->res));
+	p->res.err = -EINPROGRESS;
+	p->res.segment = -1;
+	if (p->cfg.extended_session)
+		issue(p, UDS_PROG_STEP_EXTENDED_SESSION, now);
+	else if (p->cfg.dtc_off)
+		issue(p, UDS_PROG_STEP_DTC_OFF, now);
+	else if (p->cfg.comm_control)
+		issue(p, UDS_PROG_STEP_COMM_CONTROL, now);
+	else
+		issue(p, UDS_PROG_STEP_PROGRAMMING_SESSION, now);
+	return 0;
+}
+
+void uds_prog_input(struct uds_prog *p, const uint8_t *pdu, size_t len, fota_us now)
+{
+	uds_client_input(&p->client, pdu, len, now);
+	poll_client(p, now);
+}
+
+void uds_prog_tick(struct uds_prog *p, fota_us now)
+{
+	uds_client_tick(&p->client, now);
+	poll_client(p, now);
+}
+
+int uds_prog_output(struct uds_prog *p, const uint8_t **pdu, size_t *len, fota_us now)
+{
+	int r;
+
+	if (!p->running)
+		return 0;
+	r = uds_client_output(&p->client, pdu, len, now);
+	poll_client(p, now);
+	return r;
+}
+
+void uds_prog_sent(struct uds_prog *p, fota_us now)
+{
+	uds_client_sent(&p->client, now);
+}
+
+fota_us uds_prog_deadline(const struct uds_prog *p)
+{
+	return p->running ? uds_client_deadline(&p->client) : FOTA_NEVER;
+}
+
+int uds_prog_result(const struct uds_prog *p, struct uds_prog_result *res)
+{
+	if (res)
+		*res = p->res;
+	return p->res.err;
+}
+
+const char *uds_prog_strerror(const struct uds_prog_result *r, char *buf, size_t size)
+{
+	const char *step = uds_prog_step_str(r->step);
+
+	if (r->err == 0)
+		snprintf(buf, size, "success");
+	else if (r->nrc)
+		snprintf(buf, size, "%s refused: %s (NRC 0x%02X)", step, uds_nrc_str(r->nrc),
+			 r->nrc);
+	else if (r->err == -ETIMEDOUT && !r->msg[0])
+		snprintf(buf, size, "%s: no response (timeout)", step);
+	else if (r->msg[0])
+		snprintf(buf, size, "%s: %s", step, r->msg);
+	else
+		snprintf(buf, size, "%s: %s", step, strerror(-r->err));
+	return buf;
+}
+
+void uds_prog_progress(const struct uds_prog *p, uint64_t *done, uint64_t *total)
+{
+	if (done)
+		*done = p->done;
+	if (total)
+		*total = p->total;
+}
+
+void uds_prog_cancel(struct uds_prog *p)
+{
+	if (!p->running)
+		return;
+	p->cancel = true;
+	if (p->client.state == UDS_CLIENT_SEND) {
+		/* Nothing on the wire yet: stop right here. */
+		uds_client_cancel(&p->client);
+		fail(p, -ECANCELED, 0, 0, "cancelled");
+	}
+}
+
+void uds_prog_release(struct uds_prog *p)
+{
+	free(p->buf);
+	p->buf = NULL;
+	p->buf_cap = 0;
+	p->running = false;
+}
