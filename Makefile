@@ -91,6 +91,12 @@ $(O)/tests/unit/test_%: tests/unit/test_%.c $(TSUP_OBJS) $(O)/libfota.a $(O)/cmd
 	$(QUIET_LINK)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
 		$(TSUP_OBJS) $(O)/cmdlib.a $(O)/libfota.a $(LIBS)
 
+# test_key dlopens a vendor-style seed/key library (lib:PATH) built from this fixture.
+$(O)/tests/keylib.so: tests/fixtures/keylib.c $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) -std=c11 -Wall -Wextra -Wno-unused-parameter -O2 -shared -fPIC -o $@ $<
+$(O)/tests/unit/test_key: $(O)/tests/keylib.so
+
 # Command-layer helpers that unit tests may link (option parser, table).
 $(O)/cmdlib.a: $(filter-out $(O)/cmd/main.o,$(CMD_OBJS))
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^

@@ -144,6 +144,8 @@ int uds_key_parse(const char *spec, struct uds_key *key, char *err, size_t errsi
 		arg = spec + 4;
 		colon = strrchr(arg, ':');
 		/* The last ":NAME" is a symbol only if NAME is a C identifier. */
+		if (colon && !colon[1])
+			return fail(err, errsize, -EINVAL, "lib: empty symbol name after ':'");
 		if (colon && is_identifier(colon + 1)) {
 			if (strlen(colon + 1) >= sizeof(key->symbol))
 				return fail(err, errsize, -EINVAL, "lib: symbol name too long");

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/request.c: update request files dropped into serve's inbox. A good
+ * request resolves its firmware next to itself; a bad one (not a UUID v4, a
+ * malformed digest, an unknown or missing key) is refused with line:col.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/request.h"
+#include "tests/unit/t.h"
+
+#define UUID "3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90"
+#define SHA  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static int load(const char *name, const char *text, struct cfg_request *req, struct cfg_error *err)
+{
+	return cfg_load_request_string(text, strlen(text), name, req, err);
+}
+
+static void expect_error(const char *text, unsigned line, unsigned col, const char *msg, int tl)
+{
+	struct cfg_request req;
+	struct cfg_error err;
+	int rc = load("in/r.yaml", text, &req, &err);
+
+	if (rc != -EBADMSG)
+		t_fail(__FILE__, tl, "rc %d, expected -EBADMSG", rc);
+	if (err.line != line || err.col != col)
+		t_fail(__FILE__, tl, "error at %u:%u, expected %u:%u (%s)", err.line, err.col, line,
+		       col, err.msg);
+	if (!strstr(err.msg, msg))
+		t_fail(__FILE__, tl, "message \"%s\" lacks \"%s\"", err.msg, msg);
+	T_EQ_STR(err.file, "in/r.yaml");
+	T_EQ_STR(req.id, "");
+}
+#define EXPECT_ERROR(text, line, col, msg) expect_error(text, line, col, msg, __LINE__)
+
+static void test_request__good(void)
+{
+	struct cfg_request req;
+	struct cfg_error err;
+
+	T_OK(load("/srv/fota/inbox/r1.yaml",
+		  "id: 3F2B8C1E-9A4D-4E7F-8B21-0C5D6E7F8A90\necu: hydraulics\n"
+		  "firmware: fw/hx-2.1.hex\nsha256: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934"
+		  "CA495991B7852B855\n",
+		  &req, &err));
+	T_EQ_STR(req.id, UUID);
+	T_EQ_STR(req.ecu, "hydraulics");
+	T_EQ_STR(req.firmware, "/srv/fota/inbox/fw/hx-2.1.hex");
+	T_EQ_STR(req.sha256_hex, SHA);
+	T_EQ_MEM(req.sha256, "\xe3\xb0\xc4\x42", 4);
+	T_EQ(req.sha256[31], 0x55);
+
+	/* absolute firmware paths stay; a request name without a directory keeps it relative */
+	T_OK(load("/srv/in/r.yaml",
+		  "id: " UUID "\necu: e\nfirmware: /opt/fw.hex\nsha256: " SHA "\n", &req, &err));
+	T_EQ_STR(req.firmware, "/opt/fw.hex");
+	T_OK(load("r.yaml", "id: " UUID "\necu: e\nfirmware: fw.hex\nsha256: " SHA "\n", &req,
+		  &err));
+	T_EQ_STR(req.firmware, "fw.hex");
+	T_OK(load("/r.yaml", "{ id: " UUID ", ecu: e, firmware: fw.hex, sha256: " SHA " }\n", &req,
+		  &err));
+	T_EQ_STR(req.firmware, "/fw.hex");
+}
+
+static void test_request__uuid(void)
+{
+	T_TRUE(cfg_uuid_v4_ok(UUID));
+	T_TRUE(cfg_uuid_v4_ok("00000000-0000-4000-b000-000000000000"));
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1e-9a4d-1e7f-8b21-0c5d6e7f8a90"));  /* version 1 */
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1e-9a4d-4e7f-cb21-0c5d6e7f8a90"));  /* variant 110x */
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a9"));	  /* 35 chars */
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a900")); /* 37 chars */
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1e9a4d-4e7f-8b21-0c5d6e7f8a90-"));  /* hyphens moved */
+	T_TRUE(!cfg_uuid_v4_ok("3f2b8c1g-9a4d-4e7f-8b21-0c5d6e7f8a90"));  /* not hex */
+	T_TRUE(!cfg_uuid_v4_ok(""));
+}
+
+static void test_request__errors(void)
+{
+	EXPECT_ERROR("id: 3f2b8c1e-9a4d-1e7f-8b21-0c5d6e7f8a90\necu: e\nfirmware: f\nsha256: " SHA
+		     "\n",
+		     1, 5, "not a UUID version 4");
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: f\nsha256: abc\n", 4, 9,
+		     "expected 64 hex digits");
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: f\nsha256: "
+		     "x3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+		     4, 9, "'x' is not a hex digit");
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: f\nsha265: " SHA "\n", 4, 1,
+		     "unknown key 'sha265' (did you mean 'sha256'?)");
+	EXPECT_ERROR("id: " UUID "\necu: e\nsha256: " SHA "\n", 1, 1,
+		     "missing required key 'firmware'");
+	EXPECT_ERROR("id: " UUID "\nid: " UUID "\n", 2, 1, "duplicate key 'id'");
+	EXPECT_ERROR("id: " UUID "\necu: \"\"\nfirmware: f\nsha256: " SHA "\n", 2, 6,
+		     "empty value");
+	EXPECT_ERROR("id: " UUID "\necu: [e]\n", 2, 6, "expected a string");
+	EXPECT_ERROR("- id\n", 1, 1, "expected a mapping");
+	EXPECT_ERROR("id: : :\n", 1, 5, "YAML syntax");
+}
+
+static void test_request__file(void)
+{
+	char dir[] = "/tmp/fota-test-req-XXXXXX", path[128], expect[128];
+	struct cfg_request req;
+	struct cfg_error err;
+	FILE *fp;
+
+	T_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/r.yaml", dir);
+	fp = fopen(path, "w");
+	T_TRUE(fp != NULL);
+	if (!fp)
+		return;
+	fprintf(fp, "id: %s\necu: hydraulics\nfirmware: hx.hex\nsha256: %s\n", UUID, SHA);
+	fclose(fp);
+	T_OK(cfg_load_request(path, &req, &err));
+	snprintf(expect, sizeof(expect), "%s/hx.hex", dir);
+	T_EQ_STR(req.firmware, expect);
+	unlink(path);
+	T_EQ(cfg_load_request(path, &req, &err), -ENOENT);
+	T_EQ_STR(err.file, path);
+	rmdir(dir);
+
+	T_OK(cfg_load_request("examples/request.yaml", &req, &err));
+	T_EQ_STR(req.ecu, "hydraulics");
+	T_EQ_STR(req.firmware, "examples/hydraulics-2.1.hex");
+}
+
+static const struct t_case cases[] = {
+	T_CASE(request__good),
+	T_CASE(request__uuid),
+	T_CASE(request__errors),
+	T_CASE(request__file),
+};
+
+int main(void)
+{
+	return t_main(cases, FOTA_ARRAY_SIZE(cases));
+}
