@@ -142,6 +142,11 @@ static void send_req(struct uds_prog *p, enum uds_prog_step s, size_t len, fota_
 	int err;
 
 	p->step = s;
+	if (p->cancel) {
+		/* A safe point: the previous request is answered, the next not sent. */
+		fail(p, -ECANCELED, 0, now, "cancelled");
+		return;
+	}
 	if (s != UDS_PROG_STEP_TRANSFER_DATA || p->offset == 0)
 		emit_simple(p, UDS_PROG_EV_STEP_START, 0, 0, now);
 	err = uds_client_start(&p->client, p->buf, len, now);

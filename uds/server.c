@@ -530,7 +530,7 @@ static struct answer h_transfer(struct uds_server *s, const uint8_t *req, size_t
 	s->bsc_last = bsc;
 	s->got_block = true;
 	if (s->cfg.faults.bsc_skip_nth == s->n_td)
-		s->bsc_last++; /* the ECU lost count */
+		s->bsc_last += 2; /* the ECU lost count: neither next nor repeat matches */
 	return POS(2);
 }
 

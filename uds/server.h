@@ -48,7 +48,8 @@ struct uds_server_faults {
 	unsigned drop_nth;     /* 1-based; 0 = off */
 	uint32_t delay_ms;     /* every response delayed by this much (virtual time) */
 	bool accept_wrong_bsc; /* bug: no counter check, a repeated block is written again */
-	unsigned bsc_skip_nth; /* after the N-th TransferData the ECU expects one counter too far */
+	unsigned
+		bsc_skip_nth; /* after the N-th TransferData the ECU loses count: next block 0x73 */
 	unsigned
 		reset_nth_transfer; /* the ECU resets on its N-th TransferData: no answer, session lost */
 };
