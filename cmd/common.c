@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd/common.h"
+#include "core/config.h"
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 {
@@ -62,8 +63,46 @@ void cmd_ctx_release(struct cmd_ctx *ctx)
 
 void cmd_complete_ecus(const char *cur, int argc, char **argv)
 {
-	/* Filled in with the configuration loader (core/config.c). */
-	(void)cur;
-	(void)argc;
-	(void)argv;
+	const char *path = NULL;
+	struct fota_config cfg;
+	struct cfg_error err;
+	char home[4096];
+
+	/* The last -c/--config in the words wins, as it would on the command line. */
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (!strcmp(w, "--"))
+			break;
+		if ((!strcmp(w, "-c") || !strcmp(w, "--config")) && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(w, "--config=", 9))
+			path = w + 9;
+		else if (!strncmp(w, "-c", 2) && w[2])
+			path = w + 2;
+	}
+	if (!path || !*path)
+		path = getenv("FOTA_CONFIG");
+	if (!path || !*path)
+		path = "/etc/fota/fota.yaml";
+	/* The shell has not expanded a tilde in a word still being typed. */
+	if (!strncmp(path, "~/", 2) && getenv("HOME")) {
+		snprintf(home, sizeof(home), "%s/%s", getenv("HOME"), path + 2);
+		path = home;
+	}
+	/* Quietly: a broken configuration simply offers no names. */
+	if (cfg_load_file(path, &cfg, &err))
+		return;
+	for (size_t i = 0; i < cfg.necus; i++) {
+		const struct cfg_ecu *e = &cfg.ecus[i];
+
+		if (strncmp(e->name, cur, strlen(cur)))
+			continue;
+		if (e->brand[0] || e->model[0])
+			printf("%s\t%s%s%s\n", e->name, e->brand,
+			       e->brand[0] && e->model[0] ? " " : "", e->model);
+		else
+			printf("%s\tECU\n", e->name);
+	}
+	cfg_release(&cfg);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cmd/common.h"
 #include "core/config.h"
 #include "tests/unit/t.h"
 
@@ -355,6 +356,48 @@ static void test_config__file(void)
 	cfg_release(&cfg);
 }
 
+/* Shell completion of --ecu: names from -c/--config (or $FOTA_CONFIG), brand and model as help. */
+static void complete(char *buf, size_t size, const char *cur, int argc, char **argv)
+{
+	char path[] = "/tmp/fota-test-complete-XXXXXX";
+	int fd = mkstemp(path), saved = dup(1);
+	ssize_t n;
+
+	fflush(stdout);
+	dup2(fd, 1);
+	cmd_complete_ecus(cur, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, buf, size - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+static void test_config__complete_ecus(void)
+{
+	char out[512], cfgpath[] = "/tmp/fota-test-cfg-XXXXXX";
+	char *w1[] = { "fota", "flash", "-c", cfgpath, "--ecu", "" };
+	char *w2[] = { "fota-flash", "--config=/nonexistent", "--ecu", "" };
+	char *w3[] = { "fota-flash", "--ecu", "b" };
+	int fd = mkstemp(cfgpath);
+
+	T_EQ(write(fd, good, strlen(good)), (long long)strlen(good));
+	close(fd);
+	complete(out, sizeof(out), "", 6, w1);
+	T_EQ_STR(out, "hydraulics\tACME HX-200\nbrakes\tECU\n");
+	complete(out, sizeof(out), "h", 6, w1);
+	T_EQ_STR(out, "hydraulics\tACME HX-200\n");
+	complete(out, sizeof(out), "", 4, w2);
+	T_EQ_STR(out, "");
+	setenv("FOTA_CONFIG", cfgpath, 1);
+	complete(out, sizeof(out), "b", 3, w3);
+	T_EQ_STR(out, "brakes\tECU\n");
+	unsetenv("FOTA_CONFIG");
+	unlink(cfgpath);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
@@ -365,6 +408,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__missing_and_regions),
 	T_CASE(config__syntax_and_documents),
 	T_CASE(config__file),
+	T_CASE(config__complete_ecus),
 };
 
 int main(void)
