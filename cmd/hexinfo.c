@@ -91,7 +91,8 @@ static uint32_t seg_last(const struct ihex_segment *s)
 	return (uint32_t)(s->addr + (uint64_t)s->len - 1);
 }
 
-static void print_text(const char *file, const struct ihex_image *img, const char *sha)
+static void print_text(const char *file, const struct ihex_image *img, const uint32_t *crc,
+		       uint32_t image_crc, const char *sha)
 {
 	size_t ngaps = 0;
 	uint64_t gap_bytes = 0;
@@ -111,7 +112,7 @@ static void print_text(const char *file, const struct ihex_image *img, const cha
 			gap_bytes += len;
 		}
 		printf("  %-8zu 0x%08" PRIx32 "  0x%08" PRIx32 "  %11zu  0x%08" PRIx32 "\n", i + 1,
-		       s->addr, seg_last(s), s->len, ihex_segment_crc32(s));
+		       s->addr, seg_last(s), s->len, crc[i]);
 	}
 	printf("  total    %zu segment%s, %" PRIu64 " bytes; %zu gap%s, %" PRIu64 " bytes\n",
 	       img->nseg, img->nseg == 1 ? "" : "s", ihex_image_size(img), ngaps,
@@ -123,7 +124,7 @@ static void print_text(const char *file, const struct ihex_image *img, const cha
 		       img->start & 0xffff);
 	else
 		printf("  start    0x%08" PRIx32 " (linear)\n", img->start);
-	printf("  crc32    0x%08" PRIx32 "\n", ihex_image_crc32(img));
+	printf("  crc32    0x%08" PRIx32 "\n", image_crc);
 	printf("  sha256   %s\n", sha);
 }
 
@@ -137,7 +138,8 @@ static json_object *jrange(uint32_t start, uint32_t end, uint64_t len)
 	return o;
 }
 
-static void print_json(const char *file, const struct ihex_image *img, const char *sha)
+static void print_json(const char *file, const struct ihex_image *img, const uint32_t *crc,
+		       uint32_t image_crc, const char *sha)
 {
 	json_object *o = json_object_new_object();
 	json_object *segs = json_object_new_array();
@@ -148,7 +150,7 @@ static void print_json(const char *file, const struct ihex_image *img, const cha
 		const struct ihex_segment *s = &img->seg[i];
 		json_object *j = jrange(s->addr, seg_last(s), s->len);
 
-		json_object_object_add(j, "crc32", json_object_new_int64(ihex_segment_crc32(s)));
+		json_object_object_add(j, "crc32", json_object_new_int64(crc[i]));
 		json_object_array_add(segs, j);
 		if (i > 0) {
 			uint32_t from = seg_last(&img->seg[i - 1]) + 1;
@@ -179,7 +181,7 @@ static void print_json(const char *file, const struct ihex_image *img, const cha
 	json_object_object_add(o, "total_bytes",
 			       json_object_new_int64((int64_t)ihex_image_size(img)));
 	json_object_object_add(o, "start_address", start);
-	json_object_object_add(o, "crc32", json_object_new_int64(ihex_image_crc32(img)));
+	json_object_object_add(o, "crc32", json_object_new_int64(image_crc));
 	json_object_object_add(o, "sha256", json_object_new_string(sha));
 	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)img->nwarn_total));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
@@ -266,6 +268,7 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 	struct ihex_error err;
 	uint8_t sha[IHEX_SHA256_LEN];
 	char sha_txt[2 * IHEX_SHA256_LEN + 1];
+	uint32_t *crc, image_crc = 0;
 	int r;
 
 	r = ihex_load(&img, file, &err);
@@ -277,24 +280,32 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 		return fota_exit_code(r);
 	}
 	report_warnings(file, &img);
-	r = ihex_image_sha256(&img, sha);
+	/* One pass per segment for its CRC; the image CRC is combined from them. */
+	crc = calloc(img.nseg ? img.nseg : 1, sizeof(*crc));
+	r = crc ? ihex_image_sha256(&img, sha) : -ENOMEM;
 	if (r) {
-		fota_error_errno(r, "%s: SHA-256", file);
+		fota_error_errno(r, "%s", file);
+		free(crc);
 		ihex_release(&img);
 		return FOTA_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < img.nseg; i++) {
+		crc[i] = ihex_segment_crc32(&img.seg[i]);
+		image_crc = i ? ihex_crc32_combine(image_crc, crc[i], img.seg[i].len) : crc[i];
 	}
 	sha_hex(sha_txt, sha);
 	r = FOTA_EXIT_OK;
 	if (bin->path)
 		r = write_bin(&img, bin);
 	if (json) {
-		print_json(file, &img, sha_txt);
+		print_json(file, &img, crc, image_crc, sha_txt);
 	} else {
 		if (*printed)
 			putchar('\n');
-		print_text(file, &img, sha_txt);
+		print_text(file, &img, crc, image_crc, sha_txt);
 	}
 	*printed = true;
+	free(crc);
 	ihex_release(&img);
 	return r;
 }

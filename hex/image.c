@@ -25,6 +25,11 @@ uint32_t ihex_crc32(uint32_t crc, const uint8_t *data, size_t len)
 	return (uint32_t)crc32_z(crc, data, len);
 }
 
+uint32_t ihex_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	return (uint32_t)crc32_combine64(crc_a, crc_b, (z_off64_t)len_b);
+}
+
 uint32_t ihex_segment_crc32(const struct ihex_segment *s)
 {
 	return ihex_crc32(0, s->data, s->len);

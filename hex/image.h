@@ -21,6 +21,9 @@ uint64_t ihex_image_size(const struct ihex_image *img);
 
 /* zlib CRC-32 of len bytes, continuing from crc (start with 0). */
 uint32_t ihex_crc32(uint32_t crc, const uint8_t *data, size_t len);
+/* The CRC-32 of A followed by B, from crc_a, crc_b and B's length (zlib
+ * crc32_combine): the image CRC from the segment CRCs without a second pass. */
+uint32_t ihex_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 /* CRC-32 of one segment's bytes. */
 uint32_t ihex_segment_crc32(const struct ihex_segment *s);
 /* CRC-32 of the image: all segment bytes in address order, gaps skipped (not

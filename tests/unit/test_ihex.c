@@ -537,6 +537,9 @@ static void test_image__crc32_matches_zlib(void)
 	T_EQ(img.nseg, 2);
 	T_EQ(ihex_segment_crc32(&img.seg[0]), crc32(0, (const Bytef *)"\x01\x02\x03\x04", 4));
 	T_EQ(ihex_image_crc32(&img), crc32(0, (const Bytef *)"\x01\x02\x03\x04\x05\x06", 6));
+	T_EQ(ihex_crc32_combine(ihex_segment_crc32(&img.seg[0]), ihex_segment_crc32(&img.seg[1]),
+				2),
+	     ihex_image_crc32(&img));
 	/* The check value of CRC-32/ISO-HDLC. */
 	T_EQ(ihex_crc32(0, (const uint8_t *)"123456789", 9), 0xcbf43926);
 }
