@@ -22,6 +22,23 @@
 
 struct bus;
 
+#define BUS_FILTER_EFF 0x80000000u
+#define BUS_FILTER_MAX 64
+
+/* The filter key of a frame: id, with BUS_FILTER_EFF for 29-bit frames. */
+static inline uint32_t bus_filter_key(const struct bus_frame *f)
+{
+	return f->id | ((f->flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0);
+}
+
+/* Normalize a filter id as given by a user (29-bit if flagged or above 0x7FF). */
+static inline uint32_t bus_filter_norm(uint32_t id)
+{
+	if ((id & BUS_FILTER_EFF) || id > BUS_SFF_MASK)
+		return (id & BUS_EFF_MASK) | BUS_FILTER_EFF;
+	return id;
+}
+
 struct bus_ops {
 	/* 0, -EAGAIN (tx queue full: try again after poll), or -errno. */
 	int (*send)(struct bus *bus, const struct bus_frame *f);
@@ -29,10 +46,35 @@ struct bus_ops {
 	int (*recv)(struct bus *bus, struct bus_frame *f);
 	/* A pollable fd (POLLIN when a frame may be pending), or -1 (mem). */
 	int (*fd)(struct bus *bus);
-	/* Accept only these ids (exact match, EFF flag respected); n == 0: all. */
+	/*
+	 * Accept only these ids (exact match, EFF flag respected); n == 0: all.
+	 * A 29-bit id is given as id | BUS_FILTER_EFF (ids above 0x7FF are
+	 * 29-bit anyway). At most BUS_FILTER_MAX ids; -EINVAL beyond.
+	 */
 	int (*set_filter)(struct bus *bus, const uint32_t *ids, size_t n);
 	void (*close)(struct bus *bus);
+	/*
+	 * Optional: the time stamp for trace lines, in microseconds since the
+	 * epoch. NULL: the wall clock. The mem backend returns its virtual
+	 * time so that traces of simulated runs are reproducible.
+	 */
+	uint64_t (*trace_time)(struct bus *bus);
 };
+
+/*
+ * Controller state, as reported by error frames (SocketCAN CAN_ERR_CRTL /
+ * CAN_ERR_BUSOFF / CAN_ERR_RESTARTED; ISO 11898-1 fault confinement). The
+ * values are the kernel's enum can_state numbering.
+ */
+enum bus_state {
+	BUS_STATE_ERROR_ACTIVE = 0,  /* normal */
+	BUS_STATE_ERROR_WARNING = 1, /* an error counter reached 96 */
+	BUS_STATE_ERROR_PASSIVE = 2, /* an error counter reached 128 */
+	BUS_STATE_BUS_OFF = 3,	     /* tx error counter reached 256: controller off the bus */
+};
+
+/* "error-active", "error-warning", "error-passive", "bus-off". */
+const char *bus_state_name(enum bus_state st);
 
 /* Options for bus_open(). Zeroed means: classic CAN, no bitrate change. */
 struct bus_opts {
@@ -48,6 +90,17 @@ struct bus {
 	char trace_if[16]; /* interface name written in trace lines */
 	/* stats, for benches and --verbose */
 	uint64_t tx_frames, rx_frames;
+	/*
+	 * Set by the backend as error frames arrive (socketcan only; others
+	 * stay ERROR_ACTIVE unless a test sets them). state_seq counts changes
+	 * so a driver can notice one without comparing every time.
+	 */
+	enum bus_state state;
+	uint32_t state_seq;
+	uint64_t err_frames; /* error frames received (never handed out as frames) */
+	uint64_t rx_dropped; /* malformed frames from outside, dropped (unix:) */
+	uint64_t tx_dropped; /* unix: frames not delivered to a member whose queue stayed full */
+	bool fd;	     /* CAN FD frames allowed (opts.fd was set and the backend can) */
 };
 
 /*
@@ -62,7 +115,14 @@ int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, ch
 	     size_t errsize);
 void bus_close(struct bus *bus);
 
-/* These call the backend and write the trace line (if tracing). */
+/*
+ * These call the backend and write the trace line (if tracing).
+ * bus_send(): 0; -EINVAL for a malformed frame or an FD frame on a bus opened
+ * without opts.fd; -EAGAIN (socket queue full: poll POLLOUT, retry);
+ * -ENOBUFS (interface tx queue full: retry after a short pause; POLLOUT does
+ * not signal it); -ENETDOWN / other -errno.
+ * bus_recv(): 1 with *f filled, 0 nothing pending, -errno.
+ */
 int bus_send(struct bus *bus, const struct bus_frame *f);
 int bus_recv(struct bus *bus, struct bus_frame *f);
 int bus_fd(struct bus *bus);
@@ -73,5 +133,35 @@ int bus_set_filter(struct bus *bus, const uint32_t *ids, size_t n);
  * "(1700000000.123456) can0 7E0#0210020000000000\n". Wall-clock timestamps.
  */
 void bus_set_trace(struct bus *bus, FILE *fp);
+
+/* The interface name written in trace lines (truncated to 15 characters). */
+void bus_set_trace_if(struct bus *bus, const char *ifname);
+
+/*
+ * Write one trace line for f now, as bus_send()/bus_recv() do. For drivers
+ * that move frames without the wrappers; a no-op when not tracing.
+ */
+void bus_trace(struct bus *bus, const struct bus_frame *f);
+
+/* A filter done in software (mem:, unix:), shared by the backends. */
+struct bus_soft_filter {
+	uint32_t ids[BUS_FILTER_MAX]; /* normalized (bus_filter_norm) */
+	size_t n;		      /* 0: accept all */
+};
+int bus_soft_filter_set(struct bus_soft_filter *sf, const uint32_t *ids, size_t n);
+bool bus_soft_filter_match(const struct bus_soft_filter *sf, const struct bus_frame *f);
+
+/* Backend constructors, used by bus_open(); same return convention. */
+int bus_socketcan_open(struct bus **bus, const char *ifname, const struct bus_opts *opts, char *err,
+		       size_t errsize);
+int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts, char *err,
+		  size_t errsize);
+/*
+ * unix: only: how long a send may wait for one member whose socket queue is
+ * full before dropping the frame for it (default 100 ms; see bus_unix.c).
+ */
+int bus_unix_set_send_wait(struct bus *bus, uint32_t wait_us);
+int bus_mem_open(struct bus **bus, const char *name, const struct bus_opts *opts, char *err,
+		 size_t errsize);
 
 #endif

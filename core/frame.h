@@ -46,4 +46,29 @@ uint8_t bus_frame_fd_len(size_t len);
 /* Is this a valid payload length for the frame's kind (classic or FD)? */
 int bus_frame_len_ok(const struct bus_frame *f);
 
+/* FD DLC code (0..15) for a payload length, rounding up; and back. */
+uint8_t bus_frame_len_to_dlc(uint8_t len);
+uint8_t bus_frame_dlc_to_len(uint8_t dlc);
+
+/*
+ * A whole frame is well formed: known flags only, id within 11/29 bits, RTR
+ * only in classic frames, BRS/ESI only in FD frames, length valid. 1 or 0.
+ * Backends check every frame from outside (unix: datagrams) with it.
+ */
+int bus_frame_valid(const struct bus_frame *f);
+
+/*
+ * One candump -l log line, newline included:
+ * "(1700000000.123456) can0 7E0#0210020000000000\n". Returns as snprintf.
+ */
+int bus_frame_format_log(char *buf, size_t size, int64_t sec, long usec, const char *ifname,
+			 const struct bus_frame *f);
+
+/*
+ * Parse a candump -l log line (as above; trailing newline allowed). Any of
+ * sec, usec, ifname may be NULL. Returns 0 or -EINVAL.
+ */
+int bus_frame_parse_log(const char *line, struct bus_frame *f, int64_t *sec, long *usec,
+			char *ifname, size_t ifsize);
+
 #endif
