@@ -398,6 +398,48 @@ static void test_config__complete_ecus(void)
 	unlink(cfgpath);
 }
 
+/*
+ * fota.yaml(5) EXAMPLES: the demo configuration plus the 29-bit ECU item
+ * (appended to its ecus list) must load, so the page cannot drift from the
+ * loader. Literal blocks are the lines between ".Bd -literal" and ".Ed".
+ */
+static void test_config__man_page_examples(void)
+{
+	FILE *fp = fopen("man/fota.yaml.5", "r");
+	char line[256], text[4096] = "";
+	int block = 0, in = 0;
+	struct fota_config cfg;
+	struct cfg_error err;
+	char msg[512];
+
+	T_TRUE(fp != NULL);
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		if (!strncmp(line, ".Sh EXAMPLES", 12))
+			block = 1;
+		else if (block && !strncmp(line, ".Bd -literal", 12))
+			in = 1;
+		else if (in && !strncmp(line, ".Ed", 3)) {
+			in = 0;
+			block++;
+		} else if (in && block <= 2 && strlen(text) + strlen(line) < sizeof(text))
+			strcat(text, line);
+	}
+	fclose(fp);
+	T_TRUE(block == 4); /* three examples were read */
+	if (load(text, &cfg, &err))
+		t_fail(__FILE__, __LINE__, "%s", cfg_error_str(&err, msg, sizeof(msg)));
+	T_EQ(cfg.necus, 2);
+	if (cfg.necus == 2) {
+		T_EQ(cfg.ecus[1].extended, true);
+		T_EQ(cfg.ecus[1].key.kind, UDS_KEY_LIB);
+		T_EQ(cfg.ecus[1].sequence.erase, false);
+		T_EQ(cfg.ecus[1].sequence.reset, CFG_RESET_SOFT);
+	}
+	cfg_release(&cfg);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
@@ -409,6 +451,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__syntax_and_documents),
 	T_CASE(config__file),
 	T_CASE(config__complete_ecus),
+	T_CASE(config__man_page_examples),
 };
 
 int main(void)
