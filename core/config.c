@@ -25,6 +25,9 @@
 /* ---- generic strict YAML walk (core/cfg_yaml.h) -------------------------- */
 
 static void set_err(struct cfg_error *err, const char *name, unsigned line, unsigned col,
+		    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void set_err(struct cfg_error *err, const char *name, unsigned line, unsigned col,
 		    const char *fmt, va_list ap)
 {
 	if (!err)
