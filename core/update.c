@@ -254,6 +254,8 @@ static void apply_fx(struct upd *u, unsigned fx, fota_us now)
 
 int upd_handle(struct upd *u, enum upd_event ev, fota_us now)
 {
+	if (ev == UPD_EV_OFFER && !u->arg_request_id)
+		return -EINVAL; /* an offer needs its arguments: upd_offer() */
 	for (size_t i = 0; i < sizeof(upd_table) / sizeof(upd_table[0]); i++) {
 		const struct upd_row *r = &upd_table[i];
 
@@ -297,14 +299,20 @@ int upd_offer(struct upd *u, const char *request_id, uint32_t ecu_can_id, uint32
 	err = upd_handle(u, UPD_EV_OFFER, now);
 	if (err)
 		u->boot_delay_ms = old_delay;
+	/* arguments live for one event only, so a refusal changes nothing */
 	u->arg_request_id = NULL;
+	u->arg_ecu_can_id = 0;
 	return err;
 }
 
 int upd_set_progress(struct upd *u, unsigned percent, fota_us now)
 {
+	int err;
+
 	u->arg_progress = (uint8_t)(percent > 100 ? 100 : percent);
-	return upd_handle(u, UPD_EV_FLASH_PROGRESS, now);
+	err = upd_handle(u, UPD_EV_FLASH_PROGRESS, now);
+	u->arg_progress = 0;
+	return err;
 }
 
 void upd_set_health_timeout(struct upd *u, uint16_t minutes, fota_us now)

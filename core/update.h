@@ -149,7 +149,8 @@ uint32_t upd_wall(const struct upd *u, fota_us now);
  * Feed one event. Returns 0 when the table has a row for (state, event), with
  * the object values updated and actions added; -EBUSY when the event is not
  * allowed in the current state (nothing changes; for SDO writes this is abort
- * 0x08000022). Events with arguments go through the helpers below.
+ * 0x08000022). Events with arguments go through the helpers below
+ * (UPD_EV_OFFER alone returns -EINVAL).
  */
 int upd_handle(struct upd *u, enum upd_event ev, fota_us now);
 

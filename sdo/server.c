@@ -262,6 +262,8 @@ void sdo_server_input(struct sdo_server *s, const struct bus_frame *f, fota_us n
 	if (f->id != SDO_COB_REQUEST + s->cfg.node || f->flags || f->len != SDO_FRAME_LEN)
 		return;
 	if (sdo_decode_request(&m, f->data)) {
+		s->index = m.index;
+		s->sub = m.sub;
 		send_abort(s, false, m.index, m.sub, SDO_ABORT_CMD);
 		return;
 	}
@@ -289,6 +291,8 @@ void sdo_server_input(struct sdo_server *s, const struct bus_frame *f, fota_us n
 	case SDO_BLOCK_DOWNLOAD:
 		/* Block transfer is optional (CiA 301 §7.2.4.3.9); we refuse it. */
 		reset(s);
+		s->index = m.index;
+		s->sub = m.sub;
 		send_abort(s, m.kind == SDO_BLOCK_DOWNLOAD, m.index, m.sub, SDO_ABORT_CMD);
 		break;
 	}
