@@ -97,6 +97,12 @@ $(O)/tests/keylib.so: tests/fixtures/keylib.c $(O)/CFLAGS
 	$(QUIET_LINK)$(CC) -std=c11 -Wall -Wextra -Wno-unused-parameter -O2 -shared -fPIC -o $@ $<
 $(O)/tests/unit/test_key: $(O)/tests/keylib.so
 
+# The test-only helper of the shell tests (send/dump frames on any bus); not installed.
+$(O)/tests/fota-test: tests/helper/fota-test.c $(O)/libfota.a $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
+		$(O)/libfota.a $(LIBS)
+
 # Command-layer helpers that unit tests may link (option parser, table).
 $(O)/cmdlib.a: $(filter-out $(O)/cmd/main.o,$(CMD_OBJS))
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
@@ -132,7 +138,7 @@ check-run-unit: $(UNIT_BINS)
 	done; true
 
 # End-to-end: install into a scratch prefix, then run the shell tests there.
-check-run-e2e: all
+check-run-e2e: all $(O)/tests/fota-test
 	$(Q)rm -rf $(O)/inst && $(MAKE) --no-print-directory install DESTDIR=$(abspath $(O)/inst) \
 		PREFIX=/usr >/dev/null
 	$(Q)mkdir -p $(O)/results && rm -f $(O)/results/e2e-*.tap

@@ -1,0 +1,108 @@
+#!/bin/sh
+test_description='the bus layer between processes: fota-test send/dump on $BUS (unix: by default)'
+. ./lib.sh
+
+case "$BUS" in
+unix:*) test_set_prereq UNIXBUS ;;
+esac
+busdir=${BUS#unix:}
+
+# wait_members N: N members have joined the bus (unix: counts sockets)
+wait_members()
+{
+	if t_have_prereq UNIXBUS; then
+		wait_until "test \$(ls \"$busdir\" 2>/dev/null | grep -c '\\.sock\$') -ge $1"
+	else
+		sleep 1
+	fi
+}
+
+test_expect_success 'frames sent by one process are dumped by another, byte for byte' '
+	bg_start dump fota-test dump -n 3 -t 10000 "$BUS" &&
+	wait_members 1 &&
+	fota-test send "$BUS" 7E0#0210020000000000 18DA00F1#0322F190 123#R &&
+	bg_stop dump &&
+	cat >expect <<-\EOF &&
+	7E0#0210020000000000
+	18DA00F1#0322F190
+	123#R
+	EOF
+	test_cmp expect dump.out
+'
+
+test_expect_success 'every member sees every frame of the others, never its own' '
+	bg_start d1 fota-test dump -n 2 -t 10000 "$BUS" &&
+	bg_start d2 fota-test dump -n 2 -t 10000 "$BUS" &&
+	wait_members 2 &&
+	fota-test send "$BUS" 100#01 &&
+	fota-test send "$BUS" 200#02 &&
+	bg_stop d1 && bg_stop d2 &&
+	printf "100#01\n200#02\n" >expect &&
+	test_cmp expect d1.out &&
+	test_cmp expect d2.out
+'
+
+test_expect_success 'a burst of 2000 frames (ISO-TP with BS=0) arrives complete and in order' '
+	i=0 && : >frames &&
+	while [ $i -lt 2000 ]; do
+		printf "7E0#%02X%04X\n" $((0x20 + i % 16)) $i >>frames
+		i=$((i + 1))
+	done &&
+	bg_start dump fota-test dump -n 2000 -t 20000 "$BUS" &&
+	wait_members 1 &&
+	fota-test send "$BUS" $(cat frames) &&
+	bg_stop dump &&
+	test_cmp frames dump.out
+'
+
+test_expect_success 'the receive filter keeps only the given ids (11- and 29-bit apart)' '
+	bg_start dump fota-test dump -n 2 -t 10000 -i 0x7E8 -i 0x18DAF100 "$BUS" &&
+	wait_members 1 &&
+	fota-test send "$BUS" 7E0#01 000007E8#02 7E8#03 18DAF100#04 &&
+	bg_stop dump &&
+	printf "7E8#03\n18DAF100#04\n" >expect &&
+	test_cmp expect dump.out
+'
+
+test_expect_success '--trace writes candump -l lines, sent and received' '
+	bg_start dump fota-test dump -n 1 -t 10000 --trace rx.log "$BUS" &&
+	wait_members 1 &&
+	fota-test send --trace tx.log "$BUS" 7E0#0210020000000000 &&
+	bg_stop dump &&
+	test_grep "^\([0-9]{10}\.[0-9]{6}\) [a-z0-9]+ 7E0#0210020000000000$" tx.log &&
+	test_grep "^\([0-9]{10}\.[0-9]{6}\) [a-z0-9]+ 7E0#0210020000000000$" rx.log &&
+	test $(wc -l <tx.log) -eq 1
+'
+
+test_expect_success 'dump -n: status 1 when the frames do not come in time' '
+	test_expect_code 1 fota-test dump -n 1 -t 100 "$BUS"
+'
+
+test_expect_success 'send: a malformed frame is refused before anything is sent' '
+	test_expect_code 2 fota-test send "$BUS" 7E0#01 7E0#0 2>err &&
+	test_grep "7E0#0.: not a frame" err
+'
+
+test_expect_success UNIXBUS 'a member killed with SIGKILL leaves a socket that the others remove' '
+	bg_start dead fota-test dump "$BUS" &&
+	dead=$(bg_pid dead) &&
+	wait_until "ls \"$busdir\" | grep -q \"^$dead\\.\"" &&
+	bg_kill9 dead &&
+	ls "$busdir" | grep "^$dead\." &&
+	bg_start live fota-test dump -n 1 -t 10000 "$BUS" &&
+	live=$(bg_pid live) &&
+	wait_until "ls \"$busdir\" | grep -q \"^$live\\.\"" &&
+	fota-test send "$BUS" 321#AA &&
+	bg_stop live &&
+	echo 321#AA >expect &&
+	test_cmp expect live.out &&
+	! ls "$busdir" | grep "^$dead\."
+'
+
+test_expect_success UNIXBUS 'unix: on a path that is a file: clear error, status 4' '
+	: >notadir &&
+	test_expect_code 4 fota-test send "unix:$PWD/notadir" 123#00 2>err &&
+	test_grep "notadir: not a directory" err
+'
+
+test_done
