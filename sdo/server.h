@@ -85,7 +85,9 @@ int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, cons
  *  - a new initiate while a segmented transfer runs abandons the old transfer
  *    silently (the client gave up on it) and serves the new one;
  *  - a segment request with no transfer, or of the other direction, gets
- *    SDO_ABORT_CMD naming the mux of the last transfer;
+ *    SDO_ABORT_CMD naming the mux of the last request that carried one;
+ *  - an unknown command specifier (7) or block transfer (5, 6) gets
+ *    SDO_ABORT_CMD naming the frame's bytes 1..3 and ends any open transfer;
  *  - expedited download without size indication (e=1, s=0) writes the first
  *    `size` bytes of a number (CiA 301: "the server knows the size"); with size
  *    indicated the size must match: too many bytes SDO_ABORT_DATA_LONG, too few
