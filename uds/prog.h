@@ -200,7 +200,7 @@ void uds_prog_progress(const struct uds_prog *p, uint64_t *done, uint64_t *total
  */
 void uds_prog_cancel(struct uds_prog *p);
 
-/* Free the request buffer. The struct may be started again after uds_prog_init(). */
+/* Free the request buffer (uds_prog_start() may be called again on a finished engine without it). */
 void uds_prog_release(struct uds_prog *p);
 
 /* The embedded client (its session, TesterPresent counter). */
