@@ -1,0 +1,20 @@
+#!/bin/sh
+# install-deps.sh: the Debian packages fota needs to build and to run its
+# tests (apt-get, as root). Idempotent and quiet when everything is there.
+set -e
+PKGS="build-essential pkg-config libyaml-dev libsocketcan-dev libjson-c-dev zlib1g-dev
+libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex
+can-utils iproute2 binutils"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing:$missing (run as root, or: sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
