@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "core/loop.h"
 #include "sdo/client.h"
 #include "sdo/sdo.h"
 
@@ -281,3 +282,38 @@ int sdo_client_result(const struct sdo_client *c, struct sdo_result *res)
 		return -EINPROGRESS;
 	return c->err;
 }
+
+static void cl_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	sdo_client_input(ctx, f, now);
+}
+
+static void cl_tick(void *ctx, fota_us now)
+{
+	sdo_client_tick(ctx, now);
+}
+
+static int cl_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	return sdo_client_output(ctx, f, now);
+}
+
+static fota_us cl_deadline(void *ctx)
+{
+	return sdo_client_deadline(ctx);
+}
+
+static bool cl_done(void *ctx)
+{
+	const struct sdo_client *c = ctx;
+
+	return sdo_client_result(c, NULL) != -EINPROGRESS && !c->out_pending;
+}
+
+const struct loop_member_ops sdo_client_loop_ops = {
+	.input = cl_input,
+	.tick = cl_tick,
+	.output = cl_output,
+	.deadline = cl_deadline,
+	.done = cl_done,
+};

@@ -110,4 +110,11 @@ fota_us sdo_client_deadline(const struct sdo_client *c);
  */
 int sdo_client_result(const struct sdo_client *c, struct sdo_result *res);
 
+/*
+ * The client as a core/loop.h member (ctx = struct sdo_client *): done when
+ * the result is final, after its last frame (an abort) has been output.
+ */
+struct loop_member_ops;
+extern const struct loop_member_ops sdo_client_loop_ops;
+
 #endif

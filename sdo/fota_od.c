@@ -46,7 +46,7 @@ const struct fota_od_object *fota_od_object(uint8_t sub)
 /* A refused event is the "present device state" abort ("SDO Abort Conditions"). */
 static uint32_t event_abort(struct fota_od *fo, enum upd_event ev)
 {
-	return upd_handle(fo->u, ev, fo->now) ? SDO_ABORT_DEVICE_STATE : 0;
+	return upd_handle(fo->u, ev, fo->od.now) ? SDO_ABORT_DEVICE_STATE : 0;
 }
 
 static uint32_t write_apply_update(const struct od_entry *e, const void *buf, size_t len, void *ctx)
@@ -80,7 +80,7 @@ static uint32_t write_health_timeout(const struct od_entry *e, const void *buf, 
 {
 	struct fota_od *fo = ctx;
 
-	upd_set_health_timeout(fo->u, (uint16_t)od_value(e, buf), fo->now);
+	upd_set_health_timeout(fo->u, (uint16_t)od_value(e, buf), fo->od.now);
 	return 0;
 }
 
@@ -153,9 +153,4 @@ int fota_od_init(struct fota_od *fo, struct upd *u, const struct fota_od_identit
 	if (n != FOTA_OD_NENTRIES)
 		return -EINVAL;
 	return od_init(&fo->od, fo->entries, n, fo);
-}
-
-void fota_od_set_time(struct fota_od *fo, fota_us now)
-{
-	fo->now = now;
 }

@@ -70,7 +70,6 @@ struct fota_od_identity {
 
 struct fota_od {
 	struct upd *u;
-	fota_us now; /* time handed to the update machine by the write hooks */
 	uint32_t device_type;
 	uint8_t error_register;
 	char device_name[32];
@@ -91,17 +90,16 @@ struct fota_od {
 int fota_od_init(struct fota_od *fo, struct upd *u, const struct fota_od_identity *id);
 
 /*
- * Set the time the next SDO writes happen at; call before each
- * sdo_server_input() so approvals and verdicts are stamped correctly.
- * Write behaviour (checked in this order):
+ * Write behaviour of the hooks (checked in this order; events are stamped
+ * with the time of the SDO request, od.now):
  *  apply_update / ecu_health_check: 0x00 accepted, no effect, in any state;
  *   values above 0x02 SDO_ABORT_VALUE_RANGE (0x06090030); 0x01/0x02 become
  *   UPD_EV_APPROVE/REJECT or UPD_EV_HEALTH_OK/FAIL, and a refused event
  *   becomes SDO_ABORT_DEVICE_STATE (0x08000022).
  *  ecu_health_check_timeout: any UINT16 accepted (upd_set_health_timeout()).
  *  0x1017 heartbeat time: any UINT16 stored.
- * After each input, upd_take_actions() tells what the writes require.
+ * Reads and writes of the other objects are plain. After each
+ * sdo_server_input(), upd_take_actions() tells what the writes require.
  */
-void fota_od_set_time(struct fota_od *fo, fota_us now);
 
 #endif

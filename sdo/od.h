@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/time.h"
 
 /* CiA 301 §7.4.7.1 static data type indices (what 0x0005.. mean in an EDS). */
 enum od_type {
@@ -57,7 +58,8 @@ struct od_entry {
 struct od {
 	const struct od_entry *entries; /* sorted by (index, sub); not owned */
 	size_t n;
-	void *ctx; /* passed to the hooks */
+	void *ctx;   /* passed to the hooks */
+	fota_us now; /* time of the access in progress; the SDO server sets it for the hooks */
 };
 
 #define od_for_each_entry(od, e) for ((e) = (od)->entries; (e) < (od)->entries + (od)->n; (e)++)

@@ -6,10 +6,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "core/loop.h"
 #include "sdo/sdo.h"
 #include "sdo/server.h"
 
-int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, const struct od *od)
+int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, struct od *od)
 {
 	if (cfg->node < SDO_NODE_MIN || cfg->node > SDO_NODE_MAX)
 		return -EINVAL;
@@ -261,6 +262,7 @@ void sdo_server_input(struct sdo_server *s, const struct bus_frame *f, fota_us n
 
 	if (f->id != SDO_COB_REQUEST + s->cfg.node || f->flags || f->len != SDO_FRAME_LEN)
 		return;
+	s->od->now = now;
 	if (sdo_decode_request(&m, f->data)) {
 		s->index = m.index;
 		s->sub = m.sub;
@@ -333,3 +335,30 @@ int sdo_server_take_event(struct sdo_server *s, struct sdo_server_event *ev)
 	s->ev_n--;
 	return 1;
 }
+
+static void srv_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	sdo_server_input(ctx, f, now);
+}
+
+static void srv_tick(void *ctx, fota_us now)
+{
+	sdo_server_tick(ctx, now);
+}
+
+static int srv_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	return sdo_server_output(ctx, f, now);
+}
+
+static fota_us srv_deadline(void *ctx)
+{
+	return sdo_server_deadline(ctx);
+}
+
+const struct loop_member_ops sdo_server_loop_ops = {
+	.input = srv_input,
+	.tick = srv_tick,
+	.output = srv_output,
+	.deadline = srv_deadline,
+};

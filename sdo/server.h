@@ -53,7 +53,7 @@ enum sdo_server_state {
 /* Layout public so it can live on the stack; touch only through the functions. */
 struct sdo_server {
 	struct sdo_server_cfg cfg;
-	const struct od *od;
+	struct od *od;
 	enum sdo_server_state state;
 	const struct od_entry *entry;
 	uint16_t index; /* mux of the current (or last) transfer */
@@ -72,9 +72,11 @@ struct sdo_server {
 
 /*
  * Set up a server for node cfg->node over od (not copied; it must outlive the
- * server). Returns 0, or -EINVAL if the node-ID is outside 1..127.
+ * server). Before each access the server stores `now` in od->now, so hooks
+ * know the time of the request. Returns 0, or -EINVAL if the node-ID is
+ * outside 1..127.
  */
-int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, const struct od *od);
+int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, struct od *od);
 
 /*
  * A frame arrived. Only classic 11-bit data frames with id 0x600+node and DLC 8
@@ -115,5 +117,9 @@ bool sdo_server_idle(const struct sdo_server *s);
  * keeps the newest SDO_SERVER_QUEUE events; older ones are dropped.
  */
 int sdo_server_take_event(struct sdo_server *s, struct sdo_server_event *ev);
+
+/* The server as a core/loop.h member (ctx = struct sdo_server *); never done. */
+struct loop_member_ops;
+extern const struct loop_member_ops sdo_server_loop_ops;
 
 #endif

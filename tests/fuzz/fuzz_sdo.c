@@ -70,7 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.id = SDO_COB_REQUEST + NODE;
 		f.len = (data[0] & 0x0f) > 8 ? 8 : data[0] & 0x0f;
 		memcpy(f.data, data + 2, 8);
-		fota_od_set_time(&fo, now);
 		sdo_server_input(&s, &f, now);
 		n = 0;
 		while (sdo_server_output(&s, &out, now) == 1) {

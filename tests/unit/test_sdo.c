@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include "core/bus.h"
+#include "core/loop.h"
 #include "core/update.h"
 #include "sdo/client.h"
 #include "sdo/fota_od.h"
 #include "sdo/od.h"
 #include "sdo/sdo.h"
 #include "sdo/server.h"
+#include "tests/sim/sim.h"
 #include "tests/unit/t.h"
 
 #define NODE  0x27
@@ -65,7 +68,6 @@ static void xfer_at(const char *file, int line, const char *req, const char *wan
 	struct bus_frame f = frame(SDO_COB_REQUEST + NODE, req), out;
 	uint8_t exp[8];
 
-	fota_od_set_time(&fx.fo, fx.now);
 	sdo_server_input(&fx.s, &f, fx.now);
 	if (!want) {
 		if (sdo_server_output(&fx.s, &out, fx.now))
@@ -625,7 +627,6 @@ static int pump(struct sdo_client *c, struct sdo_result *res, int drop_server)
 		do {
 			moved = 0;
 			while (sdo_client_output(c, &f, fx.now) == 1) {
-				fota_od_set_time(&fx.fo, fx.now);
 				sdo_server_input(&fx.s, &f, fx.now);
 				moved = 1;
 			}
@@ -788,6 +789,47 @@ static void test_sdo__client_protocol_errors(void)
 	T_ERR(sdo_client_init(&c, &(struct sdo_client_cfg){ .node = 128 }), -EINVAL);
 }
 
+/* The loop adapters over a mem: bus in virtual time: status read, then a timeout. */
+static void test_sdo__loop_members_over_mem_bus(void)
+{
+	struct sdo_client_cfg cfg = { .node = NODE, .timeout_ms = 700 };
+	struct bus *tcu = NULL, *hmi = NULL;
+	struct sdo_client c;
+	struct sdo_result res;
+	struct sim sim;
+	char id[40] = "";
+	uint8_t v = 0;
+
+	fix_init();
+	offer();
+	T_OK(sim_init(&sim, "sdo", T0));
+	T_OK(bus_open(&tcu, "mem:sdo", NULL, NULL, 0));
+	T_OK(bus_open(&hmi, "mem:sdo", NULL, NULL, 0));
+	T_OK(sim_add(&sim, tcu, &sdo_server_loop_ops, &fx.s));
+	T_OK(sim_add(&sim, hmi, &sdo_client_loop_ops, &c));
+	T_OK(sdo_client_init(&c, &cfg));
+	T_OK(sdo_client_upload(&c, FOTA_OD_INDEX, FOTA_SUB_UPDATE_REQUEST_ID, id, sizeof(id) - 1,
+			       T0));
+	T_OK(sim_run(&sim, FOTA_SEC(5)));
+	T_OK(sdo_client_result(&c, &res));
+	T_EQ_STR(id, UUID);
+
+	/* a node nobody serves: abort 0x05040000 after 700 ms of virtual time */
+	cfg.node = NODE + 1;
+	T_OK(sdo_client_init(&c, &cfg));
+	T_OK(sdo_client_upload(&c, FOTA_OD_INDEX, FOTA_SUB_UPDATE_STATUS, &v, 1, sim_now(&sim)));
+	{
+		fota_us start = sim_now(&sim);
+
+		T_OK(sim_run(&sim, FOTA_SEC(5)));
+		T_EQ_U64(sim_now(&sim) - start, FOTA_MS(700));
+	}
+	T_ERR(sdo_client_result(&c, &res), -ETIMEDOUT);
+	bus_close(tcu);
+	bus_close(hmi);
+	sim_release(&sim);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(sdo__codec_expedited_download),
 	T_CASE(sdo__codec_responses),
@@ -813,6 +855,7 @@ static const struct t_case cases[] = {
 	T_CASE(sdo__client_segmented_download),
 	T_CASE(sdo__client_timeout),
 	T_CASE(sdo__client_protocol_errors),
+	T_CASE(sdo__loop_members_over_mem_bus),
 };
 
 int main(void)
