@@ -90,7 +90,7 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
-fota_us loop_deadline(const struct loop *l)
+fota_us loop_next_deadline(const struct loop *l)
 {
 	fota_us d = FOTA_NEVER;
 	size_t i;
@@ -227,7 +227,7 @@ int loop_run(struct loop *l, fota_us timeout)
 		if (l->stop || any_done(l))
 			return 0;
 
-		wake = fota_min_deadline(loop_deadline(l), end);
+		wake = fota_min_deadline(loop_next_deadline(l), end);
 		if (l->has_pending && l->retry_at)
 			wake = fota_min_deadline(wake, l->retry_at);
 		n = 0;

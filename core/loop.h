@@ -116,6 +116,6 @@ void loop_stop(struct loop *l);
 int loop_run(struct loop *l, fota_us timeout);
 
 /* The earliest member deadline (FOTA_NEVER if none). */
-fota_us loop_deadline(const struct loop *l);
+fota_us loop_next_deadline(const struct loop *l);
 
 #endif

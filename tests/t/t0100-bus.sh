@@ -1,6 +1,7 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 test_description='the bus layer between processes: fota-test send/dump on $BUS (unix: by default)'
-. ./lib.sh
+. "$(dirname "$0")/lib.sh"
 
 case "$BUS" in
 unix:*) test_set_prereq UNIXBUS ;;

@@ -211,7 +211,7 @@ static void test_loop__timeout(void)
 	loop_init(&l, a);
 	T_OK(loop_add(&l, &echo_ops, &e)); /* never done, no deadline */
 	T_ERR(loop_run(&l, FOTA_MS(1)), -ETIMEDOUT);
-	T_EQ_U64(loop_deadline(&l), FOTA_NEVER);
+	T_EQ_U64(loop_next_deadline(&l), FOTA_NEVER);
 	loop_release(&l);
 	bus_close(a);
 }
