@@ -21,7 +21,7 @@
 # Environment: FOTA_VM_TIMEOUT (default 600 s), FOTA_VM_MEM (MiB, 1024),
 # FOTA_VM_SMP (1), FOTA_VM_KERNEL (a vmlinuz path), FOTA_VM_BOOT (pvh|bzimage,
 # default pvh when the unpacked ELF can be made), FOTA_VM_KEEP=1 keeps the job
-# dir and console log.
+# dir and console log. VMs run one at a time (a lock in $TMPDIR).
 set -u
 
 me=tests/vm/run.sh
@@ -60,6 +60,13 @@ secs()
 {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
 }
+# One VM at a time on this machine: TCG takes a whole core, and two of them
+# would starve everyone's builds. A second caller waits its turn.
+exec 9>"${TMPDIR:-/tmp}/fota-vm.lock"
+if ! flock -n 9; then
+	echo "vm: waiting for another fota VM to finish" >&2
+	flock -w "$timeout_s" 9 || die "another VM held the lock for ${timeout_s}s"
+fi
 t0=$(now)
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run tests/vm/setup.sh"
