@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -184,6 +185,45 @@ int canif_kind(const char *ifname, char *kind, size_t size)
 	return 0;
 }
 
+/* ARPHRD_CAN (280) in /sys/class/net/IF/type: vcan and real controllers alike. */
+static int is_can(const char *ifname)
+{
+	char path[64], buf[16];
+	FILE *fp;
+	int ok;
+
+	if (strchr(ifname, '/') || strlen(ifname) >= IFNAMSIZ)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", ifname);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -ENODEV;
+	ok = fgets(buf, sizeof(buf), fp) && atoi(buf) == 280;
+	fclose(fp);
+	return ok;
+}
+
+/* The checks every call shares: the interface exists and is CAN. */
+static int check_can(const char *ifname, char *kind, size_t size, char *err, size_t errsize)
+{
+	int ret = is_can(ifname);
+
+	if (ret < 0 || !if_nametoindex(ifname)) {
+		seterr(err, errsize, ifname, "no such CAN interface");
+		return -ENODEV;
+	}
+	if (!ret) {
+		seterr(err, errsize, ifname, "not a CAN interface");
+		return -ENODEV;
+	}
+	ret = canif_kind(ifname, kind, size);
+	if (ret < 0) {
+		seterr(err, errsize, ifname, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static bool kind_is_virtual(const char *kind)
 {
 	return strcmp(kind, "can") != 0;
@@ -198,15 +238,9 @@ int canif_get_info(const char *ifname, struct canif_info *info, char *err, size_
 
 	memset(info, 0, sizeof(*info));
 	info->state = CANIF_STATE_UNKNOWN;
-	ret = canif_kind(ifname, info->kind, sizeof(info->kind));
-	if (ret == -ENODEV) {
-		seterr(err, errsize, ifname, "no such CAN interface");
+	ret = check_can(ifname, info->kind, sizeof(info->kind), err, errsize);
+	if (ret < 0)
 		return ret;
-	}
-	if (ret < 0) {
-		seterr(err, errsize, ifname, strerror(-ret));
-		return ret;
-	}
 	if (kind_is_virtual(info->kind)) {
 		info->virtual_can = true; /* vcan: nothing to ask a controller */
 		return 0;
@@ -233,16 +267,10 @@ int canif_get_info(const char *ifname, struct canif_info *info, char *err, size_
 static int need_controller(const char *ifname, char *err, size_t errsize)
 {
 	char kind[16];
-	int ret = canif_kind(ifname, kind, sizeof(kind));
+	int ret = check_can(ifname, kind, sizeof(kind), err, errsize);
 
-	if (ret == -ENODEV) {
-		seterr(err, errsize, ifname, "no such CAN interface");
+	if (ret < 0)
 		return ret;
-	}
-	if (ret < 0) {
-		seterr(err, errsize, ifname, strerror(-ret));
-		return ret;
-	}
 	if (kind_is_virtual(kind)) {
 		seterr(err, errsize, ifname, "interface has no bit timing (virtual CAN?)");
 		return -EOPNOTSUPP;
