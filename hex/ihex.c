@@ -459,6 +459,29 @@ static int add_warning(struct ihex_image *img, unsigned la, unsigned lb, uint64_
 	return 0;
 }
 
+/* Next record boundary after addr inside extent e. */
+static uint64_t rec_end(const struct ihex_extent *e, uint64_t addr)
+{
+	return e->addr + ((addr - e->addr) / e->rec_len + 1) * e->rec_len;
+}
+
+/* Identical bytes a..b-1 given by both x and y: one warning per pair of records. */
+static int overlap_warnings(struct ihex_image *img, const struct ihex_extent *x,
+			    const struct ihex_extent *y, uint64_t a, uint64_t b)
+{
+	while (a < b) {
+		uint64_t nx = rec_end(x, a), ny = rec_end(y, a);
+		uint64_t stop = nx < ny ? nx : ny;
+
+		if (stop > b)
+			stop = b;
+		if (add_warning(img, line_of(x, a), line_of(y, a), a, (size_t)(stop - a)))
+			return -ENOMEM;
+		a = stop;
+	}
+	return 0;
+}
+
 /*
  * Build one segment from extents e[0..n) (sorted, overlapping or touching)
  * into a fresh buffer, checking every overlap against the bytes already
@@ -505,8 +528,7 @@ static int build_copy(struct ihex_parser *p, const struct ihex_extent *e, size_t
 				return fail(p, err, lf, CONFLICT_FMT, (unsigned long long)a, lk, vf,
 					    vk);
 			}
-			if (add_warning(p->img, line_of(&e[k], e[k].addr),
-					line_of(&e[far], e[k].addr), e[k].addr, ov)) {
+			if (overlap_warnings(p->img, &e[k], &e[far], e[k].addr, e[k].addr + ov)) {
 				free(buf);
 				return nomem(p, err);
 			}

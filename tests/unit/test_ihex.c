@@ -355,12 +355,17 @@ static void test_ihex__overlap_identical_warns(void)
 	T_EQ(img.nseg, 1);
 	T_EQ(img.seg[0].len, 32);
 	T_EQ_MEM(img.seg[0].data, d, 32);
-	T_EQ(img.nwarn_total, 1);
-	T_EQ(img.nwarn, 1);
+	/* One warning per pair of records: 0x108..0x10f with line 1, 0x110..0x117 with line 2. */
+	T_EQ(img.nwarn_total, 2);
+	T_EQ(img.nwarn, 2);
 	T_EQ(img.warn[0].line, 3);
 	T_EQ(img.warn[0].other_line, 1);
 	T_EQ(img.warn[0].addr, 0x108);
-	T_EQ(img.warn[0].len, 16);
+	T_EQ(img.warn[0].len, 8);
+	T_EQ(img.warn[1].line, 3);
+	T_EQ(img.warn[1].other_line, 2);
+	T_EQ(img.warn[1].addr, 0x110);
+	T_EQ(img.warn[1].len, 8);
 	free(t);
 }
 
