@@ -66,6 +66,8 @@ void uds_prog_init(struct uds_prog *p, const struct uds_prog_cfg *cfg,
 		p->cfg.alfid = 0x44;
 	if (!p->cfg.erase_alfid)
 		p->cfg.erase_alfid = p->cfg.alfid;
+	if (!p->cfg.programming_session)
+		p->cfg.programming_session = UDS_SESSION_PROGRAMMING;
 	if (!p->cfg.transfer_retries)
 		p->cfg.transfer_retries = 1;
 	if (p->cfg.no_transfer_retry)
@@ -92,7 +94,10 @@ static void emit(struct uds_prog *p, struct uds_prog_event *ev, fota_us now)
 		return;
 	ev->step = p->step;
 	ev->segment = -1;
-	if (per_segment(p->step) && p->iseg < p->nseg) {
+	if (p->step == UDS_PROG_STEP_ERASE && p->cfg.nerase_ranges) {
+		ev->addr = p->cfg.erase_ranges[p->ierase].addr;
+		ev->len = p->cfg.erase_ranges[p->ierase].len;
+	} else if (per_segment(p->step) && p->iseg < p->nseg) {
 		ev->segment = (int)p->iseg;
 		ev->addr = p->seg[p->iseg].addr;
 		ev->len = p->seg[p->iseg].len;
@@ -194,7 +199,7 @@ static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
 		break;
 	case UDS_PROG_STEP_PROGRAMMING_SESSION:
 		p->buf[0] = UDS_SID_DIAGNOSTIC_SESSION_CONTROL;
-		p->buf[1] = UDS_SESSION_PROGRAMMING;
+		p->buf[1] = p->cfg.programming_session;
 		n = 2;
 		break;
 	case UDS_PROG_STEP_REQUEST_SEED:
@@ -203,6 +208,13 @@ static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
 		n = 2;
 		break;
 	case UDS_PROG_STEP_ERASE:
+		if (p->cfg.nerase_ranges)
+			sg = &p->cfg.erase_ranges[p->ierase];
+		if (p->cfg.erase_no_record) {
+			n = uds_encode_routine(p->buf, p->buf_cap, UDS_ROUTINE_START,
+					       p->cfg.erase_routine, NULL, 0);
+			break;
+		}
 		/* eraseMemory option record: alfid, memoryAddress, memorySize. */
 		opt[0] = p->cfg.erase_alfid;
 		n = uds_encode_addr_len(opt + 1, sizeof(opt) - 1, p->cfg.erase_alfid, sg->addr,
@@ -226,7 +238,7 @@ static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
 	case UDS_PROG_STEP_CHECK:
 		uds_put_be(opt, p->crc, 4);
 		n = uds_encode_routine(p->buf, p->buf_cap, UDS_ROUTINE_START, p->cfg.check_routine,
-				       opt, 4);
+				       opt, p->cfg.check_no_crc ? 0 : 4);
 		break;
 	case UDS_PROG_STEP_RESET:
 		p->buf[0] = UDS_SID_ECU_RESET;
@@ -256,8 +268,15 @@ static void finish_ok(struct uds_prog *p, fota_us now)
 /* The first step of segment p->iseg, or what follows the last segment. */
 static void next_segment(struct uds_prog *p, fota_us now)
 {
-	if (p->iseg < p->nseg) {
-		issue(p, p->cfg.erase ? UDS_PROG_STEP_ERASE : UDS_PROG_STEP_REQUEST_DOWNLOAD, now);
+	bool by_range = p->cfg.erase && p->cfg.nerase_ranges;
+
+	if (by_range && p->ierase < p->cfg.nerase_ranges) {
+		issue(p, UDS_PROG_STEP_ERASE, now);
+	} else if (p->iseg < p->nseg) {
+		issue(p,
+		      p->cfg.erase && !by_range ? UDS_PROG_STEP_ERASE :
+						  UDS_PROG_STEP_REQUEST_DOWNLOAD,
+		      now);
 	} else if (p->cfg.check) {
 		issue(p, UDS_PROG_STEP_CHECK, now);
 	} else if (p->cfg.reset_type != UDS_RESET_NONE) {
@@ -388,7 +407,12 @@ static void step_ok(struct uds_prog *p, const struct uds_result *r, fota_us now)
 		next_segment(p, now);
 		break;
 	case UDS_PROG_STEP_ERASE:
-		issue(p, UDS_PROG_STEP_REQUEST_DOWNLOAD, now);
+		if (p->cfg.nerase_ranges) {
+			p->ierase++;
+			next_segment(p, now);
+		} else {
+			issue(p, UDS_PROG_STEP_REQUEST_DOWNLOAD, now);
+		}
 		break;
 	case UDS_PROG_STEP_REQUEST_DOWNLOAD:
 		after_download(p, r, now);
@@ -482,6 +506,10 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 		return -EINVAL;
 	if (p->cfg.security_level && (!p->cfg.compute_key || !(p->cfg.security_level & 1)))
 		return -EINVAL;
+	for (size_t i = 0; i < p->cfg.nerase_ranges; i++)
+		if (!p->cfg.erase_ranges[i].len ||
+		    (uint64_t)p->cfg.erase_ranges[i].addr + p->cfg.erase_ranges[i].len > 1ull << 32)
+			return -EINVAL;
 	for (size_t i = 0; i < nseg; i++) {
 		if (!seg[i].len || !seg[i].data || (uint64_t)seg[i].addr + seg[i].len > 1ull << 32)
 			return -EINVAL;
@@ -492,6 +520,7 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 	p->seg = seg;
 	p->nseg = nseg;
 	p->iseg = 0;
+	p->ierase = 0;
 	p->total = total;
 	p->done = 0;
 	p->crc = (uint32_t)crc32(0, NULL, 0);

@@ -104,6 +104,15 @@ struct uds_prog_cfg {
 	bool erase;		/* erase routine before each segment's download */
 	uint16_t erase_routine; /* default 0xFF00 (eraseMemory, ISO 14229-1 Table F.1) */
 	uint8_t erase_alfid;	/* option record: alfid addr size; default = alfid */
+	bool erase_no_record;	/* erase routine without option record (one call erases all) */
+	/*
+	 * If nerase_ranges > 0: erase these ranges (their data is unused) once,
+	 * after SecurityAccess and before the first download, instead of each
+	 * segment's own range (a whole flash sector or region at a time).
+	 */
+	const struct uds_segment *erase_ranges;
+	size_t nerase_ranges;
+	uint8_t programming_session; /* 0x10 sub-function; 0 = 0x02 programmingSession */
 
 	uint8_t alfid; /* RequestDownload addressAndLengthFormatIdentifier, default 0x44 */
 	uint8_t dfi;   /* dataFormatIdentifier, default 0x00 (no compression/encryption) */
@@ -112,6 +121,7 @@ struct uds_prog_cfg {
 
 	bool check;		/* check routine with the CRC-32 of everything sent */
 	uint16_t check_routine; /* default 0x0202 */
+	bool check_no_crc;	/* check routine without the CRC-32 option record */
 
 	uint8_t reset_type; /* final ECUReset: UDS_RESET_NONE (0, no reset), _HARD, _SOFT, _KEY_OFF_ON */
 
@@ -139,6 +149,7 @@ struct uds_prog {
 	struct uds_client client;
 	const struct uds_segment *seg;
 	size_t nseg, iseg;
+	size_t ierase; /* next of cfg.erase_ranges */
 	enum uds_prog_step step;
 	bool running, cancel;
 	uint32_t block_data; /* data bytes per TransferData */
