@@ -4,8 +4,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd/common.h"
+#include "core/bus.h"
 #include "core/config.h"
+
+#define CMD_DEFAULT_CONFIG "/etc/fota/fota.yaml"
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 {
@@ -56,6 +60,9 @@ int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key)
 
 void cmd_ctx_release(struct cmd_ctx *ctx)
 {
+	if (ctx->bus)
+		bus_close(ctx->bus);
+	ctx->bus = NULL;
 	if (ctx->trace)
 		fclose(ctx->trace);
 	ctx->trace = NULL;
@@ -105,4 +112,73 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 			printf("%s\tECU\n", e->name);
 	}
 	cfg_release(&cfg);
+}
+
+int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
+{
+	const char *path = ctx->config_path;
+	struct cfg_error err;
+	char buf[512];
+	int r;
+
+	cfg_init(cfg);
+	if (!path) {
+		path = CMD_DEFAULT_CONFIG;
+		if (!required && access(path, F_OK))
+			return 0; /* no configuration at all: built-in defaults */
+	}
+	r = cfg_load_file(path, cfg, &err);
+	if (r) {
+		if (r == -EBADMSG || err.line)
+			fota_error("%s", cfg_error_str(&err, buf, sizeof(buf)));
+		else
+			fota_error_errno(r, "%s", path);
+		cfg_init(cfg);
+	}
+	return r;
+}
+
+int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
+		     const struct bus_opts *opts)
+{
+	struct bus_opts o = { 0 };
+	const char *spec = ctx->bus_spec;
+	char why[256] = "";
+	int r;
+
+	if (!spec && cfg && cfg->bus[0])
+		spec = cfg->bus;
+	if (!spec) {
+		fota_usage_error(ctx->cmd, "no bus given (-b BUS, $FOTA_BUS or 'bus:' in the "
+					   "configuration)");
+		return -EINVAL;
+	}
+	if (opts) {
+		o = *opts;
+	} else if (cfg) {
+		o.fd = cfg->fd;
+		o.bitrate = cfg->bitrate;
+		o.data_bitrate = cfg->data_bitrate;
+	}
+	if (ctx->trace_path && !ctx->trace) {
+		ctx->trace = fopen(ctx->trace_path, "w");
+		if (!ctx->trace) {
+			r = -errno;
+			fota_error_errno(r, "%s", ctx->trace_path);
+			return r == -EINVAL ? -EIO : r;
+		}
+	}
+	r = bus_open(&ctx->bus, spec, &o, why, sizeof(why));
+	if (r) {
+		ctx->bus = NULL;
+		if (why[0])
+			fota_error("%s", why);
+		else
+			fota_error_errno(r, "%s", spec);
+		/* A bus that is not there is unreachable (4), whatever errno says. */
+		return r == -ENOENT || r == -ENOTDIR ? -ENODEV : r;
+	}
+	if (ctx->trace)
+		bus_set_trace(ctx->bus, ctx->trace);
+	return 0;
 }

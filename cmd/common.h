@@ -12,6 +12,8 @@
 #include "cmd/cmd.h"
 
 struct bus;
+struct bus_opts;
+struct fota_config;
 
 struct cmd_ctx {
 	const struct fota_cmd *cmd;
@@ -33,7 +35,31 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
  * usage error for a bad value.
  */
 int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key);
+/* Close the trace file and the bus opened by cmd_ctx_open_bus() (if any). */
 void cmd_ctx_release(struct cmd_ctx *ctx);
+
+/*
+ * Load the configuration into *cfg (cfg_init() defaults first): -c FILE or
+ * $FOTA_CONFIG if given (then it must exist), else /etc/fota/fota.yaml when it
+ * exists. With required set, a missing default file is an error too.
+ * Reports errors ("FILE:LINE:COL: msg"). Returns 0, or -errno to pass to
+ * fota_exit_code() (-EBADMSG / -ENOENT: 3). *cfg is then empty (cfg_init()).
+ * On success the caller cfg_release()s it.
+ */
+int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required);
+
+/*
+ * Open ctx->bus: -b BUS, $FOTA_BUS, else cfg->bus (cfg may be NULL). opts may
+ * be NULL (then the config's fd/bitrate apply). Opens --trace FILE first (for
+ * writing, truncated) and traces every frame in candump -l format. Reports
+ * errors ("BUS: reason"). Returns 0; -EINVAL (no bus given, or a malformed
+ * spec: usage; a missing bus is reported with the usage lines, already
+ * reported with the usage lines); -ENODEV-like -errno for a bus that cannot
+ * be opened (fota_exit_code(): 4; a missing unix: directory is -ENODEV too);
+ * -errno from fopen for the trace file (exit 1).
+ */
+int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
+		     const struct bus_opts *opts);
 
 /* Completion of ECU names from the configuration named in WORDS (-c), if any. */
 void cmd_complete_ecus(const char *cur, int argc, char **argv);
