@@ -52,9 +52,8 @@ int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requi
  * Open ctx->bus: -b BUS, $FOTA_BUS, else cfg->bus (cfg may be NULL). opts may
  * be NULL (then the config's fd/bitrate apply). Opens --trace FILE first (for
  * writing, truncated) and traces every frame in candump -l format. Reports
- * errors ("BUS: reason"). Returns 0; -EINVAL (no bus given, or a malformed
- * spec: usage; a missing bus is reported with the usage lines, already
- * reported with the usage lines); -ENODEV-like -errno for a bus that cannot
+ * errors ("BUS: reason"). Returns 0; -EINVAL (no bus given, reported with
+ * the usage lines; or a malformed spec: exit 2); -ENODEV-like -errno for a bus that cannot
  * be opened (fota_exit_code(): 4; a missing unix: directory is -ENODEV too);
  * -errno from fopen for the trace file (exit 1).
  */
