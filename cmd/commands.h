@@ -3,4 +3,5 @@
  * Makefile reads it with sed (symlinks, man pages, sources); cmd/opt.c expands
  * it into the dispatch table. See cmd/cmd.h and ARCHITECTURE B13.
  */
+FOTA_CMD(ecu)
 FOTA_CMD(hexinfo)

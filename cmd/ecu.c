@@ -1,0 +1,1022 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fota ecu: a simulated ECU bootloader on a CAN bus, for benches, demos and
+ * the end-to-end tests. Glues one ISO-TP channel (ISO 15765-2, uds/isotp.c)
+ * to the UDS server engine (ISO 14229-1, uds/server.c) as one member of the
+ * driver loop, keeps the engine's flash in a file, answers the configured
+ * "switch to bootloader" frame, and turns command-line fault options into the
+ * engine's fault knobs. Documented in man/fota-ecu.1.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/bus.h"
+#include "core/config.h"
+#include "core/loop.h"
+#include "core/time.h"
+#include "uds/isotp.h"
+#include "uds/key.h"
+#include "uds/server.h"
+#include "uds/uds.h"
+
+static const char *const ecu_usage[] = {
+	"fota ecu -b BUS [--request-id ID --response-id ID] [--region START:SIZE]... "
+	"[--memory FILE] [--key SPEC] [--block-length N] [fault options]",
+	"fota ecu -c FILE -e NAME [-b BUS] [--memory FILE] [fault options]",
+	NULL,
+};
+
+#define KEY_REQ_ID     FOTA_OPT_LONG(1)
+#define KEY_RSP_ID     FOTA_OPT_LONG(2)
+#define KEY_REGION     FOTA_OPT_LONG(3)
+#define KEY_MEMORY     FOTA_OPT_LONG(4)
+#define KEY_KEY	       FOTA_OPT_LONG(5)
+#define KEY_BLOCK_LEN  FOTA_OPT_LONG(6)
+#define KEY_BL_SWITCH  FOTA_OPT_LONG(7)
+#define KEY_LEVEL      FOTA_OPT_LONG(8)
+#define KEY_P2	       FOTA_OPT_LONG(9)
+#define KEY_P2_STAR    FOTA_OPT_LONG(10)
+#define KEY_S3	       FOTA_OPT_LONG(11)
+#define KEY_DID	       FOTA_OPT_LONG(12)
+#define KEY_READY_FILE FOTA_OPT_LONG(13)
+#define KEY_FAIL       FOTA_OPT_LONG(20)
+#define KEY_PENDING    FOTA_OPT_LONG(21)
+#define KEY_DROP       FOTA_OPT_LONG(22)
+#define KEY_DELAY      FOTA_OPT_LONG(23)
+#define KEY_WRONG_BSC  FOTA_OPT_LONG(24)
+#define KEY_NO_BSC     FOTA_OPT_LONG(25)
+#define KEY_RESET_XFER FOTA_OPT_LONG(26)
+
+static const struct fota_opt ecu_opts[] = {
+	FOTA_OPT_BUS,
+	FOTA_OPT_CONFIG,
+	{ 'e', "ecu", "NAME", "take ids, regions, key and timing from this ECU of the config",
+	  FOTA_OPT_ECU },
+	FOTA_OPT_TRACE,
+	{ KEY_REQ_ID, "request-id", "ID", "CAN id the ECU listens on (default 0x7E0)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_RSP_ID, "response-id", "ID", "CAN id the ECU answers on (default 0x7E8)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_REGION, "region", "START:SIZE",
+	  "programmable memory region; repeat for several (default 0x08000000:0x100000)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_MEMORY, "memory", "FILE", "keep the flash in FILE (flat binary, created if absent)",
+	  FOTA_OPT_FILE },
+	{ KEY_KEY, "key", "SPEC", "seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0 },
+	{ KEY_LEVEL, "level", "N",
+	  "SecurityAccess requestSeed level, odd 0x01..0x7d; 0: no security (default 0x01)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_BLOCK_LEN, "block-length", "N",
+	  "maxNumberOfBlockLength reported to RequestDownload (default 4095)", FOTA_OPT_NUMBER },
+	{ KEY_P2, "p2", "MS", "P2server_max reported by DiagnosticSessionControl (default 50)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_P2_STAR, "p2-star", "MS", "P2*server_max reported (default 5000)", FOTA_OPT_NUMBER },
+	{ KEY_S3, "s3", "MS", "S3server session timeout (default 5000)", FOTA_OPT_NUMBER },
+	{ KEY_BL_SWITCH, "bootloader-switch", "ID#DATA",
+	  "start in the application; this frame switches to the bootloader", 0 },
+	{ KEY_DID, "did", "ID=VALUE",
+	  "identification DID 0xF180..0xF19F answered with VALUE (text, or hex:BYTES)", 0 },
+	{ KEY_READY_FILE, "ready-file", "FILE", "create FILE once the ECU listens", FOTA_OPT_FILE },
+	{ KEY_FAIL, "fail", "SERVICE[:N]=NRC",
+	  "fault: answer SERVICE (its N-th request only) with a negative response", 0 },
+	{ KEY_PENDING, "pending", "[SERVICE[:N]=]COUNT",
+	  "fault: COUNT responsePending (0x78) before each answer (or SERVICE's)", 0 },
+	{ KEY_DROP, "drop-response", "[SERVICE:]N",
+	  "fault: never send the N-th response (to SERVICE)", 0 },
+	{ KEY_DELAY, "delay", "MS", "fault: send every response MS milliseconds late",
+	  FOTA_OPT_NUMBER },
+	{ KEY_WRONG_BSC, "wrong-counter", "N",
+	  "fault: lose the block counter after the N-th TransferData (then NRC 0x73)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_NO_BSC, "no-counter-check", NULL,
+	  "fault: accept any block counter, writing a repeated block again", 0 },
+	{ KEY_RESET_XFER, "reset-during-transfer", "N",
+	  "fault: reset without answering on the N-th TransferData", FOTA_OPT_NUMBER },
+	FOTA_OPT_VERBOSE,
+	FOTA_OPT_QUIET,
+	FOTA_OPT_END,
+};
+
+#define ECU_DEF_REQ_ID	0x7E0u
+#define ECU_DEF_RSP_ID	0x7E8u
+#define ECU_DEF_START	0x08000000u
+#define ECU_DEF_SIZE	0x100000u
+#define ECU_DEF_KEY	"xor:A5A5A5A5" /* the bench key of examples/fota.yaml */
+#define ECU_DEF_BLOCK	4095u
+#define ECU_DID_MAX	32
+#define ECU_DID_LEN_MAX 64
+#define ECU_LOG_BYTES	12 /* bytes of a PDU shown by -v before "..." */
+
+struct ecu_did {
+	uint16_t did;
+	uint8_t data[ECU_DID_LEN_MAX];
+	size_t len;
+};
+
+/* Everything the command line and the configuration decide. */
+struct ecu_args {
+	struct cmd_ctx ctx;
+	const char *ecu_name;
+	const char *memory;
+	const char *ready_file;
+	const char *key_spec;
+	uint32_t req_id, rsp_id;
+	bool req_eff, rsp_eff, req_set, rsp_set;
+	struct uds_region regions[CFG_REGIONS_MAX];
+	size_t nregions;
+	int level; /* -1: not given */
+	uint32_t block_len, p2_ms, p2_star_ms, s3_ms;
+	bool has_switch;
+	struct bus_frame sw;
+	struct ecu_did dids[ECU_DID_MAX];
+	size_t ndids;
+	struct uds_server_faults faults;
+	bool fail_set, pending_set, drop_set;
+};
+
+/* The loop member: one ISO-TP channel and the UDS server behind it. */
+struct ecu {
+	struct isotp *tp;
+	struct uds_server *srv;
+	const char *memory; /* NULL: memory only in RAM */
+	bool has_switch;
+	struct bus_frame sw;
+	bool verbose;
+	bool sending;	/* a response is in ISO-TP's hands */
+	int save_err;	/* last failed save, reported at exit */
+	uint64_t saves; /* for -v */
+};
+
+/* ---- parsing of option values ---- */
+
+/* The lowest SID whose name is s ("RequestDownload"), or a number 0x00..0xFF. */
+static int parse_service(const char *s, uint8_t *sid)
+{
+	uint32_t v;
+
+	if (!fota_parse_u32(s, 0, 0xFF, &v)) {
+		*sid = (uint8_t)v;
+		return 0;
+	}
+	/* Request SIDs sort below their response SIDs (SID + 0x40), so the first wins. */
+	for (unsigned i = 0; i <= 0xFF; i++) {
+		if (!strcasecmp(uds_sid_str((uint8_t)i), s) &&
+		    strcasecmp(s, uds_sid_str(0x00 /* unknown */))) {
+			*sid = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* An NRC by number or standard name ("uploadDownloadNotAccepted"); never 0x00. */
+static int parse_nrc(const char *s, uint8_t *nrc)
+{
+	uint32_t v;
+
+	if (!fota_parse_u32(s, 1, 0xFF, &v)) {
+		*nrc = (uint8_t)v;
+		return 0;
+	}
+	for (unsigned i = 1; i <= 0xFF; i++) {
+		const char *name = uds_nrc_str((uint8_t)i);
+
+		if (!strcasecmp(name, s) && strcmp(name, "ISOSAEReserved")) {
+			*nrc = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Split "A=B" into a and b (copied into buf). *b NULL if there is no '='. */
+static int split(const char *s, int sep, char *buf, size_t cap, char **a, char **b)
+{
+	char *p;
+
+	if (strlen(s) >= cap)
+		return -EINVAL;
+	strcpy(buf, s);
+	*a = buf;
+	p = strchr(buf, sep);
+	if (p)
+		*p++ = '\0';
+	*b = p;
+	return 0;
+}
+
+/* SERVICE[:N]: *nth 0 when absent. */
+static int parse_service_nth(char *s, uint8_t *sid, unsigned *nth)
+{
+	char *colon = strchr(s, ':');
+	uint32_t v = 0;
+
+	if (colon) {
+		*colon = '\0';
+		if (fota_parse_u32(colon + 1, 1, UINT32_MAX, &v))
+			return -EINVAL;
+	}
+	*nth = v;
+	return parse_service(s, sid);
+}
+
+static int opt_fail(struct ecu_args *a, const char *arg)
+{
+	char buf[128], *lhs, *rhs;
+	struct uds_server_faults *f = &a->faults;
+
+	if (a->fail_set)
+		return fota_usage_error(&cmd_ecu, "--fail given twice (one fault of each kind)");
+	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs)
+		return fota_usage_error(&cmd_ecu, "invalid --fail '%s' (expected SERVICE[:N]=NRC)",
+					arg);
+	if (parse_service_nth(lhs, &f->nrc_sid, &f->nrc_nth))
+		return fota_usage_error(&cmd_ecu,
+					"invalid --fail '%s': unknown service or bad N in '%s'",
+					arg, lhs);
+	if (parse_nrc(rhs, &f->nrc) ||
+	    f->nrc == UDS_NRC_REQUEST_CORRECTLY_RECEIVED_RESPONSE_PENDING)
+		return fota_usage_error(&cmd_ecu,
+					"invalid --fail '%s': '%s' is not an NRC (0x01..0xff, "
+					"not 0x78: see --pending)",
+					arg, rhs);
+	a->fail_set = true;
+	return 0;
+}
+
+static int opt_pending(struct ecu_args *a, const char *arg)
+{
+	char buf[128], *lhs, *rhs;
+	struct uds_server_faults *f = &a->faults;
+	uint32_t n;
+
+	if (a->pending_set)
+		return fota_usage_error(&cmd_ecu, "--pending given twice (one fault of each kind)");
+	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs))
+		return fota_usage_error(&cmd_ecu, "invalid --pending '%s'", arg);
+	if (!rhs) {
+		rhs = lhs;
+		lhs = NULL;
+	}
+	if (fota_parse_u32(rhs, 1, 1000, &n))
+		return fota_usage_error(&cmd_ecu, "invalid --pending count '%s' (1..1000)", rhs);
+	if (lhs && parse_service_nth(lhs, &f->pending_sid, &f->pending_nth))
+		return fota_usage_error(&cmd_ecu,
+					"invalid --pending '%s': unknown service or bad N in '%s'",
+					arg, lhs);
+	f->pending_count = n;
+	a->pending_set = true;
+	return 0;
+}
+
+static int opt_drop(struct ecu_args *a, const char *arg)
+{
+	char buf[128], *lhs, *rhs;
+	struct uds_server_faults *f = &a->faults;
+	uint32_t n;
+
+	if (a->drop_set)
+		return fota_usage_error(&cmd_ecu, "--drop-response given twice");
+	if (split(arg, ':', buf, sizeof(buf), &lhs, &rhs))
+		return fota_usage_error(&cmd_ecu, "invalid --drop-response '%s'", arg);
+	if (!rhs) {
+		rhs = lhs;
+		lhs = NULL;
+	}
+	if (fota_parse_u32(rhs, 1, UINT32_MAX, &n) || (lhs && parse_service(lhs, &f->drop_sid)))
+		return fota_usage_error(
+			&cmd_ecu, "invalid --drop-response '%s' (expected [SERVICE:]N, N >= 1)",
+			arg);
+	f->drop_nth = n;
+	a->drop_set = true;
+	return 0;
+}
+
+static int opt_region(struct ecu_args *a, const char *arg)
+{
+	char buf[64], *lhs, *rhs;
+	uint64_t start, size;
+
+	if (a->nregions == CFG_REGIONS_MAX)
+		return fota_usage_error(&cmd_ecu, "more than %d --region", CFG_REGIONS_MAX);
+	if (split(arg, ':', buf, sizeof(buf), &lhs, &rhs) || !rhs ||
+	    fota_parse_u64(lhs, 0, UINT32_MAX, &start) ||
+	    fota_parse_u64(rhs, 1, (uint64_t)UINT32_MAX + 1 - start, &size) || size > UINT32_MAX)
+		return fota_usage_error(&cmd_ecu,
+					"invalid region '%s' (expected START:SIZE, SIZE > 0, "
+					"ending at or below 4 GiB)",
+					arg);
+	a->regions[a->nregions++] = (struct uds_region){ (uint32_t)start, (uint32_t)size };
+	return 0;
+}
+
+static int opt_did(struct ecu_args *a, const char *arg)
+{
+	char buf[256], *lhs, *rhs;
+	uint32_t did;
+	struct ecu_did d = { 0 };
+	size_t i;
+
+	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs ||
+	    fota_parse_u32(lhs, 0xF180, 0xF19F, &did))
+		return fota_usage_error(
+			&cmd_ecu, "invalid --did '%s' (expected ID=VALUE, ID 0xF180..0xF19F)", arg);
+	if (did == UDS_DID_ACTIVE_DIAGNOSTIC_SESSION)
+		return fota_usage_error(&cmd_ecu, "--did 0xF186: the active session is answered "
+						  "by the ECU itself");
+	d.did = (uint16_t)did;
+	if (!strncmp(rhs, "hex:", 4)) {
+		if (fota_parse_hex_bytes(rhs + 4, d.data, sizeof(d.data), &d.len) || !d.len)
+			return fota_usage_error(
+				&cmd_ecu, "invalid --did '%s': 1..%d hex bytes after hex:", arg,
+				ECU_DID_LEN_MAX);
+	} else {
+		d.len = strlen(rhs);
+		if (!d.len || d.len > ECU_DID_LEN_MAX)
+			return fota_usage_error(&cmd_ecu, "invalid --did '%s': 1..%d characters",
+						arg, ECU_DID_LEN_MAX);
+		memcpy(d.data, rhs, d.len);
+	}
+	/* A later --did for the same identifier replaces the earlier one (and a default). */
+	for (i = 0; i < a->ndids && a->dids[i].did != d.did; i++)
+		;
+	if (i == ECU_DID_MAX)
+		return fota_usage_error(&cmd_ecu, "more than %d --did", ECU_DID_MAX);
+	a->dids[i] = d;
+	if (i == a->ndids)
+		a->ndids++;
+	return 0;
+}
+
+/* Defaults for the identification DIDs the usual testers read (ISO 14229-1 Annex C.1). */
+static void add_default_did(struct ecu_args *a, uint16_t did, const char *text)
+{
+	size_t i, n = strlen(text);
+
+	for (i = 0; i < a->ndids; i++)
+		if (a->dids[i].did == did)
+			return; /* given by --did */
+	if (a->ndids == ECU_DID_MAX || !n)
+		return;
+	if (n > ECU_DID_LEN_MAX)
+		n = ECU_DID_LEN_MAX;
+	a->dids[a->ndids].did = did;
+	memcpy(a->dids[a->ndids].data, text, n);
+	a->dids[a->ndids].len = n;
+	a->ndids++;
+}
+
+/* ---- configuration (-c/-e) ---- */
+
+/*
+ * Take the ECU's ids, regions, security and switch frame from the
+ * configuration, where the command line did not already say. Returns an exit
+ * status; fills the ISO-TP parameters.
+ */
+static int apply_config(struct ecu_args *a, struct fota_config *cfg, struct cfg_ecu *ecu,
+			bool *have_cfg)
+{
+	const char *path = a->ctx.config_path;
+	struct cfg_error err;
+	char msg[512];
+	const struct cfg_ecu *e;
+	int r;
+
+	cfg_init(cfg);
+	cfg_ecu_defaults(ecu);
+	*have_cfg = false;
+	if (!path && !a->ecu_name)
+		return FOTA_EXIT_OK;
+	if (!path)
+		path = "/etc/fota/fota.yaml";
+	r = cfg_load_file(path, cfg, &err);
+	if (r) {
+		fota_error("%s", cfg_error_str(&err, msg, sizeof(msg)));
+		return fota_exit_code(r);
+	}
+	*have_cfg = true;
+	if (!a->ctx.bus_spec && cfg->bus[0])
+		a->ctx.bus_spec = cfg->bus;
+	if (!a->ecu_name)
+		return FOTA_EXIT_OK; /* the configuration gives the bus only */
+	e = cfg_find_ecu(cfg, a->ecu_name);
+	if (!e) {
+		fota_error("%s: no ECU named '%s'", path, a->ecu_name);
+		return FOTA_EXIT_DATA;
+	}
+	*ecu = *e;
+	if (!a->req_set) {
+		a->req_id = e->request_id;
+		a->req_eff = e->extended;
+	}
+	if (!a->rsp_set) {
+		a->rsp_id = e->response_id;
+		a->rsp_eff = e->extended;
+	}
+	if (!a->nregions) {
+		for (size_t i = 0; i < e->nregions; i++)
+			a->regions[i] =
+				(struct uds_region){ e->regions[i].start, e->regions[i].size };
+		a->nregions = e->nregions;
+	}
+	if (a->level < 0)
+		a->level = e->has_security ? e->security_level : 0;
+	if (!a->key_spec && e->has_security)
+		a->key_spec = e->key_spec;
+	if (!a->has_switch && e->has_bootloader_switch) {
+		a->has_switch = true;
+		a->sw = e->bootloader_switch;
+	}
+	if (!a->p2_ms)
+		a->p2_ms = e->timing.p2_ms;
+	if (!a->p2_star_ms)
+		a->p2_star_ms = e->timing.p2_star_ms;
+	if (!a->s3_ms)
+		a->s3_ms = e->timing.s3_ms;
+	if (e->model[0])
+		add_default_did(a, UDS_DID_SYSTEM_NAME, e->model);
+	if (e->brand[0])
+		add_default_did(a, UDS_DID_SYSTEM_SUPPLIER_ID, e->brand);
+	return FOTA_EXIT_OK;
+}
+
+/* ---- the loop member ---- */
+
+/* "10 02", or "36 01 ... (4095 bytes)"; SecurityAccess seeds and keys are never shown. */
+static void log_pdu(const char *what, const uint8_t *pdu, size_t len)
+{
+	char hex[3 * ECU_LOG_BYTES + 1] = "", tail[96] = "";
+	size_t show = len < ECU_LOG_BYTES ? len : ECU_LOG_BYTES;
+	uint8_t sid = pdu[0];
+	bool security = sid == UDS_SID_SECURITY_ACCESS ||
+			sid == UDS_SID_SECURITY_ACCESS + UDS_POSITIVE_RESPONSE_OFFSET;
+
+	if (security && len > 2) {
+		show = 2;
+		snprintf(tail, sizeof(tail), " (%s, %zu bytes hidden)",
+			 (pdu[1] & 0x7F) % 2 ? "seed" : "key", len - 2);
+	} else if (show < len) {
+		snprintf(tail, sizeof(tail), " ... (%zu bytes)", len);
+	}
+	for (size_t i = 0, n = 0; i < show; i++)
+		n += (size_t)snprintf(hex + n, sizeof(hex) - n, i ? " %02X" : "%02X", pdu[i]);
+	if (sid == UDS_SID_NEGATIVE_RESPONSE && len >= 3)
+		fota_info("%s %s%s: %s: %s", what, hex, tail, uds_sid_str(pdu[1]),
+			  uds_nrc_str(pdu[2]));
+	else
+		fota_info("%s %s%s: %s", what, hex, tail, uds_sid_str(sid));
+}
+
+static void ecu_save(struct ecu *e, bool always)
+{
+	int r;
+
+	if (!uds_server_take_dirty(e->srv) && !always)
+		return;
+	if (!e->memory)
+		return;
+	r = uds_server_save(e->srv, e->memory);
+	if (r) {
+		fota_error_errno(r, "%s: cannot save the flash", e->memory);
+		e->save_err = r;
+		return;
+	}
+	e->saves++;
+	if (e->verbose)
+		fota_info("flash saved to %s", e->memory);
+}
+
+/* The switch frame: its id (and kind), and its data as the first bytes (padding allowed). */
+static bool is_switch(const struct ecu *e, const struct bus_frame *f)
+{
+	return e->has_switch && f->id == e->sw.id &&
+	       (f->flags & BUS_FRAME_EFF) == (e->sw.flags & BUS_FRAME_EFF) &&
+	       !(f->flags & BUS_FRAME_RTR) && f->len >= e->sw.len &&
+	       !memcmp(f->data, e->sw.data, e->sw.len);
+}
+
+static void ecu_rx_errors(struct ecu *e)
+{
+	int r = isotp_rx_error(e->tp);
+
+	if (r && e->verbose)
+		fota_info("ISO-TP reception dropped: %s",
+			  r == -ETIMEDOUT ? "N_Cr timeout" :
+			  r == -EPROTO	  ? "wrong sequence number or new frame" :
+			  r == -EMSGSIZE  ? "request too long (overflow)" :
+					    "out of memory");
+}
+
+static void ecu_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	struct ecu *e = ctx;
+	const uint8_t *pdu;
+	size_t len;
+
+	if (is_switch(e, f)) {
+		/* The ECU restarts into its bootloader: anything in flight is lost. */
+		isotp_reset(e->tp);
+		e->sending = false;
+		uds_server_enter_bootloader(e->srv, now);
+		fota_info("bootloader switch frame received: in the bootloader");
+		return;
+	}
+	isotp_input(e->tp, f, now);
+	ecu_rx_errors(e);
+	while (isotp_recv(e->tp, &pdu, &len) == 1) {
+		unsigned resets = uds_server_resets(e->srv);
+
+		if (e->verbose)
+			log_pdu("request", pdu, len);
+		uds_server_input(e->srv, pdu, len, now);
+		if (uds_server_resets(e->srv) != resets && e->verbose)
+			fota_info("ECU reset (%s)", uds_server_in_bootloader(e->srv) ?
+							    "in the bootloader" :
+							    "application started");
+		/* Persist before the answer goes out: an acknowledged write is on disk. */
+		ecu_save(e, false);
+	}
+}
+
+static void ecu_tick(void *ctx, fota_us now)
+{
+	struct ecu *e = ctx;
+	uint8_t session = uds_server_session(e->srv);
+
+	isotp_tick(e->tp, now);
+	ecu_rx_errors(e);
+	uds_server_tick(e->srv, now);
+	if (e->verbose && session != uds_server_session(e->srv))
+		fota_info("S3 timeout: back to the default session");
+}
+
+static int ecu_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	struct ecu *e = ctx;
+	const uint8_t *pdu;
+	size_t len;
+	int r = isotp_tx_result(e->tp);
+
+	if (e->sending && r != -EINPROGRESS) {
+		e->sending = false;
+		if (r && e->verbose)
+			fota_info("response not delivered: %s",
+				  r == -ETIMEDOUT ? "no flow control (N_Bs timeout)" :
+				  r == -EMSGSIZE  ? "tester overflow" :
+						    "bad flow control");
+	}
+	/* One response at a time: the next waits in the engine until ISO-TP is free. */
+	if (!e->sending && uds_server_output(e->srv, &pdu, &len, now) == 1) {
+		if (e->verbose)
+			log_pdu("response", pdu, len);
+		r = isotp_send(e->tp, pdu, len, now);
+		if (r)
+			fota_error_errno(r, "response of %zu bytes not sent", len);
+		else
+			e->sending = true;
+	}
+	return isotp_output(e->tp, f, now);
+}
+
+static fota_us ecu_deadline(void *ctx)
+{
+	struct ecu *e = ctx;
+	fota_us d = isotp_deadline(e->tp);
+
+	if (!e->sending)
+		d = fota_min_deadline(d, uds_server_deadline(e->srv));
+	return d;
+}
+
+static const struct loop_member_ops ecu_member_ops = {
+	.input = ecu_input,
+	.tick = ecu_tick,
+	.output = ecu_output,
+	.deadline = ecu_deadline,
+};
+
+static int key_adapter(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
+		       size_t cap, size_t *klen)
+{
+	return uds_key_compute(ctx, level, seed, n, key, cap, klen);
+}
+
+/* ---- setup ---- */
+
+static int parse_args(struct ecu_args *a, int argc, char **argv)
+{
+	struct fota_getopt *g = &a->ctx.getopt;
+	uint32_t v;
+	int c;
+
+	while ((c = fota_getopt(g, argc, argv)) != -1) {
+		const char *arg = g->arg;
+		int r = 0;
+
+		switch (c) {
+		case 'e':
+			a->ecu_name = arg;
+			break;
+		case KEY_REQ_ID:
+		case KEY_RSP_ID: {
+			uint32_t *id = c == KEY_REQ_ID ? &a->req_id : &a->rsp_id;
+			bool *eff = c == KEY_REQ_ID ? &a->req_eff : &a->rsp_eff;
+
+			if (fota_parse_can_id(arg, id, eff))
+				return fota_usage_error(&cmd_ecu, "invalid CAN id '%s'", arg);
+			*(c == KEY_REQ_ID ? &a->req_set : &a->rsp_set) = true;
+			break;
+		}
+		case KEY_REGION:
+			r = opt_region(a, arg);
+			break;
+		case KEY_MEMORY:
+			a->memory = arg;
+			break;
+		case KEY_READY_FILE:
+			a->ready_file = arg;
+			break;
+		case KEY_KEY:
+			a->key_spec = arg;
+			break;
+		case KEY_LEVEL:
+			if (fota_parse_u32(arg, 0, 0x7D, &v) || (v && !(v & 1)))
+				return fota_usage_error(
+					&cmd_ecu, "invalid --level '%s' (0, or odd 0x01..0x7d)",
+					arg);
+			a->level = (int)v;
+			break;
+		case KEY_BLOCK_LEN:
+			if (fota_parse_u32(arg, 3, ISOTP_RX_MAX_LIMIT, &a->block_len))
+				return fota_usage_error(&cmd_ecu,
+							"invalid --block-length '%s' (3..%u)", arg,
+							ISOTP_RX_MAX_LIMIT);
+			break;
+		case KEY_P2:
+			if (fota_parse_u32(arg, 1, 0xFFFF, &a->p2_ms))
+				return fota_usage_error(&cmd_ecu, "invalid --p2 '%s' (1..65535 ms)",
+							arg);
+			break;
+		case KEY_P2_STAR:
+			if (fota_parse_u32(arg, 10, 655350, &a->p2_star_ms))
+				return fota_usage_error(
+					&cmd_ecu, "invalid --p2-star '%s' (10..655350 ms)", arg);
+			break;
+		case KEY_S3:
+			if (fota_parse_u32(arg, 100, 3600000, &a->s3_ms))
+				return fota_usage_error(&cmd_ecu,
+							"invalid --s3 '%s' (100..3600000 ms)", arg);
+			break;
+		case KEY_BL_SWITCH:
+			if (bus_frame_parse(&a->sw, arg) < 0 || (a->sw.flags & BUS_FRAME_RTR))
+				return fota_usage_error(&cmd_ecu,
+							"invalid --bootloader-switch '%s' "
+							"(a frame: ID#DATA, e.g. 700#0102)",
+							arg);
+			a->has_switch = true;
+			break;
+		case KEY_DID:
+			r = opt_did(a, arg);
+			break;
+		case KEY_FAIL:
+			r = opt_fail(a, arg);
+			break;
+		case KEY_PENDING:
+			r = opt_pending(a, arg);
+			break;
+		case KEY_DROP:
+			r = opt_drop(a, arg);
+			break;
+		case KEY_DELAY:
+			if (fota_parse_u32(arg, 0, 600000, &a->faults.delay_ms))
+				return fota_usage_error(&cmd_ecu,
+							"invalid --delay '%s' (0..600000 ms)", arg);
+			break;
+		case KEY_WRONG_BSC:
+			if (fota_parse_u32(arg, 1, UINT32_MAX, &v))
+				return fota_usage_error(
+					&cmd_ecu, "invalid --wrong-counter '%s' (N >= 1)", arg);
+			a->faults.bsc_skip_nth = v;
+			break;
+		case KEY_NO_BSC:
+			a->faults.accept_wrong_bsc = true;
+			break;
+		case KEY_RESET_XFER:
+			if (fota_parse_u32(arg, 1, UINT32_MAX, &v))
+				return fota_usage_error(
+					&cmd_ecu, "invalid --reset-during-transfer '%s' (N >= 1)",
+					arg);
+			a->faults.reset_nth_transfer = v;
+			break;
+		case FOTA_GETOPT_HELP:
+			return -1;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			r = cmd_ctx_common_opt(&a->ctx, c) ? FOTA_EXIT_USAGE : 0;
+		}
+		if (r)
+			return r;
+	}
+	if (g->ind < argc)
+		return fota_usage_error(&cmd_ecu, "unexpected argument '%s'", argv[g->ind]);
+	return 0;
+}
+
+static int check_regions(const struct ecu_args *a)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (size_t i = 0; i < a->nregions; i++) {
+		const struct uds_region *r = &a->regions[i];
+
+		for (size_t j = 0; j < i; j++) {
+			const struct uds_region *o = &a->regions[j];
+
+			if ((uint64_t)r->start < (uint64_t)o->start + o->size &&
+			    (uint64_t)o->start < (uint64_t)r->start + r->size)
+				return fota_usage_error(&cmd_ecu,
+							"regions 0x%08" PRIX32 ":0x%" PRIX32
+							" and 0x%08" PRIX32 ":0x%" PRIX32
+							" overlap",
+							o->start, o->size, r->start, r->size);
+		}
+		if (r->start < lo)
+			lo = r->start;
+		if ((uint64_t)r->start + r->size > hi)
+			hi = (uint64_t)r->start + r->size;
+	}
+	if (hi - lo > (1u << 30))
+		return fota_usage_error(&cmd_ecu,
+					"regions span %" PRIu64 " bytes, above the 1 GiB the "
+					"memory model holds",
+					hi - lo);
+	return 0;
+}
+
+/* Load --memory, or create it erased. An exit status. */
+static int open_memory(struct ecu *e)
+{
+	uint32_t base;
+	size_t span;
+	struct stat st;
+	int r;
+
+	if (!e->memory)
+		return FOTA_EXIT_OK;
+	uds_server_memory(e->srv, &base, &span);
+	r = uds_server_load(e->srv, e->memory);
+	if (r == -ENOENT) {
+		r = uds_server_save(e->srv, e->memory);
+		if (r) {
+			fota_error_errno(r, "%s: cannot create the flash file", e->memory);
+			return fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL :
+								      fota_exit_code(r);
+		}
+		fota_info("%s: created, %zu bytes erased (0xFF)", e->memory, span);
+		return FOTA_EXIT_OK;
+	}
+	if (r == -EBADMSG) {
+		if (stat(e->memory, &st) == 0 && !S_ISREG(st.st_mode))
+			fota_error("%s: not a regular file", e->memory);
+		else
+			fota_error("%s: %lld bytes, but the regions span %zu bytes "
+				   "(0x%08" PRIX32 "-0x%08" PRIX32 ")",
+				   e->memory, (long long)st.st_size, span, base,
+				   (uint32_t)(base + span - 1));
+		return FOTA_EXIT_DATA;
+	}
+	if (r) {
+		fota_error_errno(r, "%s", e->memory);
+		return FOTA_EXIT_DATA;
+	}
+	return FOTA_EXIT_OK;
+}
+
+static void fmt_id(char *buf, size_t cap, uint32_t id, bool eff)
+{
+	snprintf(buf, cap, eff ? "0x%08" PRIX32 : "0x%03" PRIX32, id);
+}
+
+static int touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int run_ecu(int argc, char **argv)
+{
+	static struct ecu_args a; /* large: keep it off the stack */
+	struct fota_config cfg;
+	struct cfg_ecu ce;
+	struct uds_key key = { 0 };
+	struct uds_server_cfg sc = { 0 };
+	struct isotp_cfg ic = { 0 };
+	struct bus_opts bo = { 0 };
+	struct uds_did dids[ECU_DID_MAX];
+	struct ecu e = { 0 };
+	struct bus *bus = NULL;
+	struct loop l;
+	bool have_cfg = false, loop_ok = false;
+	uint32_t filter[2];
+	char err[256], req[16], rsp[16];
+	static const int sigs[] = { SIGTERM, SIGINT };
+	int r, rc = FOTA_EXIT_OK;
+
+	memset(&a, 0, sizeof(a));
+	cmd_ctx_init(&a.ctx, &cmd_ecu);
+	a.level = -1;
+	r = parse_args(&a, argc, argv);
+	if (r)
+		return r < 0 ? FOTA_EXIT_OK : r;
+	rc = apply_config(&a, &cfg, &ce, &have_cfg);
+	if (rc)
+		goto out;
+	rc = FOTA_EXIT_USAGE;
+	if (!a.ctx.bus_spec) {
+		fota_usage_error(&cmd_ecu,
+				 "no bus: give -b BUS (or a config with 'bus', $FOTA_BUS)");
+		goto out;
+	}
+	if (!a.req_set && !a.ecu_name)
+		a.req_id = ECU_DEF_REQ_ID;
+	if (!a.rsp_set && !a.ecu_name)
+		a.rsp_id = ECU_DEF_RSP_ID;
+	if (bus_filter_norm(a.req_id | (a.req_eff ? BUS_FILTER_EFF : 0)) ==
+	    bus_filter_norm(a.rsp_id | (a.rsp_eff ? BUS_FILTER_EFF : 0))) {
+		fota_usage_error(&cmd_ecu, "request and response ids are the same");
+		goto out;
+	}
+	if (a.req_eff != a.rsp_eff) {
+		fota_usage_error(&cmd_ecu, "request and response ids must both be 11-bit or "
+					   "both 29-bit");
+		goto out;
+	}
+	if (!a.nregions)
+		a.regions[a.nregions++] = (struct uds_region){ ECU_DEF_START, ECU_DEF_SIZE };
+	if (check_regions(&a))
+		goto out;
+	if (a.level < 0)
+		a.level = 0x01;
+	if (!a.key_spec)
+		a.key_spec = ECU_DEF_KEY;
+	if (a.level && uds_key_parse(a.key_spec, &key, err, sizeof(err))) {
+		/* err never quotes the mask */
+		fota_usage_error(&cmd_ecu, "invalid --key: %s", err);
+		goto out;
+	}
+	add_default_did(&a, UDS_DID_SPARE_PART_NUMBER, "FOTA-SIM-0001");
+	add_default_did(&a, UDS_DID_ECU_SERIAL_NUMBER, "SN000000000001");
+	add_default_did(&a, UDS_DID_VIN, "WFOTA000000000001");
+	add_default_did(&a, UDS_DID_SYSTEM_SUPPLIER_SW_VERSION, FOTA_VERSION);
+	for (size_t i = 0; i < a.ndids; i++)
+		dids[i] = (struct uds_did){ a.dids[i].did, a.dids[i].data, a.dids[i].len };
+
+	sc.regions = a.regions;
+	sc.nregions = a.nregions;
+	sc.max_block_len = a.block_len ? a.block_len : ECU_DEF_BLOCK;
+	sc.p2_ms = a.p2_ms;
+	sc.p2_star_ms = a.p2_star_ms;
+	sc.s3_ms = a.s3_ms;
+	sc.security_level = (uint8_t)a.level;
+	sc.compute_key = a.level ? key_adapter : NULL;
+	sc.key_ctx = &key;
+	sc.seed_of_seeds = (uint64_t)fota_now() ^ ((uint64_t)getpid() << 32);
+	sc.erase_routine = ce.sequence.erase_routine;
+	sc.check_routine = ce.sequence.check_routine;
+	sc.require_bootloader = a.has_switch;
+	sc.dids = dids;
+	sc.ndids = a.ndids;
+	sc.faults = a.faults;
+	r = uds_server_new(&e.srv, &sc);
+	if (r) {
+		fota_error_errno(r, "cannot set up the UDS server");
+		rc = r == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_FAIL;
+		goto out;
+	}
+
+	ic.tx_id = a.rsp_id;
+	ic.rx_id = a.req_id;
+	ic.id_flags = a.req_eff ? BUS_FRAME_EFF : 0;
+	ic.fd = ce.isotp.fd;
+	ic.tx_dl = ce.isotp.tx_dl;
+	ic.pad = ce.isotp.padding;
+	ic.bs = ce.isotp.block_size;
+	ic.stmin = ce.isotp.stmin;
+	ic.n_bs_ms = ce.timing.n_bs_ms;
+	ic.n_cr_ms = ce.timing.n_cr_ms;
+	/* TransferData carries a whole block plus SID and counter in one PDU. */
+	ic.rx_max = sc.max_block_len > 4095 ? sc.max_block_len : 4095;
+	e.tp = isotp_new(&ic);
+	if (!e.tp) {
+		r = -errno;
+		fota_error_errno(r, "cannot set up ISO-TP");
+		rc = r == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_FAIL;
+		goto out;
+	}
+	e.memory = a.memory;
+	e.verbose = a.ctx.verbose > 0;
+	e.has_switch = a.has_switch;
+	e.sw = a.sw;
+	rc = open_memory(&e);
+	if (rc)
+		goto out;
+
+	bo.fd = have_cfg && (cfg.fd || ce.isotp.fd);
+	bo.bitrate = have_cfg ? cfg.bitrate : 0;
+	bo.data_bitrate = have_cfg ? cfg.data_bitrate : 0;
+	r = bus_open(&bus, a.ctx.bus_spec, &bo, err, sizeof(err));
+	if (r) {
+		fota_error("%s", err);
+		rc = fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+		goto out;
+	}
+	if (a.ctx.trace_path) {
+		a.ctx.trace = fopen(a.ctx.trace_path, "a");
+		if (!a.ctx.trace) {
+			r = -errno;
+			fota_error_errno(r, "%s", a.ctx.trace_path);
+			rc = FOTA_EXIT_FAIL;
+			goto out;
+		}
+		setvbuf(a.ctx.trace, NULL, _IOLBF, 0);
+		bus_set_trace(bus, a.ctx.trace);
+	}
+	filter[0] = bus_filter_norm(a.req_id | (a.req_eff ? BUS_FILTER_EFF : 0));
+	filter[1] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
+	r = bus_set_filter(bus, filter, a.has_switch ? 2 : 1);
+	if (r) {
+		fota_error_errno(r, "%s: cannot set the receive filter", bus->name);
+		rc = FOTA_EXIT_FAIL;
+		goto out;
+	}
+
+	loop_init(&l, bus);
+	loop_ok = true;
+	r = loop_add(&l, &ecu_member_ops, &e);
+	if (!r)
+		r = loop_catch_signals(&l, sigs, FOTA_ARRAY_SIZE(sigs));
+	if (r) {
+		fota_error_errno(r, "cannot set up the event loop");
+		rc = FOTA_EXIT_FAIL;
+		goto out;
+	}
+	fmt_id(req, sizeof(req), a.req_id, a.req_eff);
+	fmt_id(rsp, sizeof(rsp), a.rsp_id, a.rsp_eff);
+	fota_info("listening on %s (request %s, response %s)", bus->name, req, rsp);
+	if (a.ready_file) {
+		r = touch(a.ready_file);
+		if (r) {
+			fota_error_errno(r, "%s", a.ready_file);
+			rc = FOTA_EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	r = loop_run(&l, FOTA_NEVER);
+	if (r == -EINTR) {
+		rc = FOTA_EXIT_OK;
+		if (e.verbose)
+			fota_info("%s: stopping", strsignal(l.signo));
+	} else {
+		fota_error_errno(r, "%s", bus->name);
+		rc = fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL : fota_exit_code(r);
+	}
+	ecu_save(&e, true);
+	if (e.save_err && rc == FOTA_EXIT_OK)
+		rc = FOTA_EXIT_FAIL;
+out:
+	if (loop_ok)
+		loop_release(&l);
+	if (bus)
+		bus_close(bus);
+	isotp_free(e.tp);
+	uds_server_free(e.srv);
+	if (have_cfg)
+		cfg_release(&cfg);
+	cmd_ctx_release(&a.ctx);
+	return rc;
+}
+
+const struct fota_cmd cmd_ecu = {
+	.name = "ecu",
+	.summary = "simulate an ECU bootloader (UDS over ISO-TP) on a CAN bus",
+	.usage = ecu_usage,
+	.opts = ecu_opts,
+	.run = run_ecu,
+	.help_tail = "SERVICE is a name (RequestDownload, TransferData, ...) or a SID (0x34);\n"
+		     "NRC a number (0x70) or a name (uploadDownloadNotAccepted).\n"
+		     "Stops on SIGTERM or SIGINT, saving --memory.\n",
+};
