@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,24 @@ static void report_warnings(const char *file, const struct ihex_image *img)
 	if (img->nwarn_total > img->nwarn)
 		fota_warn("%s: %zu more overlapping records not shown", file,
 			  img->nwarn_total - img->nwarn);
+}
+
+/*
+ * SHA-256 runs on a second thread while this one computes the CRCs: on a 64
+ * MiB image that is a fifth of the command's time (bench/README.md).
+ */
+struct sha_job {
+	const struct ihex_image *img;
+	uint8_t sha[IHEX_SHA256_LEN];
+	int err;
+};
+
+static void *sha_thread(void *arg)
+{
+	struct sha_job *job = arg;
+
+	job->err = ihex_image_sha256(job->img, job->sha);
+	return NULL;
 }
 
 static void sha_hex(char out[2 * IHEX_SHA256_LEN + 1], const uint8_t sha[IHEX_SHA256_LEN])
@@ -266,7 +285,9 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 {
 	struct ihex_image img;
 	struct ihex_error err;
-	uint8_t sha[IHEX_SHA256_LEN];
+	struct sha_job job;
+	pthread_t tid;
+	bool threaded;
 	char sha_txt[2 * IHEX_SHA256_LEN + 1];
 	uint32_t *crc, image_crc = 0;
 	int r;
@@ -281,19 +302,26 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 	}
 	report_warnings(file, &img);
 	/* One pass per segment for its CRC; the image CRC is combined from them. */
+	job.img = &img;
+	threaded = ihex_image_size(&img) >= (1u << 20) &&
+		   !pthread_create(&tid, NULL, sha_thread, &job);
 	crc = calloc(img.nseg ? img.nseg : 1, sizeof(*crc));
-	r = crc ? ihex_image_sha256(&img, sha) : -ENOMEM;
+	for (size_t i = 0; crc && i < img.nseg; i++) {
+		crc[i] = ihex_segment_crc32(&img.seg[i]);
+		image_crc = i ? ihex_crc32_combine(image_crc, crc[i], img.seg[i].len) : crc[i];
+	}
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		sha_thread(&job);
+	r = crc ? job.err : -ENOMEM;
 	if (r) {
 		fota_error_errno(r, "%s", file);
 		free(crc);
 		ihex_release(&img);
 		return FOTA_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < img.nseg; i++) {
-		crc[i] = ihex_segment_crc32(&img.seg[i]);
-		image_crc = i ? ihex_crc32_combine(image_crc, crc[i], img.seg[i].len) : crc[i];
-	}
-	sha_hex(sha_txt, sha);
+	sha_hex(sha_txt, job.sha);
 	r = FOTA_EXIT_OK;
 	if (bin->path)
 		r = write_bin(&img, bin);
