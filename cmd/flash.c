@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fota flash: reprogram one ECU from an Intel HEX file with the UDS
+ * programming sequence (ISO 14229-1) over ISO-TP (ISO 15765-2), driven by the
+ * job engine of uds/job.h that `fota serve` uses too. The HEX is checked
+ * against the ECU's memory regions before any frame is sent.
+ * Documented in man/fota-flash.1 (its JSON event keys are a stable interface).
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "cmd/isotp_kernel.h"
+#include "core/bus.h"
+#include "core/config.h"
+#include "core/loop.h"
+#include "hex/ihex.h"
+#include "hex/image.h"
+#include "uds/job.h"
+#include "uds/key.h"
+
+static const char *const flash_usage[] = {
+	"fota flash -b BUS (-c FILE -e NAME | --request-id ID --response-id ID) [options] FILE.hex",
+	"fota flash --dry-run (-c FILE -e NAME | --request-id ID --response-id ID) FILE.hex",
+	NULL,
+};
+
+#define KEY_REQ_ID	FOTA_OPT_LONG(1)
+#define KEY_RSP_ID	FOTA_OPT_LONG(2)
+#define KEY_KEY		FOTA_OPT_LONG(3)
+#define KEY_BLOCK_LEN	FOTA_OPT_LONG(4)
+#define KEY_DRY_RUN	FOTA_OPT_LONG(5)
+#define KEY_ISOTP	FOTA_OPT_LONG(6)
+#define KEY_LEVEL	FOTA_OPT_LONG(7)
+#define KEY_NO_RESET	FOTA_OPT_LONG(8)
+#define KEY_REGION	FOTA_OPT_LONG(9)
+#define KEY_BL_SWITCH	FOTA_OPT_LONG(10)
+#define KEY_NO_SECURITY FOTA_OPT_LONG(11)
+
+static const struct fota_opt flash_opts[] = {
+	FOTA_OPT_BUS,
+	FOTA_OPT_CONFIG,
+	{ 'e', "ecu", "NAME", "the ECU of the configuration to program", FOTA_OPT_ECU },
+	{ KEY_REQ_ID, "request-id", "ID", "CAN id of requests to the ECU (0x7E0, 29-bit accepted)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_RSP_ID, "response-id", "ID", "CAN id of the ECU's responses (0x7E8)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_REGION, "region", "START:SIZE",
+	  "ECU memory region, repeatable (default 0x08000000:0x100000 without -e)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_KEY, "key", "SPEC", "seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0 },
+	{ KEY_LEVEL, "level", "N", "SecurityAccess requestSeed level, odd (default 0x01)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_NO_SECURITY, "no-security", NULL, "skip SecurityAccess", 0 },
+	{ KEY_BLOCK_LEN, "block-length", "N",
+	  "cap on the ECU's maxNumberOfBlockLength (TransferData bytes incl. SID and counter)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_NO_RESET, "no-reset", NULL, "leave out the final ECUReset", 0 },
+	{ KEY_BL_SWITCH, "bootloader-switch", NULL,
+	  "send the ECU's bootloader switch frame first (from the configuration)", 0 },
+	{ FOTA_KEY_BITRATE, "bitrate", "N", "set the interface bitrate first (SocketCAN)",
+	  FOTA_OPT_NUMBER },
+	{ KEY_ISOTP, "isotp", "user|kernel",
+	  "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0 },
+	{ KEY_DRY_RUN, "dry-run", NULL, "print the plan and exit without opening the bus", 0 },
+	FOTA_OPT_JSON,
+	FOTA_OPT_TRACE,
+	FOTA_OPT_VERBOSE,
+	FOTA_OPT_QUIET,
+	FOTA_OPT_END,
+};
+
+struct flash {
+	struct cmd_ctx ctx;
+	const char *hex_path;
+	char label[CFG_NAME_MAX + 16]; /* "ecu 'hydraulics'" or "ecu 0x7E0" */
+	struct uds_job *job;
+	bool tty_bar, bar_shown;
+	fota_us t_start, t_last_progress;
+	uint64_t total;
+};
+
+/* ---- output: text, progress bar, JSON events ---- */
+
+static void json_emit(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static json_object *json_event(const char *name, const struct flash *fl, fota_us now)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string(name));
+	json_object_object_add(o, "time",
+			       json_object_new_double((double)(now - fl->t_start) / 1e6));
+	return o;
+}
+
+static void bar_clear(struct flash *fl)
+{
+	if (fl->bar_shown)
+		fputs("\r\033[K", stderr);
+	fl->bar_shown = false;
+}
+
+static void bar_draw(struct flash *fl, uint64_t done, uint64_t total, fota_us now)
+{
+	double secs = (double)(now - fl->t_start) / 1e6;
+	double rate = secs > 0 ? (double)done / secs : 0;
+	unsigned pct = total ? (unsigned)(done * 100 / total) : 100;
+	char bar[31];
+	unsigned fill = pct * 30 / 100;
+	long eta = rate > 0 ? (long)((double)(total - done) / rate + 0.5) : -1;
+
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 30 - fill);
+	bar[30] = '\0';
+	if (eta >= 0)
+		fprintf(stderr,
+			"\r[%s] %3u%% %" PRIu64 "/%" PRIu64 " B %.1f KiB/s ETA %ld:%02ld\033[K",
+			bar, pct, done, total, rate / 1024, eta / 60, eta % 60);
+	else
+		fprintf(stderr, "\r[%s] %3u%% %" PRIu64 "/%" PRIu64 " B\033[K", bar, pct, done,
+			total);
+	fl->bar_shown = true;
+}
+
+static void on_prog_event(struct flash *fl, const struct uds_prog_event *ev)
+{
+	const char *step = uds_prog_step_str(ev->step);
+	json_object *o;
+
+	switch (ev->type) {
+	case UDS_PROG_EV_STEP_START:
+	case UDS_PROG_EV_STEP_DONE:
+		if (fl->ctx.json) {
+			o = json_event("step", fl, ev->now);
+			json_object_object_add(o, "step", json_object_new_string(step));
+			json_object_object_add(
+				o, "state",
+				json_object_new_string(ev->type == UDS_PROG_EV_STEP_START ?
+							       "started" :
+							       "finished"));
+			if (ev->segment >= 0)
+				json_object_object_add(o, "segment",
+						       json_object_new_int(ev->segment));
+			if (ev->len) {
+				json_object_object_add(o, "address",
+						       json_object_new_int64(ev->addr));
+				json_object_object_add(o, "length", json_object_new_int64(ev->len));
+			}
+			if (ev->type == UDS_PROG_EV_STEP_DONE) {
+				json_object_object_add(o, "ok", json_object_new_boolean(!ev->err));
+				if (ev->nrc)
+					json_object_object_add(o, "nrc",
+							       json_object_new_int(ev->nrc));
+				if (ev->pending)
+					json_object_object_add(
+						o, "pending",
+						json_object_new_int((int)ev->pending));
+			}
+			json_emit(o);
+		} else if (ev->type == UDS_PROG_EV_STEP_START && fl->ctx.verbose > 0) {
+			{
+				bar_clear(fl);
+				if (ev->len)
+					fota_info("%s: %s 0x%08" PRIx32 " (%" PRIu32 " bytes)",
+						  fl->label, step, ev->addr, ev->len);
+				else if (fota_log_level() >= FOTA_LOG_DEBUG ||
+					 ev->step != UDS_PROG_STEP_TRANSFER_DATA)
+					fota_debug("%s: %s", fl->label, step);
+			}
+		}
+		break;
+	case UDS_PROG_EV_PROGRESS: {
+		fota_us now = fota_now();
+		bool last = ev->done == ev->total;
+
+		if (!last && now - fl->t_last_progress < FOTA_MS(200))
+			break;
+		fl->t_last_progress = now;
+		if (fl->ctx.json) {
+			double secs = (double)(now - fl->t_start) / 1e6;
+
+			o = json_event("progress", fl, now);
+			json_object_object_add(o, "done", json_object_new_int64((int64_t)ev->done));
+			json_object_object_add(o, "total",
+					       json_object_new_int64((int64_t)ev->total));
+			json_object_object_add(
+				o, "rate",
+				json_object_new_double(secs > 0 ? (double)ev->done / secs : 0));
+			json_emit(o);
+		} else if (fl->tty_bar) {
+			bar_draw(fl, ev->done, ev->total, now);
+		}
+		break;
+	}
+	case UDS_PROG_EV_RETRY:
+		if (fl->ctx.json) {
+			o = json_event("retry", fl, ev->now);
+			json_object_object_add(o, "step", json_object_new_string(step));
+			json_object_object_add(o, "bsc", json_object_new_int(ev->bsc));
+			json_object_object_add(o, "attempt", json_object_new_int((int)ev->attempt));
+			json_emit(o);
+		} else {
+			bar_clear(fl);
+			fota_warn("%s: no answer to TransferData block 0x%02x, sending it again",
+				  fl->label, ev->bsc);
+		}
+		break;
+	case UDS_PROG_EV_PENDING:
+		break;
+	}
+}
+
+static void on_job_event(void *ctx, const struct uds_job_event *ev)
+{
+	struct flash *fl = ctx;
+
+	if (ev->type == UDS_JOB_EV_PROG) {
+		on_prog_event(fl, ev->prog);
+		return;
+	}
+	if (fl->ctx.json)
+		json_emit(json_event("bootloader_switch", fl, ev->now));
+	else
+		fota_info("%s: bootloader switch frame sent", fl->label);
+}
+
+/* ---- the plan (--dry-run) ---- */
+
+static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool bl_switch)
+{
+	const struct uds_prog_cfg *pc = uds_job_prog_cfg(fl->job);
+	const struct uds_segment *seg, *er;
+	size_t nseg, ner;
+	uint32_t blen = pc->max_block_len;
+	char bf[128];
+
+	seg = uds_job_segments(fl->job, &nseg);
+	er = uds_job_erase_ranges(fl->job, &ner);
+	printf("%s: %s, request 0x%" PRIX32 ", response 0x%" PRIX32 "%s\n", fl->hex_path, fl->label,
+	       ecu->request_id, ecu->response_id, ecu->extended ? " (29-bit)" : "");
+	if (bl_switch && ecu->has_bootloader_switch) {
+		bus_frame_format(bf, sizeof(bf), &ecu->bootloader_switch);
+		printf("  bootloader switch   %s, then wait %" PRIu32 " ms\n", bf,
+		       ecu->bootloader_switch_delay_ms);
+	}
+	if (pc->extended_session)
+		printf("  session             10 03 extendedDiagnosticSession\n"
+		       "  dtc setting         85 02 off\n"
+		       "  communication       28 %02x %02x\n",
+		       pc->comm_control_type, pc->comm_type);
+	printf("  session             10 %02x programming\n", pc->programming_session);
+	if (pc->security_level)
+		printf("  security            27 %02x / 27 %02x, key %s:\n", pc->security_level,
+		       pc->security_level + 1, uds_key_kind_name(ecu->key.kind));
+	else
+		printf("  security            none\n");
+	for (size_t i = 0; i < ner; i++)
+		printf("  erase               31 01 %04x 0x%08" PRIx32 " +0x%" PRIx32 "%s\n",
+		       pc->erase_routine, er[i].addr, er[i].len,
+		       pc->erase_no_record ? " (no option record)" : "");
+	for (size_t i = 0; i < nseg; i++) {
+		if (blen >= 3) {
+			uint64_t per = blen - 2, nb = (seg[i].len + per - 1) / per;
+
+			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
+			       " bytes: %" PRIu64 " TransferData blocks of <= %" PRIu64
+			       " bytes, 37\n",
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, nb, per);
+		} else {
+			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
+			       " bytes: TransferData blocks as the ECU's maxNumberOfBlockLength "
+			       "allows, 37\n",
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len);
+		}
+	}
+	if (pc->check)
+		printf("  check               31 01 %04x%s\n", pc->check_routine,
+		       pc->check_no_crc ? "" : " CRC-32 of the data sent");
+	if (pc->check && !pc->check_no_crc) {
+		uint32_t crc = 0;
+
+		for (size_t i = 0; i < nseg; i++)
+			crc = ihex_crc32(crc, seg[i].data, seg[i].len);
+		printf("  crc32               0x%08" PRIx32 "\n", crc);
+	}
+	if (pc->reset_type)
+		printf("  reset               11 %02x\n", pc->reset_type);
+	else
+		printf("  reset               none\n");
+}
+
+/* ---- running ---- */
+
+static int run_loop(struct flash *fl, const struct cfg_ecu *ecu)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+	struct loop l;
+	uint32_t filt = uds_job_rx_filter(fl->job);
+	bool cancelled = false;
+	int err;
+
+	err = bus_set_filter(fl->ctx.bus, &filt, 1);
+	if (err) {
+		fota_error_errno(err, "%s: receive filter", fl->ctx.bus->name);
+		return err;
+	}
+	loop_init(&l, fl->ctx.bus);
+	err = loop_add(&l, &uds_job_member_ops, fl->job);
+	if (!err)
+		err = loop_catch_signals(&l, sigs, FOTA_ARRAY_SIZE(sigs));
+	if (err) {
+		loop_release(&l);
+		fota_error_errno(err, "%s", fl->ctx.bus->name);
+		return err;
+	}
+	fl->t_start = fota_now();
+	err = uds_job_start(fl->job, fl->t_start);
+	for (;;) {
+		if (err)
+			break;
+		err = loop_run(&l, FOTA_NEVER);
+		if (err == -EINTR && !cancelled) {
+			/* Stop at the next safe point: no request is cut in half. */
+			cancelled = true;
+			bar_clear(fl);
+			fota_info("%s: cancelling (signal %d)", fl->label, l.signo);
+			uds_job_cancel(fl->job);
+			err = 0;
+			if (!uds_job_running(fl->job))
+				break;
+			continue;
+		}
+		break;
+	}
+	loop_release(&l);
+	if (err == -EINTR)
+		err = -ECANCELED; /* a second signal: give up at once */
+	return err;
+}
+
+/* Print the outcome (of the job, or `given` for the kernel link); returns the exit status. */
+static int report(struct flash *fl, int loop_err, const struct uds_job_result *given)
+{
+	struct uds_job_result r;
+	uint64_t done, total;
+	int err, code;
+
+	if (given) {
+		r = *given;
+		err = r.err;
+		loop_err = 0;
+	} else {
+		err = loop_err ? loop_err : uds_job_result(fl->job, &r);
+	}
+
+	bar_clear(fl);
+	if (loop_err) {
+		memset(&r, 0, sizeof(r));
+		snprintf(r.msg, sizeof(r.msg), "%s", strerror(-loop_err));
+		r.err = loop_err;
+	}
+	if (err == -EINPROGRESS) /* loop ended without a result (cannot happen) */
+		err = -EIO;
+	code = fota_exit_code(err);
+	if (err == -ECANCELED || err == -EPROTO || err == -EMSGSIZE)
+		code = FOTA_EXIT_FAIL;
+	uds_job_progress(fl->job, &done, &total);
+	if (given && !err)
+		done = total;
+	if (fl->ctx.json) {
+		json_object *o = json_event("result", fl, fota_now());
+
+		json_object_object_add(o, "ok", json_object_new_boolean(!err));
+		json_object_object_add(o, "exit", json_object_new_int(code));
+		json_object_object_add(o, "done", json_object_new_int64((int64_t)done));
+		json_object_object_add(o, "total", json_object_new_int64((int64_t)total));
+		if (err) {
+			json_object_object_add(o, "error", json_object_new_string(r.msg));
+			if (!loop_err)
+				json_object_object_add(
+					o, "step",
+					json_object_new_string(uds_prog_step_str(r.prog.step)));
+			if (r.prog.nrc) {
+				json_object_object_add(o, "nrc", json_object_new_int(r.prog.nrc));
+				json_object_object_add(
+					o, "nrc_name",
+					json_object_new_string(uds_nrc_str(r.prog.nrc)));
+			}
+		}
+		json_emit(o);
+	}
+	if (err) {
+		fota_error("%s: %s", fl->label, r.msg);
+	} else if (fl->tty_bar || fl->ctx.verbose > 0) {
+		double secs = (double)(fota_now() - fl->t_start) / 1e6;
+
+		fota_info("%s: %" PRIu64 " bytes programmed in %.1f s", fl->label, total, secs);
+	}
+	return code;
+}
+
+static int parse_region(const char *s, struct cfg_region *r)
+{
+	const char *colon = strchr(s, ':');
+	char a[32];
+	uint64_t start, size;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(colon - s));
+	a[colon - s] = '\0';
+	if (fota_parse_u64(a, 0, UINT32_MAX, &start) ||
+	    fota_parse_u64(colon + 1, 1, 1ull << 32, &size) || start + size > 1ull << 32)
+		return -EINVAL;
+	r->start = (uint32_t)start;
+	r->size = (uint32_t)(size == 1ull << 32 ? UINT32_MAX : size);
+	return 0;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct cfg_region *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+struct flash_args {
+	const char *ecu_name, *key_spec, *isotp;
+	bool has_req, has_rsp, req_eff, rsp_eff;
+	uint32_t req, rsp, block_len, level, bitrate;
+	bool no_reset, no_security, dry_run, bl_switch;
+	struct cfg_region regions[CFG_REGIONS_MAX];
+	size_t nregions;
+};
+
+static int parse_args(struct flash *fl, struct flash_args *a, int argc, char **argv)
+{
+	const struct fota_cmd *cmd = &cmd_flash;
+	const char *arg;
+	int c;
+
+	while ((c = fota_getopt(&fl->ctx.getopt, argc, argv)) != -1) {
+		arg = fl->ctx.getopt.arg;
+		switch (c) {
+		case 'e':
+			a->ecu_name = arg;
+			break;
+		case KEY_REQ_ID:
+			if (fota_parse_can_id(arg, &a->req, &a->req_eff))
+				return fota_usage_error(cmd, "invalid CAN id '%s'", arg);
+			a->has_req = true;
+			break;
+		case KEY_RSP_ID:
+			if (fota_parse_can_id(arg, &a->rsp, &a->rsp_eff))
+				return fota_usage_error(cmd, "invalid CAN id '%s'", arg);
+			a->has_rsp = true;
+			break;
+		case KEY_REGION:
+			if (a->nregions == CFG_REGIONS_MAX)
+				return fota_usage_error(cmd, "at most %d regions", CFG_REGIONS_MAX);
+			if (parse_region(arg, &a->regions[a->nregions]))
+				return fota_usage_error(cmd, "invalid region '%s' (START:SIZE)",
+							arg);
+			a->nregions++;
+			break;
+		case KEY_KEY:
+			a->key_spec = arg;
+			break;
+		case KEY_LEVEL:
+			if (fota_parse_u32(arg, 1, 0x7D, &a->level) || !(a->level & 1))
+				return fota_usage_error(cmd, "invalid level '%s' (odd, 0x01..0x7d)",
+							arg);
+			break;
+		case KEY_NO_SECURITY:
+			a->no_security = true;
+			break;
+		case KEY_BLOCK_LEN:
+			if (fota_parse_u32(arg, 3, UINT32_MAX, &a->block_len))
+				return fota_usage_error(cmd, "invalid block length '%s' (>= 3)",
+							arg);
+			break;
+		case KEY_NO_RESET:
+			a->no_reset = true;
+			break;
+		case KEY_BL_SWITCH:
+			a->bl_switch = true;
+			break;
+		case FOTA_KEY_BITRATE:
+			if (fota_parse_u32(arg, 1, 10000000, &a->bitrate))
+				return fota_usage_error(cmd, "invalid bitrate '%s'", arg);
+			break;
+		case KEY_ISOTP:
+			if (strcmp(arg, "user") && strcmp(arg, "kernel"))
+				return fota_usage_error(cmd, "--isotp takes 'user' or 'kernel'");
+			a->isotp = arg;
+			break;
+		case KEY_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case FOTA_GETOPT_HELP:
+			return -1;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			if (cmd_ctx_common_opt(&fl->ctx, c))
+				return FOTA_EXIT_USAGE;
+		}
+	}
+	if (fl->ctx.getopt.ind >= argc)
+		return fota_usage_error(cmd, "no HEX file given");
+	if (argc - fl->ctx.getopt.ind > 1)
+		return fota_usage_error(cmd, "one HEX file at a time");
+	fl->hex_path = argv[fl->ctx.getopt.ind];
+	if (a->ecu_name && (a->has_req || a->has_rsp))
+		return fota_usage_error(cmd,
+					"--ecu and --request-id/--response-id exclude each other");
+	if (!a->ecu_name && !(a->has_req && a->has_rsp))
+		return fota_usage_error(cmd,
+					"give -e NAME, or both --request-id and --response-id");
+	if (a->ecu_name && a->nregions)
+		return fota_usage_error(cmd, "--region is for --request-id; with -e the "
+					     "configuration has the regions");
+	if (a->no_security && (a->key_spec || a->level))
+		return fota_usage_error(cmd, "--no-security with --key or --level");
+	return 0;
+}
+
+/* The ECU as configured, then the command line on top. */
+static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_config *cfg,
+		     struct cfg_ecu *ecu)
+{
+	char why[160];
+
+	if (a->ecu_name) {
+		const struct cfg_ecu *e = cfg_find_ecu(cfg, a->ecu_name);
+
+		if (!e) {
+			fota_error("%s: no ECU '%s' in the configuration",
+				   cfg->source[0] ? cfg->source : "(none)", a->ecu_name);
+			return FOTA_EXIT_USAGE;
+		}
+		*ecu = *e;
+		snprintf(fl->label, sizeof(fl->label), "ecu '%s'", e->name);
+	} else {
+		cfg_ecu_defaults(ecu);
+		ecu->request_id = a->req;
+		ecu->response_id = a->rsp;
+		ecu->extended = a->req_eff || a->rsp_eff;
+		if (a->nregions) {
+			qsort(a->regions, a->nregions, sizeof(a->regions[0]), cmp_region);
+			for (size_t i = 1; i < a->nregions; i++)
+				if ((uint64_t)a->regions[i - 1].start + a->regions[i - 1].size >
+				    a->regions[i].start)
+					return fota_usage_error(&cmd_flash, "overlapping regions");
+			memcpy(ecu->regions, a->regions, a->nregions * sizeof(a->regions[0]));
+			ecu->nregions = a->nregions;
+		} else {
+			ecu->regions[0].start = 0x08000000;
+			ecu->regions[0].size = 0x100000;
+			ecu->nregions = 1;
+		}
+		snprintf(ecu->name, sizeof(ecu->name), "0x%" PRIX32, a->req);
+		snprintf(fl->label, sizeof(fl->label), "ecu 0x%" PRIX32, a->req);
+	}
+	if (a->key_spec) {
+		if (uds_key_parse(a->key_spec, &ecu->key, why, sizeof(why)))
+			return fota_usage_error(&cmd_flash, "--key: %s", why);
+		ecu->has_security = true;
+		if (!ecu->security_level)
+			ecu->security_level = 0x01;
+	}
+	if (a->level) {
+		ecu->security_level = (uint8_t)a->level;
+		if (!ecu->has_security)
+			return fota_usage_error(&cmd_flash, "--level needs --key (or a key in "
+							    "the configuration)");
+	}
+	if (a->no_security)
+		ecu->has_security = false;
+	if (a->no_reset)
+		ecu->sequence.reset = CFG_RESET_NONE;
+	if (a->bl_switch && !ecu->has_bootloader_switch)
+		return fota_usage_error(
+			&cmd_flash, "--bootloader-switch: %s has no bootloader_switch configured",
+			fl->label);
+	return 0;
+}
+
+static int run_flash(int argc, char **argv)
+{
+	struct flash fl;
+	struct flash_args a = { 0 };
+	struct fota_config cfg;
+	struct cfg_ecu ecu;
+	struct ihex_image img;
+	struct ihex_error herr;
+	struct uds_job_result jr;
+	struct uds_job_cfg jc = { 0 };
+	struct bus_opts bo = { 0 };
+	int rc, err;
+
+	memset(&fl, 0, sizeof(fl));
+	cmd_ctx_init(&fl.ctx, &cmd_flash);
+	rc = parse_args(&fl, &a, argc, argv);
+	if (rc < 0)
+		return FOTA_EXIT_OK; /* --help */
+	if (rc)
+		return rc;
+
+	err = cmd_ctx_load_config(&fl.ctx, &cfg, a.ecu_name != NULL);
+	if (err)
+		return fota_exit_code(err) == FOTA_EXIT_USAGE ? FOTA_EXIT_DATA :
+								fota_exit_code(err);
+	rc = build_ecu(&fl, &a, &cfg, &ecu);
+	if (rc)
+		goto out_cfg;
+
+	err = ihex_load(&img, fl.hex_path, &herr);
+	if (err) {
+		if (herr.line)
+			fota_error("%s:%u: %s", fl.hex_path, herr.line, herr.msg);
+		else
+			fota_error("%s: %s", fl.hex_path, herr.msg);
+		rc = FOTA_EXIT_DATA;
+		goto out_cfg;
+	}
+	if (!img.nseg) {
+		fota_error("%s: no data records", fl.hex_path);
+		rc = FOTA_EXIT_DATA;
+		goto out_img;
+	}
+	jc.ecu = &ecu;
+	jc.img = &img;
+	jc.bootloader_switch = a.bl_switch;
+	jc.block_length = a.block_len;
+	jc.on_event = on_job_event;
+	jc.event_ctx = &fl;
+	err = uds_job_new(&fl.job, &jc, &jr);
+	if (err) {
+		fota_error("%s: %s", fl.hex_path, jr.msg[0] ? jr.msg : strerror(-err));
+		rc = err == -ERANGE ? FOTA_EXIT_DATA : fota_exit_code(err);
+		goto out_img;
+	}
+	if (a.dry_run) {
+		print_plan(&fl, &ecu, a.bl_switch);
+		rc = FOTA_EXIT_OK;
+		goto out_job;
+	}
+	fl.tty_bar = !fl.ctx.json && fl.ctx.verbose >= 0 && isatty(STDERR_FILENO);
+
+	if (a.isotp && !strcmp(a.isotp, "kernel")) {
+		const char *spec = fl.ctx.bus_spec ? fl.ctx.bus_spec : cfg.bus;
+
+		if (!spec || !*spec) {
+			rc = fota_usage_error(&cmd_flash, "no bus given (-b BUS)");
+			goto out_job;
+		}
+		fl.t_start = fota_now();
+		err = cmd_isotp_kernel_run(spec, &ecu, fl.job, &jr);
+		if (err && !jr.msg[0]) /* setup failed, already reported */
+			rc = err == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+		else
+			rc = report(&fl, 0, &jr);
+		goto out_job;
+	}
+
+	bo.fd = cfg.fd || ecu.isotp.fd;
+	bo.bitrate = a.bitrate ? a.bitrate : cfg.bitrate;
+	bo.data_bitrate = cfg.data_bitrate;
+	err = cmd_ctx_open_bus(&fl.ctx, &cfg, &bo);
+	if (err) {
+		rc = err == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+		goto out_job;
+	}
+	err = run_loop(&fl, &ecu);
+	rc = report(&fl, err, NULL);
+out_job:
+	uds_job_free(fl.job);
+out_img:
+	ihex_release(&img);
+out_cfg:
+	cfg_release(&cfg);
+	cmd_ctx_release(&fl.ctx);
+	return rc;
+}
+
+const struct fota_cmd cmd_flash = {
+	.name = "flash",
+	.summary = "program an ECU with an Intel HEX file over UDS (ISO 14229) and ISO-TP",
+	.usage = flash_usage,
+	.opts = flash_opts,
+	.run = run_flash,
+	.operand_flags = FOTA_OPT_FILE,
+};

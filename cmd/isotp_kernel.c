@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `fota flash --isotp kernel`: the programming sequence (uds/prog.h) over the
+ * kernel's ISO 15765-2 implementation (net/can/isotp.c, CAN_ISOTP socket).
+ * The kernel does segmentation, flow control, STmin and padding; we hand it
+ * whole PDUs. CAN_ISOTP_WAIT_TX_DONE makes write() return once the last
+ * frame left, which is the T_Data.con that starts P2 (ISO 14229-2 §7.2).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/can.h>
+#include <linux/can/isotp.h>
+#include "cmd/cmd.h"
+#include "cmd/isotp_kernel.h"
+#include "core/bus.h"
+
+/* Configure and bind the socket; -errno with the reason reported. */
+static int open_socket(const char *ifname, const struct cfg_ecu *ecu)
+{
+	struct can_isotp_options o = { 0 };
+	struct can_isotp_fc_options fc = { 0 };
+	struct sockaddr_can addr = { 0 };
+	uint32_t eff = ecu->extended ? CAN_EFF_FLAG : 0;
+	int s, err;
+
+	s = socket(PF_CAN, SOCK_DGRAM | SOCK_CLOEXEC, CAN_ISOTP);
+	if (s < 0) {
+		err = -errno;
+		fota_error("%s: kernel ISO-TP not available: %s", ifname, strerror(-err));
+		return err == -EINVAL ? -EPROTONOSUPPORT : err;
+	}
+	o.flags = CAN_ISOTP_WAIT_TX_DONE;
+	if (ecu->isotp.padding >= 0) {
+		/* ISO 15765-2:2016 §10.4.2: pad every frame to its full length. */
+		o.flags |= CAN_ISOTP_TX_PADDING | CAN_ISOTP_RX_PADDING;
+		o.txpad_content = (uint8_t)ecu->isotp.padding;
+		o.rxpad_content = (uint8_t)ecu->isotp.padding;
+	}
+	o.frame_txtime = CAN_ISOTP_FRAME_TXTIME_ZERO;
+	fc.bs = ecu->isotp.block_size;
+	fc.stmin = ecu->isotp.stmin;
+	fc.wftmax = 0;
+	if (setsockopt(s, SOL_CAN_ISOTP, CAN_ISOTP_OPTS, &o, sizeof(o)) ||
+	    setsockopt(s, SOL_CAN_ISOTP, CAN_ISOTP_RECV_FC, &fc, sizeof(fc)))
+		goto fail;
+	if (ecu->isotp.fd) {
+		struct can_isotp_ll_options ll = {
+			.mtu = CANFD_MTU,
+			.tx_dl = ecu->isotp.tx_dl ? ecu->isotp.tx_dl : 64,
+			.tx_flags = CANFD_BRS,
+		};
+
+		if (setsockopt(s, SOL_CAN_ISOTP, CAN_ISOTP_LL_OPTS, &ll, sizeof(ll)))
+			goto fail;
+	}
+	addr.can_family = AF_CAN;
+	addr.can_ifindex = (int)if_nametoindex(ifname);
+	if (!addr.can_ifindex) {
+		err = -ENODEV;
+		fota_error("%s: %s", ifname, strerror(ENODEV));
+		close(s);
+		return err;
+	}
+	addr.can_addr.tp.tx_id = ecu->request_id | eff;
+	addr.can_addr.tp.rx_id = ecu->response_id | eff;
+	if (bind(s, (struct sockaddr *)&addr, sizeof(addr)))
+		goto fail;
+	return s;
+fail:
+	err = -errno;
+	fota_error("%s: kernel ISO-TP setup: %s", ifname, strerror(-err));
+	close(s);
+	return err;
+}
+
+static int wait_ms(fota_us deadline, fota_us now)
+{
+	if (deadline == FOTA_NEVER)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	return (int)((deadline - now + 999) / 1000);
+}
+
+int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct uds_job *job,
+			 struct uds_job_result *res)
+{
+	struct uds_client_cfg cc = {
+		.p2_ms = ecu->timing.p2_ms,
+		.p2_star_ms = ecu->timing.p2_star_ms,
+		.tester_present_ms = ecu->timing.tester_present_ms,
+		.adopt_session_timing = true,
+		.timing_margin_ms = 25,
+	};
+	static uint8_t rx[UDS_CLIENT_RSP_MAX];
+	const struct uds_segment *seg;
+	struct uds_prog p;
+	sigset_t sigs, old;
+	size_t nseg;
+	int s, sfd, err;
+
+	memset(res, 0, sizeof(*res));
+	if (strchr(ifname, ':')) {
+		fota_error("%s: kernel ISO-TP needs a SocketCAN interface (can0, vcan0)", ifname);
+		return -EINVAL;
+	}
+	s = open_socket(ifname, ecu);
+	if (s < 0)
+		return s;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	/* The job's sequence settings and key, driven PDU by PDU. */
+	seg = uds_job_segments(job, &nseg);
+	uds_prog_init(&p, uds_job_prog_cfg(job), &cc);
+	err = uds_prog_start(&p, seg, nseg, fota_now());
+	while (!err && uds_prog_result(&p, NULL) == -EINPROGRESS) {
+		struct pollfd pfd[2] = { { s, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		const uint8_t *pdu;
+		size_t len;
+		fota_us now = fota_now();
+		ssize_t n;
+
+		if (uds_prog_output(&p, &pdu, &len, now) == 1) {
+			/* Blocks until the last frame left (WAIT_TX_DONE). */
+			n = write(s, pdu, len);
+			if (n == (ssize_t)len)
+				uds_prog_sent(&p, fota_now());
+			/* On failure (no FC: ECOMM) P2 runs out: retry or timeout. */
+			continue;
+		}
+		if (poll(pfd, sfd >= 0 ? 2 : 1, wait_ms(uds_prog_deadline(&p), now)) < 0 &&
+		    errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		now = fota_now();
+		if (sfd >= 0 && (pfd[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) > 0)
+				uds_prog_cancel(&p);
+		}
+		if (pfd[0].revents & POLLIN) {
+			n = read(s, rx, sizeof(rx));
+			if (n > 0)
+				uds_prog_input(&p, rx, (size_t)n, now);
+		}
+		uds_prog_tick(&p, now);
+	}
+	if (!err)
+		err = uds_prog_result(&p, &res->prog);
+	res->err = err;
+	uds_prog_strerror(&res->prog, res->msg, sizeof(res->msg));
+	uds_prog_release(&p);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(s);
+	return err;
+}
