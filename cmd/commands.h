@@ -6,3 +6,4 @@
 FOTA_CMD(ecu)
 FOTA_CMD(flash)
 FOTA_CMD(hexinfo)
+FOTA_CMD(serve)

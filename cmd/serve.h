@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pieces of `fota serve` (cmd/serve.c) that stand on their own and have unit
+ * tests (tests/unit/test_serve.c): the inbox of update requests (listing in
+ * creation order, package verification), the outbox reports (JSON, written
+ * atomically) and the atomic file writer. Documented for users in
+ * man/fota-serve.1 (FILES: the state directory layout and the report keys).
+ */
+#ifndef FOTA_CMD_SERVE_H
+#define FOTA_CMD_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include "core/config.h"
+#include "core/request.h"
+#include "hex/ihex.h"
+
+#define CMD_SERVE_NAME_MAX 256 /* a file name inside inbox/, NUL included */
+
+/* One request file of the inbox: STATE_DIR/inbox/NAME (NAME ends in .yaml). */
+struct cmd_serve_entry {
+	char name[CMD_SERVE_NAME_MAX];
+	int64_t mtime_ns; /* creation order: modification time, then name */
+};
+
+/*
+ * List DIR's request files (*.yaml, not starting with '.') in creation order:
+ * ascending mtime, ties broken by name (strcmp). *out is malloc'd (free it),
+ * *n its count. Names too long for CMD_SERVE_NAME_MAX are skipped. Returns 0
+ * or -errno from opendir() (-ENOENT if DIR is missing).
+ */
+int cmd_serve_inbox_list(const char *dir, struct cmd_serve_entry **out, size_t *n);
+
+/* The order of cmd_serve_inbox_list() (qsort comparator over struct cmd_serve_entry). */
+int cmd_serve_entry_cmp(const void *a, const void *b);
+
+/* A verified package: the request, its ECU and the loaded image. */
+struct cmd_serve_pkg {
+	struct cfg_request req;
+	const struct cfg_ecu *ecu; /* into the configuration */
+	struct ihex_image img;	   /* owned: cmd_serve_pkg_release() */
+	uint64_t bytes;		   /* image data bytes */
+	bool id_known;		   /* req.id is valid (the request file parsed) */
+};
+
+/*
+ * Load and check the request file PATH against CFG, in the order a platform
+ * expects the reasons: the request parses (keys id, ecu, firmware, sha256),
+ * the ECU name is known, the firmware file exists, its SHA-256 matches, it
+ * is valid Intel HEX, and every byte lies inside the ECU's memory regions.
+ * Returns 0 with *pkg filled (release it), or a negative errno with a
+ * one-line reason in why ("firmware sha256 mismatch: expected ..., file has
+ * ..."); *pkg then holds nothing to release, but req/id_known are kept when
+ * the request file itself parsed (so the report can carry the id).
+ *   -EBADMSG  request file, ECU name, digest, HEX or regions wrong
+ *   -ENOENT   request or firmware file missing;  other -errno from the system
+ */
+int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd_serve_pkg *pkg,
+		     char *why, size_t whylen);
+void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg);
+
+/* SHA-256 of a whole file (OpenSSL EVP). 0 or -errno (-EIO if libcrypto fails). */
+int cmd_serve_sha256_file(const char *path, uint8_t out[32]);
+
+/*
+ * Write len bytes to DIR/NAME atomically: DIR/.NAME.tmp written, fsync'ed,
+ * renamed over DIR/NAME, then DIR fsync'ed. 0 or -errno (no temp file left).
+ */
+int cmd_serve_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/*
+ * Platform-side status of a request (the report's "status"): "pending"
+ * (queued or offered), "in progress" (approved: flashing or verifying),
+ * "successful", "failed", "cancelled".
+ */
+#define CMD_SERVE_PENDING     "pending"
+#define CMD_SERVE_IN_PROGRESS "in progress"
+#define CMD_SERVE_SUCCESSFUL  "successful"
+#define CMD_SERVE_FAILED      "failed"
+#define CMD_SERVE_CANCELLED   "cancelled"
+
+/* The status a platform sees for an update_status value (0x00 and 0x01 and 0x10 included). */
+const char *cmd_serve_platform_status(uint8_t update_status, bool offered);
+
+/*
+ * A report: the JSON object of STATE_DIR/outbox/<id>.json. Keys (stable, see
+ * fota-serve(1)): id, request_file, ecu, firmware, sha256, image_bytes,
+ * status, reason, update_status, update_status_text, attempts,
+ * received_time, update_available_time, update_start_time,
+ * update_end_time, update_progress, log (array of entries with time, event
+ * and, where they apply, step, segment, nrc, nrc_name, message).
+ * Times are UNIX seconds (UTC) or null when not reached.
+ */
+struct cmd_serve_report {
+	json_object *o;
+	char file[CMD_SERVE_NAME_MAX + 8]; /* "<id>.json" in the outbox */
+};
+
+/*
+ * A fresh report named after id (or, when the request did not parse, after
+ * the request file's name without .yaml), status pending, no update_status.
+ * Returns 0 or -ENOMEM.
+ */
+int cmd_serve_report_new(struct cmd_serve_report *r, const char *id, const char *request_file,
+			 uint32_t now_wall);
+/* Read OUTBOX/<id>.json back. 0, -ENOENT, -EBADMSG (not a JSON object). */
+int cmd_serve_report_load(struct cmd_serve_report *r, const char *outbox, const char *id);
+void cmd_serve_report_release(struct cmd_serve_report *r);
+
+/* Setters; NULL strings store JSON null. Times of 0 store null. */
+void cmd_serve_report_set_str(struct cmd_serve_report *r, const char *key, const char *val);
+void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64_t val);
+void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t);
+/* The report's "status" string, or NULL. */
+const char *cmd_serve_report_status(const struct cmd_serve_report *r);
+
+/*
+ * Append a log entry {time, event, ...}: step NULL, segment < 0, nrc 0 and
+ * message NULL leave those keys out; nrc_name comes from uds_nrc_str().
+ */
+void cmd_serve_report_log(struct cmd_serve_report *r, uint32_t now_wall, const char *event,
+			  const char *step, int segment, uint8_t nrc, const char *message);
+
+/* Write the report to OUTBOX/<file> atomically (pretty JSON plus newline). 0 or -errno. */
+int cmd_serve_report_write(const struct cmd_serve_report *r, const char *outbox);
+
+#endif

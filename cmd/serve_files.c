@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The files of `fota serve` (cmd/serve.h): the inbox listing in creation
+ * order, package verification before an update is offered, the outbox
+ * reports (json-c) and the atomic writer (write, fsync, rename, fsync dir).
+ * Documented in man/fota-serve.1, FILES.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "cmd/serve.h"
+#include "core/err.h"
+#include "core/update.h"
+#include "hex/image.h"
+#include "uds/uds.h"
+
+int cmd_serve_entry_cmp(const void *a, const void *b)
+{
+	const struct cmd_serve_entry *x = a, *y = b;
+
+	if (x->mtime_ns != y->mtime_ns)
+		return x->mtime_ns < y->mtime_ns ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static bool is_request_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] != '.' && len > 5 && len < CMD_SERVE_NAME_MAX && !strcmp(n + len - 5, ".yaml");
+}
+
+int cmd_serve_inbox_list(const char *dir, struct cmd_serve_entry **out, size_t *n)
+{
+	struct cmd_serve_entry *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		if (!is_request_name(de->d_name))
+			continue;
+		/* gone meanwhile, or not a regular file: not a request */
+		if (fstatat(dfd, de->d_name, &st, 0) || !S_ISREG(st.st_mode))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		snprintf(v[cnt].name, sizeof(v[cnt].name), "%s", de->d_name);
+		v[cnt].mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmd_serve_entry_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int cmd_serve_sha256_file(const char *path, uint8_t out[32])
+{
+	EVP_MD_CTX *md;
+	uint8_t buf[65536];
+	unsigned int len = 0;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		err = -EIO;
+		goto out;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		if (!EVP_DigestUpdate(md, buf, (size_t)r)) {
+			err = -EIO;
+			goto out;
+		}
+	}
+	if (!EVP_DigestFinal_ex(md, out, &len) || len != 32)
+		err = -EIO;
+out:
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return err;
+}
+
+static void hex32(char out[65], const uint8_t d[32])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd_serve_pkg *pkg,
+		     char *why, size_t whylen)
+{
+	struct cfg_error cerr;
+	struct ihex_error herr;
+	struct ihex_region reg[CFG_REGIONS_MAX];
+	struct ihex_outside out;
+	uint8_t sha[32];
+	char got[65], ebuf[512];
+	int r;
+
+	memset(pkg, 0, sizeof(*pkg));
+	ihex_image_init(&pkg->img);
+	r = cfg_load_request(path, &pkg->req, &cerr);
+	if (r) {
+		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
+		return r;
+	}
+	pkg->id_known = true;
+	pkg->ecu = cfg_find_ecu(cfg, pkg->req.ecu);
+	if (!pkg->ecu) {
+		snprintf(why, whylen, "unknown ECU '%s' (not in the configuration %s)",
+			 pkg->req.ecu, cfg->source);
+		return -EBADMSG;
+	}
+	r = cmd_serve_sha256_file(pkg->req.firmware, sha);
+	if (r) {
+		snprintf(why, whylen, "firmware %s: %s", pkg->req.firmware, strerror(-r));
+		return r;
+	}
+	if (memcmp(sha, pkg->req.sha256, sizeof(sha))) {
+		hex32(got, sha);
+		snprintf(why, whylen, "firmware %s: sha256 mismatch (request says %s, file has %s)",
+			 pkg->req.firmware, pkg->req.sha256_hex, got);
+		return -EBADMSG;
+	}
+	r = ihex_load(&pkg->img, pkg->req.firmware, &herr);
+	if (r) {
+		if (herr.line)
+			snprintf(why, whylen, "firmware %s:%u: %s", pkg->req.firmware, herr.line,
+				 herr.msg);
+		else
+			snprintf(why, whylen, "firmware %s: %s", pkg->req.firmware, herr.msg);
+		return r;
+	}
+	if (!pkg->img.nseg) {
+		snprintf(why, whylen, "firmware %s: no data records", pkg->req.firmware);
+		ihex_release(&pkg->img);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < pkg->ecu->nregions; i++) {
+		reg[i].addr = pkg->ecu->regions[i].start;
+		reg[i].len = pkg->ecu->regions[i].size;
+	}
+	if (ihex_image_check_regions(&pkg->img, reg, pkg->ecu->nregions, &out)) {
+		snprintf(why, whylen,
+			 "firmware %s: bytes 0x%08" PRIx32 "-0x%08" PRIx32
+			 " lie outside the memory regions of ECU %s",
+			 pkg->req.firmware, out.addr, (uint32_t)(out.addr + out.len - 1),
+			 pkg->ecu->name);
+		ihex_release(&pkg->img);
+		return -EBADMSG;
+	}
+	pkg->bytes = ihex_image_size(&pkg->img);
+	return 0;
+}
+
+void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg)
+{
+	ihex_release(&pkg->img);
+	pkg->ecu = NULL;
+	pkg->bytes = 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int cmd_serve_write_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+	char tmp[4096], dst[4096];
+	const char *p = data;
+	int fd, r = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= sizeof(tmp) ||
+	    (size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len && !r) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno != EINTR)
+				r = -errno;
+			continue;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (!r && fsync(fd))
+		r = -errno;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, dst))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	return fsync_dir(dir);
+}
+
+const char *cmd_serve_platform_status(uint8_t update_status, bool offered)
+{
+	switch (update_status) {
+	case UPD_STATUS_FLASHING:
+	case UPD_STATUS_VERIFYING:
+		return CMD_SERVE_IN_PROGRESS;
+	case UPD_STATUS_SUCCESS:
+		return CMD_SERVE_SUCCESSFUL;
+	case UPD_STATUS_FLASH_FAILED:
+	case UPD_STATUS_VERIFY_FAILED:
+	case UPD_STATUS_VERIFY_TIMEOUT:
+		return CMD_SERVE_FAILED;
+	case UPD_STATUS_CANCELLED:
+		return CMD_SERVE_CANCELLED;
+	}
+	(void)offered;
+	return CMD_SERVE_PENDING;
+}
+
+/* ---- reports ---- */
+
+void cmd_serve_report_set_str(struct cmd_serve_report *r, const char *key, const char *val)
+{
+	json_object_object_add(r->o, key, val ? json_object_new_string(val) : NULL);
+}
+
+void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64_t val)
+{
+	json_object_object_add(r->o, key, json_object_new_int64(val));
+}
+
+void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t)
+{
+	json_object_object_add(r->o, key, t ? json_object_new_int64(t) : NULL);
+}
+
+const char *cmd_serve_report_status(const struct cmd_serve_report *r)
+{
+	json_object *s;
+
+	if (!r->o || !json_object_object_get_ex(r->o, "status", &s) ||
+	    !json_object_is_type(s, json_type_string))
+		return NULL;
+	return json_object_get_string(s);
+}
+
+static void set_file(struct cmd_serve_report *r, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n > 5 && !strcmp(id + n - 5, ".yaml"))
+		n -= 5;
+	if (n > CMD_SERVE_NAME_MAX - 1)
+		n = CMD_SERVE_NAME_MAX - 1;
+	snprintf(r->file, sizeof(r->file), "%.*s.json", (int)n, id);
+}
+
+int cmd_serve_report_new(struct cmd_serve_report *r, const char *id, const char *request_file,
+			 uint32_t now_wall)
+{
+	static const char *const null_keys[] = {
+		"ecu",
+		"firmware",
+		"sha256",
+		"image_bytes",
+		"reason",
+		"update_status",
+		"update_status_text",
+		"attempts",
+		"update_available_time",
+		"update_start_time",
+		"update_end_time",
+		"update_progress",
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->o = json_object_new_object();
+	if (!r->o)
+		return -ENOMEM;
+	set_file(r, id ? id : request_file);
+	cmd_serve_report_set_str(r, "id", id);
+	cmd_serve_report_set_str(r, "request_file", request_file);
+	cmd_serve_report_set_str(r, "status", CMD_SERVE_PENDING);
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(null_keys); i++)
+		json_object_object_add(r->o, null_keys[i], NULL);
+	cmd_serve_report_set_time(r, "received_time", now_wall);
+	json_object_object_add(r->o, "log", json_object_new_array());
+	return 0;
+}
+
+int cmd_serve_report_load(struct cmd_serve_report *r, const char *outbox, const char *id)
+{
+	char path[4096];
+	json_object *log;
+
+	memset(r, 0, sizeof(*r));
+	set_file(r, id);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", outbox, r->file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK))
+		return -errno;
+	r->o = json_object_from_file(path);
+	if (!r->o || !json_object_is_type(r->o, json_type_object)) {
+		cmd_serve_report_release(r);
+		return -EBADMSG;
+	}
+	if (!json_object_object_get_ex(r->o, "log", &log) ||
+	    !json_object_is_type(log, json_type_array))
+		json_object_object_add(r->o, "log", json_object_new_array());
+	return 0;
+}
+
+void cmd_serve_report_release(struct cmd_serve_report *r)
+{
+	if (r->o)
+		json_object_put(r->o);
+	r->o = NULL;
+}
+
+void cmd_serve_report_log(struct cmd_serve_report *r, uint32_t now_wall, const char *event,
+			  const char *step, int segment, uint8_t nrc, const char *message)
+{
+	json_object *log, *e = json_object_new_object();
+
+	if (!e)
+		return;
+	json_object_object_add(e, "time", json_object_new_int64(now_wall));
+	json_object_object_add(e, "event", json_object_new_string(event));
+	if (step)
+		json_object_object_add(e, "step", json_object_new_string(step));
+	if (segment >= 0)
+		json_object_object_add(e, "segment", json_object_new_int(segment));
+	if (nrc) {
+		json_object_object_add(e, "nrc", json_object_new_int(nrc));
+		json_object_object_add(e, "nrc_name", json_object_new_string(uds_nrc_str(nrc)));
+	}
+	if (message)
+		json_object_object_add(e, "message", json_object_new_string(message));
+	if (!json_object_object_get_ex(r->o, "log", &log)) {
+		log = json_object_new_array();
+		json_object_object_add(r->o, "log", log);
+	}
+	json_object_array_add(log, e);
+}
+
+int cmd_serve_report_write(const struct cmd_serve_report *r, const char *outbox)
+{
+	const char *s;
+	size_t len;
+	char *buf;
+	int err;
+
+	s = json_object_to_json_string_ext(r->o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, s, len);
+	buf[len] = '\n';
+	err = cmd_serve_write_atomic(outbox, r->file, buf, len + 1);
+	free(buf);
+	return err;
+}
