@@ -3,7 +3,11 @@
  * Makefile reads it with sed (symlinks, man pages, sources); cmd/opt.c expands
  * it into the dispatch table. See cmd/cmd.h and ARCHITECTURE B13.
  */
+FOTA_CMD(approve)
 FOTA_CMD(ecu)
 FOTA_CMD(flash)
+FOTA_CMD(health)
 FOTA_CMD(hexinfo)
+FOTA_CMD(reject)
 FOTA_CMD(serve)
+FOTA_CMD(status)

@@ -2,3 +2,4 @@
 CMD_LIB_SRCS := cmd/opt.c cmd/common.c cmd/complete.c
 CMD_LIB_SRCS += cmd/isotp_kernel.c
 CMD_LIB_SRCS += cmd/serve_files.c
+CMD_LIB_SRCS += cmd/sdo_common.c

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fota health: the OEM side's verdict on the flashed ECU (Checkpoint 2):
+ * ecu_health_check (0x5FF3:0x60) = 0x01 ok / 0x02 fail, `2F F3 5F 60 01 00
+ * 00 00`, accepted only while update_status is 0x10; and the verification
+ * window, ecu_health_check_timeout (0x5FF3:0x62, UNSIGNED16 minutes, 0 =
+ * wait forever), read or written (`2B F3 5F 62 ...`). Objects as in
+ * ../shared/seeds/canopen-specification.txt. Documented in man/fota-health.1.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "cmd/sdo_common.h"
+#include "core/bus.h"
+#include "core/update.h"
+#include "sdo/fota_od.h"
+
+static const char *const health_usage[] = {
+	"fota health ok|fail [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-q]",
+	"fota health --timeout[=MIN] [-b BUS] [-n ID] [-c FILE] [--json]",
+	NULL,
+};
+
+#define KEY_TIMEOUT FOTA_OPT_LONG(1)
+
+static const struct fota_opt health_opts[] = {
+	FOTA_OPT_BUS,
+	FOTA_OPT_NODE,
+	FOTA_OPT_CONFIG,
+	FOTA_OPT_TRACE,
+	CMD_SDO_OPT_TIMEOUT,
+	CMD_SDO_OPT_RETRIES,
+	FOTA_OPT_JSON,
+	FOTA_OPT_QUIET,
+	{ KEY_TIMEOUT, "timeout", "MIN",
+	  "show the health-check timeout, or set it to MIN minutes (0 = wait forever)",
+	  FOTA_OPT_OPTARG | FOTA_OPT_NUMBER },
+	FOTA_OPT_END,
+};
+
+static const char *const health_operands[] = { "ok", "fail", NULL };
+
+static const struct cmd_sdo_verdict verdict_ok = {
+	.sub = FOTA_SUB_ECU_HEALTH_CHECK,
+	.value = UPD_HEALTH_OK,
+	.expect_status = UPD_STATUS_SUCCESS,
+	.done = "health verdict ok: the update is successful",
+	.refused = "the TCU is not waiting for a health verdict",
+};
+
+static const struct cmd_sdo_verdict verdict_fail = {
+	.sub = FOTA_SUB_ECU_HEALTH_CHECK,
+	.value = UPD_HEALTH_FAIL,
+	.expect_status = UPD_STATUS_VERIFY_FAILED,
+	.done = "health verdict fail: the update is marked failed",
+	.refused = "the TCU is not waiting for a health verdict",
+};
+
+static void print_timeout(struct cmd_sdo *s, uint32_t minutes, bool written)
+{
+	char buf[64];
+
+	if (s->ctx.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "bus", json_object_new_string(s->ctx.bus->name));
+		json_object_object_add(o, "node", json_object_new_int(s->node));
+		json_object_object_add(o, "ecu_health_check_timeout",
+				       json_object_new_int64(minutes));
+		json_object_object_add(o, "written", json_object_new_boolean(written));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else if (!written && s->ctx.verbose >= 0) {
+		printf("ecu_health_check_timeout: %s\n",
+		       cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
+					  sizeof(buf)));
+	}
+	if (written)
+		fota_info("ecu_health_check_timeout set to %s",
+			  cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
+					     sizeof(buf)));
+}
+
+static int health_timeout(struct cmd_sdo *s, const char *arg)
+{
+	uint32_t minutes;
+	int err;
+
+	if (!arg) {
+		err = cmd_sdo_read_uint(s, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, &minutes);
+		if (err)
+			return cmd_sdo_report(s, "reading", FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, err);
+		print_timeout(s, minutes, false);
+		return FOTA_EXIT_OK;
+	}
+	/* The range was checked while parsing options. */
+	fota_parse_u32(arg, 0, UINT16_MAX, &minutes);
+	err = cmd_sdo_write_uint(s, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes);
+	if (err)
+		return cmd_sdo_report(s, "writing", FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, err);
+	print_timeout(s, minutes, true);
+	return FOTA_EXIT_OK;
+}
+
+static int run_health(int argc, char **argv)
+{
+	const struct cmd_sdo_verdict *v = NULL;
+	const char *timeout_arg = NULL;
+	bool timeout_mode = false;
+	struct cmd_sdo s;
+	uint32_t tmp;
+	int c, rc;
+
+	cmd_sdo_init(&s, &cmd_health);
+	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
+		switch (c) {
+		case KEY_TIMEOUT:
+			timeout_mode = true;
+			timeout_arg = s.ctx.getopt.arg;
+			if (timeout_arg && fota_parse_u32(timeout_arg, 0, UINT16_MAX, &tmp))
+				return fota_usage_error(&cmd_health,
+							"invalid timeout '%s' (0..65535 minutes)",
+							timeout_arg);
+			break;
+		case FOTA_GETOPT_HELP:
+			return FOTA_EXIT_OK;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			rc = cmd_sdo_opt(&s, c);
+			if (rc)
+				return rc == 1 ? FOTA_EXIT_USAGE : rc;
+		}
+	}
+	if (timeout_mode) {
+		if (s.ctx.getopt.ind != argc)
+			return fota_usage_error(&cmd_health,
+						"--timeout takes no verdict; got '%s' as well",
+						argv[s.ctx.getopt.ind]);
+	} else {
+		if (s.ctx.getopt.ind == argc)
+			return fota_usage_error(&cmd_health, "expected a verdict: ok or fail");
+		if (argc - s.ctx.getopt.ind > 1)
+			return fota_usage_error(&cmd_health, "unexpected argument '%s'",
+						argv[s.ctx.getopt.ind + 1]);
+		if (!strcmp(argv[s.ctx.getopt.ind], "ok"))
+			v = &verdict_ok;
+		else if (!strcmp(argv[s.ctx.getopt.ind], "fail"))
+			v = &verdict_fail;
+		else
+			return fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)",
+						argv[s.ctx.getopt.ind]);
+	}
+
+	rc = cmd_sdo_open(&s);
+	if (!rc)
+		rc = v ? cmd_sdo_verdict(&s, v) : health_timeout(&s, timeout_arg);
+	cmd_sdo_close(&s);
+	return rc;
+}
+
+const struct fota_cmd cmd_health = {
+	.name = "health",
+	.summary =
+		"report the OEM health verdict on the flashed ECU (Checkpoint 2), or its timeout",
+	.usage = health_usage,
+	.opts = health_opts,
+	.run = run_health,
+	.operands = health_operands,
+};

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fota reject: the operator rejects the update the TCU offers (Checkpoint
+ * 1): apply_update (0x5FF3:0x40) = 0x02 with an expedited SDO download,
+ * `2F F3 5F 40 02 00 00 00`; only while the update is offered, before
+ * approval (../shared/seeds/canopen-specification.txt, "apply_update",
+ * "update_status"): the TCU then reports 0x60. Documented in man/fota-reject.1.
+ */
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "cmd/sdo_common.h"
+#include "core/update.h"
+#include "sdo/fota_od.h"
+
+static const char *const reject_usage[] = {
+	"fota reject [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-q]",
+	NULL,
+};
+
+static const struct fota_opt reject_opts[] = {
+	FOTA_OPT_BUS,	     FOTA_OPT_NODE, FOTA_OPT_CONFIG, FOTA_OPT_TRACE, CMD_SDO_OPT_TIMEOUT,
+	CMD_SDO_OPT_RETRIES, FOTA_OPT_JSON, FOTA_OPT_QUIET,  FOTA_OPT_END,
+};
+
+static const struct cmd_sdo_verdict reject = {
+	.sub = FOTA_SUB_APPLY_UPDATE,
+	.value = UPD_APPLY_REJECT,
+	.expect_status = UPD_STATUS_CANCELLED,
+	.done = "update rejected: the TCU cancelled it",
+	.refused = "no update is available to reject",
+};
+
+static int run_reject(int argc, char **argv)
+{
+	struct cmd_sdo s;
+	int c, rc;
+
+	cmd_sdo_init(&s, &cmd_reject);
+	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
+		switch (c) {
+		case FOTA_GETOPT_HELP:
+			return FOTA_EXIT_OK;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			rc = cmd_sdo_opt(&s, c);
+			if (rc)
+				return rc == 1 ? FOTA_EXIT_USAGE : rc;
+		}
+	}
+	if (s.ctx.getopt.ind != argc)
+		return fota_usage_error(&cmd_reject, "unexpected argument '%s'",
+					argv[s.ctx.getopt.ind]);
+	rc = cmd_sdo_open(&s);
+	if (!rc)
+		rc = cmd_sdo_verdict(&s, &reject);
+	cmd_sdo_close(&s);
+	return rc;
+}
+
+const struct fota_cmd cmd_reject = {
+	.name = "reject",
+	.summary = "reject the update the TCU is offering (Checkpoint 1)",
+	.usage = reject_usage,
+	.opts = reject_opts,
+	.run = run_reject,
+};
