@@ -3,9 +3,13 @@
 # file never needs to change when a command or option does.
 _fota()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} line IFS=$'\n'
+	local cur=${COMP_WORDS[COMP_CWORD]} self=${COMP_WORDS[0]} line IFS=$'\n'
 	COMPREPLY=()
-	for line in $("${COMP_WORDS[0]}" __complete words "$COMP_CWORD" -- "${COMP_WORDS[@]}" 2>/dev/null); do
+	# fota-CMD links run CMD: ask the fota binary beside them.
+	case ${self##*/} in
+	fota-*) [[ $self == */* ]] && self=${self%/*}/fota || self=fota ;;
+	esac
+	for line in $("$self" __complete words "$COMP_CWORD" -- "${COMP_WORDS[@]}" 2>/dev/null); do
 		case $line in
 		:files) COMPREPLY+=($(compgen -f -- "$cur")) ;;
 		:dirs) COMPREPLY+=($(compgen -d -- "$cur")) ;;

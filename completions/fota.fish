@@ -3,7 +3,13 @@
 function __fota_complete
 	set -l words (commandline -opc) (commandline -ct)
 	set -l cword (math (count $words) - 1)
-	for line in ($words[1] __complete words $cword -- $words 2>/dev/null)
+	set -l self $words[1]
+	# fota-CMD links run CMD: ask the fota binary beside them.
+	if string match -q 'fota-*' (basename $self)
+		set self (dirname $self)/fota
+		test (dirname $words[1]) = . ; and not string match -q './*' $words[1]; and set self fota
+	end
+	for line in ($self __complete words $cword -- $words 2>/dev/null)
 		switch $line
 			case ':files'
 				__fish_complete_path (commandline -ct)
