@@ -1,0 +1,190 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+test_description='fota flash against fota ecu as separate processes on $BUS'
+. "$(dirname "$0")/lib.sh"
+
+case "$BUS" in
+unix:*) test_set_prereq UNIXBUS ;;
+esac
+busdir=${BUS#unix:}
+IDS="--request-id 0x7E0 --response-id 0x7E8"
+KEY="--key xor:A5A5A5A5"
+
+members()
+{
+	ls "$busdir" 2>/dev/null | grep -c '\.sock$'
+}
+
+# Test bodies run in subshells: an ECU left by a failed test is stopped here.
+stop_leftovers()
+{
+	for p in $(cat "$TRASH/ecu.pids" 2>/dev/null); do
+		kill "$p" 2>/dev/null
+	done
+	: >"$TRASH/ecu.pids"
+	wait_until "test \$(members) -eq 0" 5 2>/dev/null
+	return 0
+}
+
+# start_ecu NAME ARGS...: fota ecu in the background until it listens.
+start_ecu()
+{
+	n=$1
+	shift
+	stop_leftovers
+	rm -f "$n.ready"
+	bg_start "$n" fota ecu -b "$BUS" --ready-file "$n.ready" "$@" &&
+	bg_pid "$n" >>"$TRASH/ecu.pids" &&
+	wait_until "test -f $n.ready"
+}
+
+# A two-segment image (70000 + 3000 bytes) in one 1 MiB region.
+test_expect_success 'setup: image and its flat binary over the ECU region' '
+	mkdir -p "$busdir" 2>/dev/null; : &&
+	python3 - <<-\PY &&
+	import random
+	random.seed(1)
+	def rec(addr, data, t=0):
+	    b = [len(data), (addr >> 8) & 255, addr & 255, t] + list(data)
+	    return ":" + "".join("%02X" % x for x in b) + "%02X" % ((-sum(b)) & 255)
+	out = []
+	def seg(base, n):
+	    data = bytes(random.randrange(256) for _ in range(n))
+	    hi = None
+	    for o in range(0, n, 32):
+	        a = base + o
+	        if a >> 16 != hi:
+	            hi = a >> 16
+	            out.append(rec(0, [hi >> 8, hi & 255], 4))
+	        out.append(rec(a & 0xFFFF, data[o:o + 32]))
+	seg(0x08000000, 70000)
+	seg(0x08020000, 3000)
+	out.append(":00000001FF")
+	open("fw.hex", "w").write("\n".join(out) + "\n")
+	out = []
+	seg(0x080FFF00, 512)
+	out.append(":00000001FF")
+	open("outside.hex", "w").write("\n".join(out) + "\n")
+	PY
+	fota hexinfo --bin want.bin --fill 0xFF --range 0x08000000-0x080fffff fw.hex >/dev/null &&
+	test $(wc -c <want.bin) -eq 1048576
+'
+
+test_expect_success 'flash: ECU memory equals the image, byte for byte' '
+	rm -f ecu.bin &&
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY --trace trace.log fw.hex 2>err &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin &&
+	test_must_be_empty err
+'
+
+test_expect_success '--trace: every line in candump -l format, session first' '
+	test $(wc -l <trace.log) -gt 1000 &&
+	! grep -Ev "^\([0-9]+\.[0-9]{6}\) [A-Za-z0-9_.-]+ [0-9A-F]{3}(|[0-9A-F]{5})#[0-9A-F]*$" trace.log &&
+	head -1 trace.log | grep -q " 7E0#021002CCCCCCCCCC$" &&
+	grep -q " 7E8#" trace.log
+'
+
+test_expect_success 'fota-flash symlink works the same (second flash of the same ECU)' '
+	start_ecu ecu --memory ecu.bin &&
+	fota-flash -b "$BUS" $IDS $KEY fw.hex &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin
+'
+
+test_expect_success '--dry-run: the plan, without a bus' '
+	fota flash --dry-run $IDS $KEY --block-length 4095 fw.hex >plan &&
+	test_grep "10 02 programming" plan &&
+	test_grep "27 01 / 27 02, key xor:" plan &&
+	test_grep "erase .*31 01 ff00 0x08000000 \\+0x100000" plan &&
+	test_grep "34 00 44 0x08000000 70000 bytes: 18 TransferData blocks of <= 4093 bytes" plan &&
+	test_grep "34 00 44 0x08020000 3000 bytes: 1 TransferData blocks" plan &&
+	test_grep "check .*31 01 0202" plan &&
+	test_grep "reset .*11 01" plan &&
+	! grep -i a5a5 plan
+'
+
+test_expect_success '--json: one valid JSON object per line, steps, progress and result' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY --json fw.hex >events &&
+	bg_stop ecu &&
+	python3 -c "
+import json, sys
+ev = [json.loads(l) for l in open(\"events\")]
+kinds = [e[\"event\"] for e in ev]
+assert kinds[-1] == \"result\" and ev[-1][\"ok\"] is True and ev[-1][\"exit\"] == 0, ev[-1]
+assert ev[-1][\"done\"] == ev[-1][\"total\"] == 73000
+assert \"progress\" in kinds
+steps = [(e[\"step\"], e[\"state\"]) for e in ev if e[\"event\"] == \"step\"]
+assert steps[0] == (\"ProgrammingSession\", \"started\"), steps[0]
+assert (\"ECUReset\", \"finished\") in steps
+assert all(isinstance(e[\"time\"], float) for e in ev)
+"
+'
+
+test_expect_success 'HEX outside the ECU regions: status 3, no frame on the bus' '
+	stop_leftovers &&
+	bg_start dump fota-test dump -t 1500 "$BUS" &&
+	wait_until "test \$(members) -ge 1" &&
+	test_expect_code 3 fota flash -b "$BUS" $IDS $KEY outside.hex 2>err &&
+	test_grep "outside.hex: 0x08100000-0x081000ff is outside the ECU.s memory regions" err &&
+	{ bg_stop dump; true; } && test_must_be_empty dump.out
+'
+
+test_expect_success 'no ECU on the bus: status 4 within P2' '
+	stop_leftovers &&
+	start=$(date +%s%N) &&
+	test_expect_code 4 fota flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
+	end=$(date +%s%N) &&
+	test_grep "ecu 0x7E0: ProgrammingSession: no response \\(timeout\\)" err &&
+	test $(( (end - start) / 1000000 )) -lt 1000
+'
+
+test_expect_success 'NRC from the ECU: status 1, named with its number and the step' '
+	start_ecu ecu --memory ecu.bin --fail RequestDownload=uploadDownloadNotAccepted &&
+	test_expect_code 1 fota flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
+	bg_stop ecu &&
+	test_grep "fota flash: ecu 0x7E0: RequestDownload refused: uploadDownloadNotAccepted \\(NRC 0x70\\)" err
+'
+
+test_expect_success 'NRC conditionsNotCorrect (ECU state): status 5' '
+	start_ecu ecu --memory ecu.bin --fail RequestDownload=0x22 &&
+	test_expect_code 5 fota-flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
+	bg_stop ecu &&
+	test_grep "fota-flash: ecu 0x7E0: RequestDownload refused: conditionsNotCorrect \\(NRC 0x22\\)" err
+'
+
+test_expect_success 'after failures the ECU takes a clean attempt' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY fw.hex &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin
+'
+
+test_expect_success 'SIGTERM mid-transfer: cancelled cleanly, status 1' '
+	start_ecu ecu --memory ecu.bin --delay 20 &&
+	bg_start fl fota flash -b "$BUS" $IDS $KEY --json fw.hex &&
+	wait_until "grep -q TransferData fl.out" &&
+	kill $(bg_pid fl) &&
+	{ wait $(bg_pid fl); rc=$?; } ; test $rc -eq 1 &&
+	bg_stop ecu &&
+	tail -1 fl.out | grep -q "\"ok\":false" &&
+	test_grep "cancelled" fl.err
+'
+
+test_expect_success '--isotp kernel without AF_CAN: status 4, clear message' '
+	if fota-test send can0 123#00 2>/dev/null; then exit 0; fi
+	test_expect_code 4 fota flash -b can0 --isotp kernel $IDS $KEY fw.hex 2>err &&
+	test_grep "kernel ISO-TP not available" err
+'
+
+test_expect_success 'usage errors: status 2' '
+	test_expect_code 2 fota flash fw.hex 2>err &&
+	test_expect_code 2 fota flash --request-id 0x7E0 fw.hex 2>err &&
+	test_expect_code 2 fota flash $IDS --block-length 2 fw.hex 2>err &&
+	test_expect_code 3 fota flash -b "$BUS" $IDS missing.hex 2>err
+'
+
+stop_leftovers
+test_done
