@@ -83,7 +83,7 @@ static const struct fota_opt ecu_opts[] = {
 	{ KEY_BL_SWITCH, "bootloader-switch", "ID#DATA",
 	  "start in the application; this frame switches to the bootloader", 0 },
 	{ KEY_DID, "did", "ID=VALUE",
-	  "identification DID 0xF180..0xF19F answered with VALUE (text, or hex:BYTES)", 0 },
+	  "identification DID F180..F19F (hex) answered with VALUE (text, or hex:BYTES)", 0 },
 	{ KEY_READY_FILE, "ready-file", "FILE", "create FILE once the ECU listens", FOTA_OPT_FILE },
 	{ KEY_FAIL, "fail", "SERVICE[:N]=NRC",
 	  "fault: answer SERVICE (its N-th request only) with a negative response", 0 },
@@ -318,6 +318,23 @@ static int opt_region(struct ecu_args *a, const char *arg)
 	return 0;
 }
 
+/* A DID is always hex, as everyone writes them: F190 or 0xF190. */
+static int parse_did(const char *s, uint32_t *did)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strncasecmp(s, "0x", 2))
+		s += 2;
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	v = strtoul(s, &end, 16);
+	if (*end || v < 0xF180 || v > 0xF19F)
+		return -EINVAL;
+	*did = (uint32_t)v;
+	return 0;
+}
+
 static int opt_did(struct ecu_args *a, const char *arg)
 {
 	char buf[256], *lhs, *rhs;
@@ -325,8 +342,7 @@ static int opt_did(struct ecu_args *a, const char *arg)
 	struct ecu_did d = { 0 };
 	size_t i;
 
-	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs ||
-	    fota_parse_u32(lhs, 0xF180, 0xF19F, &did))
+	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs || parse_did(lhs, &did))
 		return fota_usage_error(
 			&cmd_ecu, "invalid --did '%s' (expected ID=VALUE, ID 0xF180..0xF19F)", arg);
 	if (did == UDS_DID_ACTIVE_DIAGNOSTIC_SESSION)
