@@ -232,7 +232,7 @@ static void on_job_event(void *ctx, const struct uds_job_event *ev)
 	}
 	if (fl->ctx.json)
 		json_emit(json_event("bootloader_switch", fl, ev->now));
-	else
+	else if (fl->ctx.verbose > 0)
 		fota_info("%s: bootloader switch frame sent", fl->label);
 }
 
