@@ -400,32 +400,20 @@ static void add_default_did(struct ecu_args *a, uint16_t did, const char *text)
 static int apply_config(struct ecu_args *a, struct fota_config *cfg, struct cfg_ecu *ecu,
 			bool *have_cfg)
 {
-	const char *path = a->ctx.config_path;
-	struct cfg_error err;
-	char msg[512];
 	const struct cfg_ecu *e;
 	int r;
 
-	cfg_init(cfg);
 	cfg_ecu_defaults(ecu);
-	*have_cfg = false;
-	if (!path && !a->ecu_name)
-		return FOTA_EXIT_OK;
-	if (!path)
-		path = "/etc/fota/fota.yaml";
-	r = cfg_load_file(path, cfg, &err);
-	if (r) {
-		fota_error("%s", cfg_error_str(&err, msg, sizeof(msg)));
+	/* -e needs a configuration; without it one is read (if any) for its bus only. */
+	r = cmd_ctx_load_config(&a->ctx, cfg, a->ecu_name != NULL);
+	if (r)
 		return fota_exit_code(r);
-	}
 	*have_cfg = true;
-	if (!a->ctx.bus_spec && cfg->bus[0])
-		a->ctx.bus_spec = cfg->bus;
 	if (!a->ecu_name)
-		return FOTA_EXIT_OK; /* the configuration gives the bus only */
+		return FOTA_EXIT_OK;
 	e = cfg_find_ecu(cfg, a->ecu_name);
 	if (!e) {
-		fota_error("%s: no ECU named '%s'", path, a->ecu_name);
+		fota_error("%s: no ECU named '%s'", cfg->source, a->ecu_name);
 		return FOTA_EXIT_DATA;
 	}
 	*ecu = *e;
@@ -861,11 +849,6 @@ static int run_ecu(int argc, char **argv)
 	if (rc)
 		goto out;
 	rc = FOTA_EXIT_USAGE;
-	if (!a.ctx.bus_spec) {
-		fota_usage_error(&cmd_ecu,
-				 "no bus: give -b BUS (or a config with 'bus', $FOTA_BUS)");
-		goto out;
-	}
 	if (!a.req_set && !a.ecu_name)
 		a.req_id = ECU_DEF_REQ_ID;
 	if (!a.rsp_set && !a.ecu_name)
@@ -946,30 +929,21 @@ static int run_ecu(int argc, char **argv)
 	e.verbose = a.ctx.verbose > 0;
 	e.has_switch = a.has_switch;
 	e.sw = a.sw;
+	bo.fd = cfg.fd || ce.isotp.fd;
+	bo.bitrate = cfg.bitrate;
+	bo.data_bitrate = cfg.data_bitrate;
+	r = cmd_ctx_open_bus(&a.ctx, &cfg, &bo);
+	if (r) {
+		rc = r == -EINVAL ? FOTA_EXIT_USAGE : fota_exit_code(r);
+		goto out;
+	}
+	bus = a.ctx.bus;
+	if (a.ctx.trace)
+		setvbuf(a.ctx.trace, NULL, _IOLBF, 0); /* a long run: lines out as they come */
 	rc = open_memory(&e);
 	if (rc)
 		goto out;
 
-	bo.fd = have_cfg && (cfg.fd || ce.isotp.fd);
-	bo.bitrate = have_cfg ? cfg.bitrate : 0;
-	bo.data_bitrate = have_cfg ? cfg.data_bitrate : 0;
-	r = bus_open(&bus, a.ctx.bus_spec, &bo, err, sizeof(err));
-	if (r) {
-		fota_error("%s", err);
-		rc = fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
-		goto out;
-	}
-	if (a.ctx.trace_path) {
-		a.ctx.trace = fopen(a.ctx.trace_path, "a");
-		if (!a.ctx.trace) {
-			r = -errno;
-			fota_error_errno(r, "%s", a.ctx.trace_path);
-			rc = FOTA_EXIT_FAIL;
-			goto out;
-		}
-		setvbuf(a.ctx.trace, NULL, _IOLBF, 0);
-		bus_set_trace(bus, a.ctx.trace);
-	}
 	filter[0] = bus_filter_norm(a.req_id | (a.req_eff ? BUS_FILTER_EFF : 0));
 	filter[1] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
 	r = bus_set_filter(bus, filter, a.has_switch ? 2 : 1);
@@ -1016,8 +990,6 @@ static int run_ecu(int argc, char **argv)
 out:
 	if (loop_ok)
 		loop_release(&l);
-	if (bus)
-		bus_close(bus);
 	isotp_free(e.tp);
 	uds_server_free(e.srv);
 	if (have_cfg)

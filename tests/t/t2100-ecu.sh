@@ -342,5 +342,10 @@ test_expect_success '--fail and the other faults: malformed values are usage err
 	bad "invalid --reset-during-transfer" -b "$BUS" --reset-during-transfer 0
 '
 
+test_expect_success 'a bus that cannot be opened: status 4' '
+	test_expect_code 4 fota ecu -b unix:/nonexistent/fota-bus 2>err &&
+	test_grep "unix:/nonexistent/fota-bus" err
+'
+
 stop_leftovers
 test_done
