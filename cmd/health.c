@@ -78,10 +78,13 @@ static void print_timeout(struct cmd_sdo *s, uint32_t minutes, bool written)
 		       cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
 					  sizeof(buf)));
 	}
-	if (written)
+	if (written && minutes)
 		fota_info("ecu_health_check_timeout set to %s",
 			  cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
 					     sizeof(buf)));
+	else if (written)
+		fota_info(
+			"ecu_health_check_timeout set to 0: the TCU waits for the verdict forever");
 }
 
 static int health_timeout(struct cmd_sdo *s, const char *arg)
