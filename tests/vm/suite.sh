@@ -1,10 +1,11 @@
 #!/bin/sh
 # tests/vm/suite.sh BUILD: run the end-to-end suite on real SocketCAN, where
 # vcan0 exists (inside the VM of run.sh, or a host whose kernel has vcan):
-# tests/vm/smoke.sh first, then every tests/t/tNNNN-*.sh (or the files named
-# in FOTA_VCAN_TESTS) with FOTA_TEST_BUS=vcan0, against the fota of
-# BUILD/bin (fota and its fota-CMD links). Each test's TAP goes to BUILD/results/vcan-NAME.tap and its
-# stderr to vcan-NAME.err. Exit 0 unless a test failed.
+# tests/vm/smoke.sh first, then the tests/t/tNNNN-*.sh that use the bus (or
+# all of them with FOTA_VCAN_TESTS=all, or the files it names) with
+# FOTA_TEST_BUS=vcan0, against BUILD/bin (fota and its fota-CMD links). Each
+# test's TAP goes to BUILD/results/vcan-NAME.tap, its stderr to
+# vcan-NAME.err. Exit 0 unless a test failed.
 build=$(cd "$1" && pwd) || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 results=$build/results
@@ -19,7 +20,16 @@ FOTA_SRC=$src
 FOTA_BINDIR=$build/bin
 export FOTA_TEST_BUS FOTA_TEST_BUS2 FOTA_TEST_BUS_FD FOTA_BUILD FOTA_SRC FOTA_BINDIR
 
-tests=${FOTA_VCAN_TESTS:-tests/vm/smoke.sh $(ls tests/t/t[0-9]*.sh 2>/dev/null)}
+# A test that never names the bus runs the same on any bus and is already
+# run by check-e2e; under TCG it would only cost time (t1000-hexinfo: 5 s on
+# the host, 73 s in the VM). So by default: the tests that use $BUS,
+# FOTA_TEST_BUS* or the VCAN prerequisite. FOTA_VCAN_TESTS=all runs every one.
+case ${FOTA_VCAN_TESTS:-} in
+'') tests="tests/vm/smoke.sh $(grep -l -E '[$]BUS|[$][{]BUS|FOTA_TEST_BUS|VCAN' \
+	tests/t/t[0-9]*.sh 2>/dev/null)" ;;
+all) tests="tests/vm/smoke.sh $(ls tests/t/t[0-9]*.sh 2>/dev/null)" ;;
+*) tests=$FOTA_VCAN_TESTS ;;
+esac
 fail=0
 for t in $tests; do
 	n=$(basename "$t" .sh)
