@@ -20,7 +20,7 @@ results=$build/results
 
 count()
 {
-	cat "$results"/vcan-*.tap 2>/dev/null | grep -E "$1" | grep $2 '# *SKIP'
+	cat "$results"/vcan-*.tap 2>/dev/null | grep -E "$1" | grep "$2" '# *SKIP'
 }
 
 if [ -z "$status_only" ]; then

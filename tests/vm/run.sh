@@ -90,7 +90,6 @@ else
 	vmlinuz=/boot/vmlinuz-$kver
 fi
 [ -r "$vmlinuz" ] || die "cannot read $vmlinuz"
-moddir=/lib/modules/$kver
 cache=$build/vm
 mkdir -p "$cache" || die "cannot create $cache"
 
@@ -142,6 +141,7 @@ early_mods=$(modprobe -S "$kver" --show-depends -a virtio_pci 9pnet_virtio 9p ov
 	awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
 [ -n "$early_mods" ] || die "cannot resolve the virtio/9p modules of $kver"
 initrd=$cache/initramfs-$kver.cpio
+# shellcheck disable=SC2086 # module paths have no spaces
 key=$( (echo "$kver"; stat -c '%n %s %Y' /bin/busybox "$vmdir/init" $early_mods) | cksum)
 if [ ! -s "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
 	stage=$cache/initramfs.d
