@@ -37,17 +37,26 @@ export BUS
 t_count=0
 t_fail=0
 t_prereqs=" "
-t_bg_pids=""
 
 t_cleanup()
 {
-	for p in $t_bg_pids; do
+	# Bodies run in subshells, so their background pids are kept in a file.
+	[ -f "$TRASH/.bgpids" ] || return 0
+	t_pids=$(cat "$TRASH/.bgpids")
+	: >"$TRASH/.bgpids"
+	for p in $t_pids; do
 		kill "$p" 2>/dev/null
 	done
-	for p in $t_bg_pids; do
+	for p in $t_pids; do
+		t_i=0
+		while kill -0 "$p" 2>/dev/null && [ "$t_i" -lt 40 ]; do
+			sleep 0.05
+			t_i=$((t_i + 1))
+		done
+		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	t_bg_pids=""
+	return 0
 }
 trap 't_cleanup; [ -n "$FOTA_TEST_KEEP" ] || rm -rf "$TRASH"' EXIT
 trap 'exit 130' INT TERM
@@ -154,7 +163,13 @@ bg_start()
 	shift
 	"$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
 	eval "t_pid_$name=$!"
-	t_bg_pids="$t_bg_pids $!"
+	echo "$!" >>"$TRASH/.bgpids"
+}
+
+t_forget()
+{
+	grep -vx "$1" "$TRASH/.bgpids" >"$TRASH/.bgpids.new" 2>/dev/null
+	mv "$TRASH/.bgpids.new" "$TRASH/.bgpids"
 }
 
 bg_pid()
@@ -169,7 +184,7 @@ bg_stop()
 	kill "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?
-	t_bg_pids=$(echo "$t_bg_pids" | sed "s/ $pid\b//")
+	t_forget "$pid"
 	return $rc
 }
 
@@ -180,7 +195,7 @@ bg_kill9()
 	[ -n "$pid" ] || return 1
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	t_bg_pids=$(echo "$t_bg_pids" | sed "s/ $pid\b//")
+	t_forget "$pid"
 	return 0
 }
 
