@@ -24,6 +24,16 @@
 #include "core/canif.h"
 #include "core/err.h"
 
+/*
+ * Receive buffer asked for (the kernel doubles it for its bookkeeping). A
+ * CAN frame costs one skb, about 1 KiB of buffer accounting, and the
+ * default (net.core.rmem_default, 208 KiB) holds a few hundred: a burst on
+ * vcan, which has no flow control, or a busy real bus while we are slow,
+ * overflows it and the kernel drops frames silently. 2 MiB holds several
+ * thousand: more than the longest ISO-TP block we ever leave unread.
+ */
+#define SC_RCVBUF (2 << 20)
+
 struct sc_bus {
 	struct bus bus;
 	int fd;
@@ -65,6 +75,19 @@ static int sc_send(struct bus *bus, const struct bus_frame *f)
 	if (errno == EWOULDBLOCK)
 		return -EAGAIN;
 	return -errno;
+}
+
+/*
+ * A large receive buffer: SO_RCVBUFFORCE passes net.core.rmem_max when we
+ * have CAP_NET_ADMIN; else SO_RCVBUF, which the kernel caps at rmem_max.
+ * Not fatal: the default buffer works, only bursts may lose frames.
+ */
+static void set_rcvbuf(int fd)
+{
+	int size = SC_RCVBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
 /* CAN_ERR_* frames (linux/can/error.h) -> controller state, never a frame. */
@@ -232,6 +255,7 @@ int bus_socketcan_open(struct bus **bus, const char *ifname, const struct bus_op
 				    "use a unix:DIR bus");
 		return fail(s, err, errsize, ret, NULL);
 	}
+	set_rcvbuf(s->fd);
 	idx = if_nametoindex(ifname);
 	if (!idx)
 		return fail(s, err, errsize, -ENODEV, "no such CAN interface");

@@ -11,6 +11,21 @@
  *	print received frames one per line ("7E0#0210..."), flushed at once;
  *	exit 0 after COUNT frames, 1 if TIMEOUT_MS passed first (without -n:
  *	0 at the timeout), 0 on SIGTERM/SIGINT; -i accepts only these ids
+ *   fota-test isotp-send [ISOTP-OPTS] BUS TX RX HEXFILE    (ids in hex)
+ *	send one PDU with fota's user-space ISO-TP (uds/isotp.h): the bytes of
+ *	HEXFILE ("-": stdin) as isotpsend reads them, hex pairs, blanks ignored;
+ *	exit 0 once the last frame went out, 1 on an ISO-TP error or timeout
+ *   fota-test isotp-recv [ISOTP-OPTS] [-n COUNT] BUS TX RX
+ *	print received PDUs, one per line in isotprecv's format ("01 02 03")
+ *	but without its trailing blank; exit 0 after COUNT PDUs (default 1), 1
+ *	on an ISO-TP error (wrong SN, N_Cr) or after TIMEOUT_MS
+ *	ISOTP-OPTS: --fd (CAN FD frames), --dl N (FD frame size, default 64),
+ *	--bs N and --stmin N (the FC we send as receiver; STmin as the raw ISO
+ *	byte, decimal or 0x..), --pad N (-1: minimal frames; default 0xCC),
+ *	-t TIMEOUT_MS (default 10000), --trace FILE
+ *   fota-test ifinfo BUS
+ *	what libsocketcan reports for an interface (core/canif.h), one
+ *	"key: value" per line; exit 0, or 4 with the reason
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/bus.h"
+#include "core/canif.h"
 #include "core/time.h"
+#include "uds/isotp.h"
 
 static volatile sig_atomic_t stop;
 
@@ -34,7 +51,12 @@ static int usage(void)
 {
 	fputs("usage: fota-test send [--fd] [--trace FILE] BUS FRAME...\n"
 	      "       fota-test dump [--fd] [--trace FILE] [-n COUNT] [-t TIMEOUT_MS] [-i ID]... "
-	      "BUS\n",
+	      "BUS\n"
+	      "       fota-test isotp-send [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
+	      "[-t MS] BUS TX RX HEXFILE\n"
+	      "       fota-test isotp-recv [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
+	      "[-t MS] [-n COUNT] BUS TX RX\n"
+	      "       fota-test ifinfo BUS\n",
 	      stderr);
 	return 2;
 }
@@ -46,20 +68,36 @@ struct common {
 	long count, timeout_ms;
 	uint32_t ids[BUS_FILTER_MAX];
 	size_t nids;
+	struct isotp_cfg tp; /* isotp-send / isotp-recv */
 };
+
+static int num(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 0);
+	return errno || *end || end == s || *v < lo || *v > hi ? -1 : 0;
+}
 
 static int parse(int argc, char **argv, struct common *c)
 {
 	static const struct option longopts[] = {
 		{ "fd", no_argument, NULL, 'F' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "dl", required_argument, NULL, 'D' },
+		{ "bs", required_argument, NULL, 'B' },
+		{ "stmin", required_argument, NULL, 'S' },
+		{ "pad", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
+	long v;
 	int opt;
 
 	c->count = -1;
 	c->timeout_ms = -1;
+	c->tp.pad = 0xCC;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+n:t:i:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -68,6 +106,26 @@ static int parse(int argc, char **argv, struct common *c)
 			break;
 		case 'T':
 			c->trace = optarg;
+			break;
+		case 'D':
+			if (num(optarg, 8, 64, &v) < 0)
+				return -1;
+			c->tp.tx_dl = (uint8_t)v;
+			break;
+		case 'B':
+			if (num(optarg, 0, 255, &v) < 0)
+				return -1;
+			c->tp.bs = (uint8_t)v;
+			break;
+		case 'S':
+			if (num(optarg, 0, 255, &v) < 0)
+				return -1;
+			c->tp.stmin = (uint8_t)v;
+			break;
+		case 'P':
+			if (num(optarg, -1, 255, &v) < 0)
+				return -1;
+			c->tp.pad = (int)v;
 			break;
 		case 'n':
 			c->count = strtol(optarg, &end, 0);
@@ -211,6 +269,210 @@ static int cmd_dump(int argc, char **argv)
 	return 0;
 }
 
+/* A CAN id in hex, as can-utils write them ("7E0", "18DA10F1"). */
+static int hexid(const char *s, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 16);
+	return errno || *end || end == s || *v < 0 || *v > 0x1FFFFFFF ? -1 : 0;
+}
+
+/* TX and RX of the isotp modes (hex); ids above 0x7FF are 29-bit. */
+static int isotp_setup(struct common *c, char **ids)
+{
+	long tx, rx;
+
+	if (hexid(ids[0], &tx) < 0 || hexid(ids[1], &rx) < 0)
+		return -1;
+	c->tp.tx_id = (uint32_t)tx;
+	c->tp.rx_id = (uint32_t)rx;
+	if (tx > 0x7FF || rx > 0x7FF)
+		c->tp.id_flags = BUS_FRAME_EFF;
+	c->tp.fd = c->opts.fd;
+	if (!c->tp.fd)
+		c->tp.tx_dl = 8;
+	else if (!c->tp.tx_dl)
+		c->tp.tx_dl = 64;
+	c->tp.rx_max = 1u << 20;
+	if (c->timeout_ms < 0)
+		c->timeout_ms = 10000;
+	return 0;
+}
+
+/*
+ * Drive one channel until done() says so, the engine reports an error, or
+ * the timeout. Returns 0, or -errno (-ETIMEDOUT for the overall timeout).
+ */
+static int isotp_run(struct bus *bus, struct isotp *tp, struct common *c, bool sending)
+{
+	fota_us end = fota_now() + FOTA_MS(c->timeout_ms);
+	struct bus_frame f;
+	long got = 0;
+	int e;
+
+	while (!stop) {
+		fota_us now = fota_now(), dl;
+		struct pollfd p = { .fd = bus_fd(bus), .events = POLLIN };
+		const uint8_t *pdu;
+		size_t len;
+
+		while ((e = bus_recv(bus, &f)) == 1)
+			isotp_input(tp, &f, fota_now());
+		if (e < 0)
+			return e;
+		now = fota_now();
+		isotp_tick(tp, now);
+		while (isotp_output(tp, &f, now) == 1) {
+			while ((e = bus_send(bus, &f)) == -EAGAIN || e == -ENOBUFS) {
+				struct pollfd o = { .fd = bus_fd(bus), .events = POLLOUT };
+
+				poll(&o, 1, 1);
+			}
+			if (e < 0)
+				return e;
+			now = fota_now();
+		}
+		if (sending) {
+			e = isotp_tx_result(tp);
+			if (e != -EINPROGRESS)
+				return e;
+		} else {
+			while (isotp_recv(tp, &pdu, &len) == 1) {
+				for (size_t i = 0; i < len; i++)
+					printf("%02X%s", pdu[i], i + 1 < len ? " " : "\n");
+				fflush(stdout);
+				if (++got >= c->count)
+					return 0;
+			}
+			e = isotp_rx_error(tp);
+			if (e < 0)
+				return e;
+		}
+		if (now >= end)
+			return -ETIMEDOUT;
+		dl = isotp_deadline(tp);
+		if (dl > end)
+			dl = end;
+		p.events = POLLIN;
+		poll(&p, 1, dl <= now ? 0 : (int)((dl - now + 999) / 1000));
+	}
+	return -EINTR;
+}
+
+/* HEXFILE's bytes: hex pairs, blanks and newlines between them ignored. */
+static uint8_t *read_hex(const char *path, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t cap = 0, n = 0;
+	uint8_t *buf = NULL;
+	int ch, hi = -1;
+
+	if (!fp) {
+		fprintf(stderr, "fota-test: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	while ((ch = fgetc(fp)) != EOF) {
+		int d;
+
+		if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r')
+			continue;
+		if (ch >= '0' && ch <= '9')
+			d = ch - '0';
+		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+			d = (ch | 0x20) - 'a' + 10;
+		else
+			goto bad;
+		if (hi < 0) {
+			hi = d;
+			continue;
+		}
+		if (n == cap) {
+			uint8_t *nb = realloc(buf, cap ? cap * 2 : 4096);
+
+			if (!nb)
+				goto bad;
+			buf = nb;
+			cap = cap ? cap * 2 : 4096;
+		}
+		buf[n++] = (uint8_t)(hi << 4 | d);
+		hi = -1;
+	}
+	if (hi >= 0 || n == 0)
+		goto bad;
+	if (fp != stdin)
+		fclose(fp);
+	*len = n;
+	return buf;
+bad:
+	fprintf(stderr, "fota-test: %s: not hex bytes\n", path);
+	if (fp != stdin)
+		fclose(fp);
+	free(buf);
+	return NULL;
+}
+
+static int cmd_isotp(int argc, char **argv, bool sending)
+{
+	struct common c = { 0 };
+	struct isotp *tp;
+	struct bus *bus;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int first = parse(argc, argv, &c), e;
+
+	if (first < 0 || argc - first != (sending ? 4 : 3) || isotp_setup(&c, argv + first + 1) < 0)
+		return usage();
+	if (c.count < 0)
+		c.count = 1;
+	if (sending && !(data = read_hex(argv[first + 3], &len)))
+		return 2;
+	tp = isotp_new(&c.tp);
+	if (!tp) {
+		fprintf(stderr, "fota-test: bad ISO-TP settings: %s\n", strerror(errno));
+		free(data);
+		return 2;
+	}
+	bus = open_bus(argv[first], &c);
+	if (!bus) {
+		isotp_free(tp);
+		free(data);
+		return 4;
+	}
+	/* Only the peer's frames: a vcan bus carries whatever else runs. */
+	bus_set_filter(bus, &c.tp.rx_id, 1);
+	e = sending ? isotp_send(tp, data, len, fota_now()) : 0;
+	if (!e)
+		e = isotp_run(bus, tp, &c, sending);
+	if (e < 0)
+		fprintf(stderr, "fota-test: %s: ISO-TP %s: %s\n", argv[first],
+			sending ? "send" : "receive", strerror(-e));
+	close_bus(bus, &c);
+	isotp_free(tp);
+	free(data);
+	return e < 0 ? 1 : 0;
+}
+
+static int cmd_ifinfo(int argc, char **argv)
+{
+	struct canif_info in;
+	char err[256];
+
+	if (argc != 2)
+		return usage();
+	if (canif_get_info(argv[1], &in, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fota-test: %s\n", err);
+		return 4;
+	}
+	printf("kind: %s\nvirtual: %s\nstate: %s\nbitrate: %u\nrestart-ms: %u\n", in.kind,
+	       in.virtual_can ? "yes" : "no", canif_state_name(in.state), in.bitrate,
+	       in.restart_ms);
+	if (in.has_berr)
+		printf("txerr: %u\nrxerr: %u\n", in.txerr, in.rxerr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -225,5 +487,11 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "dump"))
 		return cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "isotp-send"))
+		return cmd_isotp(argc - 1, argv + 1, true);
+	if (!strcmp(argv[1], "isotp-recv"))
+		return cmd_isotp(argc - 1, argv + 1, false);
+	if (!strcmp(argv[1], "ifinfo"))
+		return cmd_ifinfo(argc - 1, argv + 1);
 	return usage();
 }
