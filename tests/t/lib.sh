@@ -11,6 +11,7 @@
 #   bg_start NAME cmd...          run in the background, killed at test_done
 #   bg_stop NAME                  SIGTERM, wait; returns its exit status
 #   wait_until 'cmd' [SECONDS]    poll cmd until it succeeds (default 10 s)
+#   bus_members                   sockets listening on $BUS (unix: or SocketCAN)
 #
 # Environment from the Makefile: FOTA_BINDIR (installed fota + fota-CMD links),
 # FOTA_SRC (source tree), FOTA_BUILD (build tree). FOTA_TEST_BUS overrides the
@@ -212,6 +213,20 @@ wait_until()
 	done
 	echo "wait_until: '$1' still false after ${t_secs}s" >&2
 	return 1
+}
+
+# bus_members: how many sockets listen on $BUS, to wait for a receiver before
+# sending. unix: counts the member sockets in its directory; on SocketCAN
+# (vcan0, can0) the distinct CAN_RAW sockets of the interface in
+# /proc/net/can/rcvlist_* (fota, fota-test and candump alike; the fifth
+# column is the socket).
+bus_members()
+{
+	case $BUS in
+	unix:*) ls "${BUS#unix:}" 2>/dev/null | grep -c '\.sock$' ;;
+	*) cat /proc/net/can/rcvlist_* 2>/dev/null |
+		awk -v d="$BUS" '$1 == d && $NF == "raw" && !s[$5]++ { n++ } END { print n + 0 }' ;;
+	esac
 }
 
 test_done()

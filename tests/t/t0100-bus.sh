@@ -8,14 +8,10 @@ unix:*) test_set_prereq UNIXBUS ;;
 esac
 busdir=${BUS#unix:}
 
-# wait_members N: N members have joined the bus (unix: counts sockets)
+# wait_members N: N members have joined the bus (lib.sh's bus_members)
 wait_members()
 {
-	if t_have_prereq UNIXBUS; then
-		wait_until "test \$(ls \"$busdir\" 2>/dev/null | grep -c '\\.sock\$') -ge $1"
-	else
-		sleep 1
-	fi
+	wait_until "test \$(bus_members) -ge $1"
 }
 
 test_expect_success 'frames sent by one process are dumped by another, byte for byte' '

@@ -12,7 +12,7 @@ KEY="--key xor:A5A5A5A5"
 
 members()
 {
-	ls "$busdir" 2>/dev/null | grep -c '\.sock$'
+	bus_members
 }
 
 # Test bodies run in subshells: an ECU left by a failed test is stopped here.

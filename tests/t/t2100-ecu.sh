@@ -10,7 +10,7 @@ busdir=${BUS#unix:}
 
 members()
 {
-	ls "$busdir" 2>/dev/null | grep -c '\.sock$'
+	bus_members
 }
 
 # Test bodies run in subshells: an ECU left running by a failed test is
@@ -48,11 +48,7 @@ xchg()
 	x_m=$(members)
 	fota-test dump -i 0x7E8 -n "$x_n" -t "${XT:-5000}" "$BUS" >out &
 	x_pid=$!
-	if t_have_prereq UNIXBUS; then
-		wait_until "test \$(members) -gt $x_m"
-	else
-		sleep 1
-	fi
+	wait_until "test \$(members) -gt $x_m"
 	fota-test send "$BUS" "$@"
 	wait $x_pid
 }
