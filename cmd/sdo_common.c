@@ -5,12 +5,9 @@
  * canopen-specification.txt), retried after a timeout, and the TCU's answers
  * turned into one sentence and an exit status.
  */
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <json-c/json.h>
 #include "cmd/sdo_common.h"
 #include "core/bus.h"
