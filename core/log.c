@@ -41,7 +41,8 @@ void fota_log_use_syslog(int on)
 	log_syslog = on;
 }
 
-static void log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char buf[1024];

@@ -28,7 +28,8 @@ void fota_log_use_syslog(int on);
 
 __attribute__((format(printf, 2, 3))) void fota_log(enum fota_log_level level, const char *fmt,
 						    ...);
-void fota_vlog(enum fota_log_level level, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 0))) void fota_vlog(enum fota_log_level level, const char *fmt,
+						     va_list ap);
 
 #define fota_error(...) fota_log(FOTA_LOG_ERROR, __VA_ARGS__)
 #define fota_warn(...)	fota_log(FOTA_LOG_WARN, __VA_ARGS__)
