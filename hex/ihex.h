@@ -83,8 +83,10 @@ void ihex_release(struct ihex_image *img);
  * caller later frees with ihex_release()). On failure img is left empty and:
  * -EBADMSG  malformed input, detail in *err;
  * -ENOMEM   out of memory.
- * Memory: about the image size (plus 32 bytes per discontinuity in the file
- * order of the records); the text is not copied.
+ * Memory: about the image size, plus 40 bytes per discontinuity in the file
+ * order of the records; the text is not copied. Segments whose records come
+ * out of address order are rebuilt in their own buffer at the end, so their
+ * bytes briefly exist twice (at most 2x the image for a shuffled file).
  */
 int ihex_parse(struct ihex_image *img, const char *text, size_t len, struct ihex_error *err);
 
@@ -109,7 +111,7 @@ struct ihex_parser {
 	uint8_t *arena; /* data bytes in file order */
 	size_t arena_len, arena_cap;
 	struct ihex_extent *ext; /* runs of records, file order */
-	size_t next, ext_cap;
+	size_t n_ext, ext_cap;
 	uint64_t base;	   /* from the last 02 or 04 record */
 	bool segment_mode; /* base came from a 02 record */
 	bool seen_eof;

@@ -536,6 +536,46 @@ static void test_ihex__load_file(void)
 	T_EQ(img.nseg, 0);
 }
 
+/* Files over 4 MiB are read on a second thread: same image, same error lines. */
+static void test_ihex__load_big_file(void)
+{
+	char path[] = "/tmp/test_ihex_big.XXXXXX";
+	int fd = mkstemp(path);
+	char *t = NULL;
+	size_t n = 0;
+	uint8_t d[32];
+	struct ihex_image big;
+	unsigned lines = 0;
+
+	T_TRUE(fd >= 0);
+	for (unsigned i = 0; n < (6u << 20); i++) {
+		if (i % 2048 == 0) {
+			add_ela(&t, &n, i / 2048);
+			lines++;
+		}
+		memset(d, (int)i, sizeof(d));
+		add(&t, &n, IHEX_DATA, (i % 2048) * 32, d, 32);
+		lines++;
+	}
+	add(&t, &n, IHEX_EOF, 0, NULL, 0);
+	T_EQ(write(fd, t, n), (long)n);
+	T_OK(parse(t));
+	T_OK(ihex_load(&big, path, &err));
+	T_EQ(big.nseg, 1);
+	T_EQ(big.seg[0].len, img.seg[0].len);
+	T_EQ_MEM(big.seg[0].data, img.seg[0].data, img.seg[0].len);
+	ihex_release(&big);
+
+	/* Break the checksum of the last data record. */
+	T_EQ(pwrite(fd, "00", 2, (off_t)(n - strlen(EOF_REC) - 3)), 2);
+	T_ERR(ihex_load(&big, path, &err), -EBADMSG);
+	T_EQ(err.line, lines);
+	T_TRUE(strstr(err.msg, "record checksum mismatch") != NULL);
+	close(fd);
+	unlink(path);
+	free(t);
+}
+
 static void test_image__crc32_matches_zlib(void)
 {
 	T_OK(parse(":0400100001020304E2\n:020020000506D3\n" EOF_REC));
@@ -690,6 +730,7 @@ static const struct t_case cases[] = {
 	T_CASE(ihex__chunked_feed_same_result),
 	T_CASE(ihex__chunked_error_line),
 	T_CASE(ihex__load_file),
+	T_CASE(ihex__load_big_file),
 	T_CASE(image__crc32_matches_zlib),
 	T_CASE(image__sha256),
 	T_CASE(image__write_bin),
