@@ -1038,9 +1038,10 @@ static uint32_t time_scale(void)
 		fota_warn("FOTA_TIME_SCALE='%s' ignored (1..100000)", e);
 		return 1;
 	}
-	fota_warn("FOTA_TIME_SCALE=%" PRIu32 ": the update clock runs %" PRIu32
-		  "x fast (for tests only)",
-		  v, v);
+	if (v > 1)
+		fota_warn("FOTA_TIME_SCALE=%" PRIu32 ": the update clock runs %" PRIu32
+			  "x fast (for tests only)",
+			  v, v);
 	return v;
 }
 

@@ -1,0 +1,329 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+test_description='fota serve: the TCU end to end with fota ecu on $BUS (unix: by default)'
+. "$(dirname "$0")/lib.sh"
+
+case "$BUS" in
+unix:*) test_set_prereq UNIXBUS ;;
+esac
+busdir=${BUS#unix:}
+ST=$TRASH/st
+
+# A config of our own: short bootloader delay, a 64 KiB region.
+cat >fota.yaml <<EOF
+tcu:
+  node_id: 0x27
+  health_check_timeout_min: 10
+ecus:
+  - name: hydraulics
+    request_id: 0x7E0
+    response_id: 0x7E8
+    bootloader_switch: { id: 0x700, data: "01 02", delay_ms: 50 }
+    security: { level: 0x01, key: "xor:A5A5A5A5" }
+    regions:
+      - { start: 0x08000000, size: 0x10000 }
+EOF
+
+# gen_hex BYTES SEED: an Intel HEX image of BYTES pseudo-random bytes at 0x08000000
+gen_hex()
+{
+	awk -v n="$1" -v seed="$2" 'BEGIN {
+		srand(seed); print ":020000040800F2";
+		for (off = 0; off < n; off += 32) {
+			len = n - off < 32 ? n - off : 32;
+			s = len + int(off / 256) + off % 256;
+			line = sprintf(":%02X%04X00", len, off);
+			for (i = 0; i < len; i++) {
+				b = int(rand() * 256); s += b; line = line sprintf("%02X", b);
+			}
+			printf "%s%02X\n", line, (256 - s % 256) % 256;
+		}
+		print ":00000001FF";
+	}'
+}
+
+members()
+{
+	ls "$busdir" 2>/dev/null | grep -c '\.sock$'
+}
+
+# sdo FRAMEDATA: send 627#FRAMEDATA, print the one answer on 0x5A7
+sdo()
+{
+	t_n=$(members)
+	fota-test dump -n 1 -t 3000 -i 0x5A7 "$BUS" >sdo.out &
+	t_d=$!
+	if t_have_prereq UNIXBUS; then
+		wait_until "test \$(members) -gt $t_n" 5
+	else
+		sleep 0.3
+	fi
+	fota-test send "$BUS" "627#$1"
+	wait $t_d
+	cat sdo.out
+}
+
+# rd SUB: the value of 0x5FF3:SUB (a number), decimal
+rd()
+{
+	t_r=$(sdo "40F35F${1}00000000") || return 1
+	t_d=${t_r#*#}
+	case "$t_d" in 4[3-F]F35F*) ;; *) echo "rd $1: $t_r" >&2; return 1 ;; esac
+	printf '%d\n' "0x$(echo "$t_d" | cut -c15-16)$(echo "$t_d" | cut -c13-14)$(echo "$t_d" | cut -c11-12)$(echo "$t_d" | cut -c9-10)"
+}
+
+# Daemons outlive the test (subshell) that starts them: pid files, not bg_start.
+trap 'for f in "$TRASH"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	t_cleanup; [ -n "$FOTA_TEST_KEEP" ] || rm -rf "$TRASH"' EXIT
+
+daemon() # daemon NAME cmd...
+{
+	t_name=$1
+	shift
+	"$@" >"$TRASH/$t_name.out" 2>>"$TRASH/$t_name.err" &
+	echo $! >"$TRASH/$t_name.pid"
+}
+
+# stop NAME [SIGNAL]: signal it, wait until it is gone
+stop()
+{
+	t_p=$(cat "$TRASH/$1.pid") || return 1
+	kill -"${2:-TERM}" "$t_p" 2>/dev/null
+	rm -f "$TRASH/$1.pid"
+	wait_until "! kill -0 $t_p" 10
+}
+
+start_serve()
+{
+	: >serve.err &&
+	daemon serve env FOTA_TIME_SCALE=${SCALE:-1} fota serve -c fota.yaml -b "$BUS" \
+		--state-dir "$ST" "$@" &&
+	wait_until 'grep "node 0x27 on" serve.err' 10
+}
+
+start_ecu()
+{
+	rm -f ecu.ready &&
+	daemon ecu fota ecu -c fota.yaml -e hydraulics -b "$BUS" --memory mem.bin \
+		--ready-file ecu.ready "$@" &&
+	wait_until 'test -f ecu.ready' 10
+}
+
+# mkreq ID [SHA256]: drop a request for fw.hex into the inbox (atomically)
+mkreq()
+{
+	t_sha=${2:-$(sha256sum fw.hex | cut -d" " -f1)}
+	printf "id: %s\necu: hydraulics\nfirmware: %s\nsha256: %s\n" "$1" "$TRASH/fw.hex" \
+		"$t_sha" >req.tmp &&
+	mv req.tmp "$ST/inbox/$1.yaml"
+}
+
+uuid()
+{
+	printf '1b4e28ba-2fa1-41d2-883f-%012d' "$1"
+}
+
+wait_status()
+{
+	wait_until "test \"\$(rd 50)\" = $1" "${2:-15}"
+}
+
+test_expect_success 'setup: firmware image and simulated ECU' '
+	gen_hex 8192 7 >fw.hex &&
+	fota hexinfo --bin=fw.bin --range=0x08000000-0x0800ffff fw.hex &&
+	start_ecu
+'
+
+test_expect_success 'boot-up message 0x727#00 at start' '
+	n=$(members)
+	fota-test dump -n 1 -t 5000 -i 0x727 "$BUS" >boot.out &
+	d=$!
+	wait_until "test \$(members) -gt $n" 5 &&
+	start_serve &&
+	wait $d &&
+	echo "727#00" >expect &&
+	test_cmp expect boot.out
+'
+
+test_expect_success 'apply_update with no update: abort 0x08000022, byte for byte' '
+	sdo 2FF35F4001000000 >out &&
+	echo "5A7#80F35F4022000008" >expect &&
+	test_cmp expect out &&
+	sdo 2FF35F6001000000 >out &&
+	echo "5A7#80F35F6022000008" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'tampered firmware is never offered; its report says failed' '
+	mkreq $(uuid 99) 0000000000000000000000000000000000000000000000000000000000000000 &&
+	wait_until "test -f $ST/done/$(uuid 99).yaml" &&
+	test "$(rd 01)" = 0 && test "$(rd 03)" = 0 &&
+	r=$ST/outbox/$(uuid 99).json &&
+	test_grep "\"status\": \"failed\"" $r &&
+	test_grep "\"reason\": \".*sha256 mismatch" $r &&
+	test_grep "\"update_status\": null" $r &&
+	test_grep "sha256 mismatch" serve.err
+'
+
+test_expect_success 'the six frames of the specification example workflow' '
+	mkreq $(uuid 1) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 40F35F0100000000 >out && echo "5A7#4FF35F0101000000" >expect && test_cmp expect out &&
+	sdo 40F35F0300000000 >out && echo "5A7#43F35F0301000000" >expect && test_cmp expect out &&
+	sdo 2FF35F4001000000 >out && echo "5A7#60F35F4000000000" >expect && test_cmp expect out &&
+	wait_until "sdo 40F35F5000000000 | grep -x 5A7#4FF35F5010000000" 20 &&
+	sdo 2FF35F6001000000 >out && echo "5A7#60F35F6000000000" >expect && test_cmp expect out &&
+	sdo 40F35F5000000000 >out && echo "5A7#4FF35F5040000000" >expect && test_cmp expect out
+'
+
+test_expect_success 'after success: the ECU memory holds the image, the report is complete' '
+	cmp mem.bin fw.bin &&
+	test "$(rd 51)" = 100 &&
+	r=$ST/outbox/$(uuid 1).json &&
+	for k in id request_file ecu firmware sha256 image_bytes status reason update_status \
+		update_status_text attempts received_time update_available_time \
+		update_start_time update_end_time update_progress log; do
+		test_grep "^  \"$k\": " $r || return 1
+	done &&
+	test_grep "\"status\": \"successful\"" $r &&
+	test_grep "\"update_status\": 64" $r &&
+	test_grep "\"image_bytes\": 8192" $r &&
+	test_grep "\"step\": \"RequestDownload\"" $r &&
+	test_grep "\"event\": \"health_ok\"" $r &&
+	test -f $ST/done/$(uuid 1).yaml &&
+	test_grep "update $(uuid 1): offered \(ecu hydraulics, 8192 bytes\)" serve.err &&
+	test_grep "update $(uuid 1): approved" serve.err &&
+	test_grep "ECU flashed, waiting for OEM health verification \(timeout 10 min\)" serve.err
+'
+
+test_expect_success 'a final state refuses apply_update and ecu_health_check (0x08000022)' '
+	sdo 2FF35F4002000000 >out && echo "5A7#80F35F4022000008" >expect && test_cmp expect out &&
+	sdo 2FF35F6002000000 >out && echo "5A7#80F35F6022000008" >expect && test_cmp expect out &&
+	sdo 2FF35F4000000000 >out && echo "5A7#60F35F4000000000" >expect && test_cmp expect out
+'
+
+test_expect_success 'reject while offered: 0x60, counter 2, report cancelled' '
+	mkreq $(uuid 2) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	test "$(rd 50)" = 64 &&
+	test "$(rd 03)" = 2 &&
+	sdo 2FF35F4002000000 >out && echo "5A7#60F35F4000000000" >expect && test_cmp expect out &&
+	test "$(rd 50)" = 96 && test "$(rd 01)" = 0 &&
+	test_grep "\"status\": \"cancelled\"" $ST/outbox/$(uuid 2).json
+'
+
+test_expect_success 'remote cancel: removing the offered request gives 0x60' '
+	mkreq $(uuid 3) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	rm $ST/inbox/$(uuid 3).yaml &&
+	wait_status 96 &&
+	test_grep "cancelled remotely" $ST/outbox/$(uuid 3).json
+'
+
+test_expect_success 'health fail: 0x51' '
+	mkreq $(uuid 4) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 16 &&
+	sdo 2FF35F6002000000 >out && echo "5A7#60F35F6000000000" >expect && test_cmp expect out &&
+	test "$(rd 50)" = 81 &&
+	test_grep "\"status\": \"failed\"" $ST/outbox/$(uuid 4).json
+'
+
+test_expect_success 'flashing failure from an injected NRC: 0x50 with the NRC by name' '
+	stop ecu && start_ecu --fail=RequestDownload:1=0x70 &&
+	mkreq $(uuid 5) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 80 &&
+	r=$ST/outbox/$(uuid 5).json &&
+	test_grep "\"status\": \"failed\"" $r &&
+	test_grep "\"nrc_name\": \"uploadDownloadNotAccepted\"" $r &&
+	test_grep "RequestDownload refused: uploadDownloadNotAccepted \(NRC 0x70\): flashing failed \(0x50\)" serve.err
+'
+
+test_expect_success 'then a new request succeeds on the same ECU (counter one more)' '
+	before=$(rd 03) &&
+	mkreq $(uuid 6) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	test "$(rd 03)" = $((before + 1)) &&
+	fota approve -b "$BUS" &&
+	wait_status 16 &&
+	fota health ok -b "$BUS" &&
+	test "$(rd 50)" = 64 &&
+	fota status -b "$BUS" --json >st.json &&
+	test_grep "\"update_request_id\": \"$(uuid 6)\"" st.json
+'
+
+test_expect_success 'kill -9 while offered: still offered after restart, counter unchanged' '
+	mkreq $(uuid 7) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	n=$(rd 03) &&
+	stop serve KILL && start_serve &&
+	test "$(rd 01)" = 1 && test "$(rd 03)" = $n &&
+	sdo 40F35F0200000000 >out && test_grep "^5A7#41F35F0224000000" out &&
+	test_grep "still offered" serve.err
+'
+
+test_expect_success 'kill -9 while waiting for verification: deadline kept, health ok works' '
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 16 &&
+	start=$(rd 52) &&
+	stop serve KILL && start_serve &&
+	test "$(rd 50)" = 16 && test "$(rd 52)" = $start &&
+	sdo 2FF35F6001000000 >/dev/null &&
+	test "$(rd 50)" = 64
+'
+
+test_expect_success 'kill -9 in a final state: objects read back' '
+	for s in 01 03 04 05 50 52 53 62; do echo "$s $(rd $s)"; done >before &&
+	stop serve KILL && start_serve &&
+	for s in 01 03 04 05 50 52 53 62; do echo "$s $(rd $s)"; done >after &&
+	test_cmp before after
+'
+
+test_expect_success 'kill -9 during flashing: 0x50 after restart, report updated' '
+	stop ecu && start_ecu --block-length=130 --delay=40 &&
+	mkreq $(uuid 8) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_until "test \"\$(rd 51)\" -gt 0" 10 &&
+	test "$(rd 50)" = 1 &&
+	stop serve KILL && start_serve &&
+	test "$(rd 50)" = 80 &&
+	r=$ST/outbox/$(uuid 8).json &&
+	test_grep "\"status\": \"failed\"" $r &&
+	test_grep "TCU restarted during flashing" $r
+'
+
+test_expect_success 'health timeout (FOTA_TIME_SCALE=60, 0x62 = 1 min), ECU left mid-flash before: 0x52' '
+	stop serve && SCALE=60 && start_serve &&
+	sdo 2BF35F6201000000 >out && echo "5A7#60F35F6200000000" >expect && test_cmp expect out &&
+	test "$(rd 62)" = 1 &&
+	mkreq $(uuid 9) &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 82 20 &&
+	r=$ST/outbox/$(uuid 9).json &&
+	test_grep "\"event\": \"flashed\"" $r &&
+	test_grep "\"event\": \"health_timeout\"" $r
+'
+
+test_expect_success 'SIGTERM: exit 0 with the state saved' '
+	stop serve &&
+	bg_start serve fota serve -c fota.yaml -b "$BUS" --state-dir "$ST" &&
+	wait_until "grep \"node 0x27 on\" serve.err" 10 &&
+	test "$(rd 50)" = 82 &&
+	bg_stop serve &&
+	test_grep "^update_status=0x52" $ST/state &&
+	test_grep "^ecu_health_check_timeout=1$" $ST/state
+'
+
+test_expect_success 'a bad configuration: file:line:col, exit 3; no bus: exit 4' '
+	printf "tcu:\n  node_id: 300\n" >bad.yaml &&
+	test_expect_code 3 fota serve -c bad.yaml -b "$BUS" --state-dir "$ST" 2>err &&
+	test_grep "bad.yaml:2:12: " err &&
+	test_expect_code 4 fota serve -c fota.yaml -b fotanone0 --state-dir "$ST" 2>err
+'
+
+test_done
