@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the pieces of `fota serve` (cmd/serve.h): inbox order
+ * (modification time, then name), package verification reasons, the
+ * platform status mapping and the report writer (keys, atomic file, read
+ * back).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cmd/serve.h"
+#include "core/update.h"
+#include "tests/unit/t.h"
+
+static char tmpdir[256];
+
+static void mk_tmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fota-test-serve.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		abort();
+}
+
+static void rm_tmp(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd))
+		t_fail(__FILE__, __LINE__, "cannot remove %s", tmpdir);
+}
+
+static void put(const char *name, const char *text, time_t mtime)
+{
+	char p[512];
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	if (!f)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	if (mtime)
+		utimensat(AT_FDCWD, p, ts, 0);
+}
+
+static void test_serve__inbox_order_mtime_then_name(void)
+{
+	struct cmd_serve_entry *v;
+	size_t n;
+
+	mk_tmp();
+	put("c.yaml", "", 1000);
+	put("a.yaml", "", 2000);
+	put("b.yaml", "", 1000);
+	put(".hidden.yaml", "", 10);
+	put("x.cancel", "", 10);
+	put("notes.txt", "", 10);
+	put(".yaml", "", 10);
+	T_OK(cmd_serve_inbox_list(tmpdir, &v, &n));
+	T_EQ(n, 3);
+	if (n == 3) {
+		T_EQ_STR(v[0].name, "b.yaml");
+		T_EQ_STR(v[1].name, "c.yaml");
+		T_EQ_STR(v[2].name, "a.yaml");
+	}
+	free(v);
+	rm_tmp();
+	T_ERR(cmd_serve_inbox_list("/nonexistent/fota", &v, &n), -ENOENT);
+}
+
+static const char cfg_text[] = "ecus:\n"
+			       "  - name: hydraulics\n"
+			       "    request_id: 0x7E0\n"
+			       "    response_id: 0x7E8\n"
+			       "    regions:\n"
+			       "      - { start: 0x08000000, size: 0x100 }\n";
+
+/* 16 bytes at 0x08000000 */
+static const char hex_ok[] = ":020000040800F2\n"
+			     ":10000000000102030405060708090A0B0C0D0E0F78\n"
+			     ":00000001FF\n";
+/* the same 16 bytes at 0x08000100: outside the region */
+static const char hex_out[] = ":020000040800F2\n"
+			      ":10010000000102030405060708090A0B0C0D0E0F77\n"
+			      ":00000001FF\n";
+
+static void write_req(const char *name, const char *ecu, const char *fw, const char *sha)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "id: 1b4e28ba-2fa1-41d2-883f-0016d3cca427\necu: %s\nfirmware: %s\nsha256: %s\n",
+		 ecu, fw, sha);
+	put(name, text, 0);
+}
+
+static void sha_of(const char *name, char out[65])
+{
+	char p[512];
+	uint8_t d[32];
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	T_OK(cmd_serve_sha256_file(p, d));
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static int verify(const struct fota_config *cfg, const char *req, char *why, size_t n)
+{
+	struct cmd_serve_pkg pkg;
+	char p[512];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, req);
+	r = cmd_serve_verify(p, cfg, &pkg, why, n);
+	if (!r) {
+		T_EQ(pkg.bytes, 16);
+		T_EQ_STR(pkg.ecu->name, "hydraulics");
+		cmd_serve_pkg_release(&pkg);
+	}
+	return r;
+}
+
+static void test_serve__verify_reasons(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	char sha[65], sha_out[65], why[768];
+
+	mk_tmp();
+	T_OK(cfg_load_string(cfg_text, sizeof(cfg_text) - 1, "fota.yaml", &cfg, &err));
+	put("fw.hex", hex_ok, 0);
+	put("out.hex", hex_out, 0);
+	put("bad.hex", ":10000000ZZ\n", 0);
+	sha_of("fw.hex", sha);
+	sha_of("out.hex", sha_out);
+
+	write_req("ok.yaml", "hydraulics", "fw.hex", sha);
+	T_OK(verify(&cfg, "ok.yaml", why, sizeof(why)));
+
+	write_req("ecu.yaml", "brakes", "fw.hex", sha);
+	T_ERR(verify(&cfg, "ecu.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "unknown ECU 'brakes'") != NULL);
+
+	write_req("sha.yaml", "hydraulics", "fw.hex", sha_out);
+	T_ERR(verify(&cfg, "sha.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "sha256 mismatch") != NULL);
+
+	write_req("missing.yaml", "hydraulics", "nope.hex", sha);
+	T_ERR(verify(&cfg, "missing.yaml", why, sizeof(why)), -ENOENT);
+	T_TRUE(strstr(why, "nope.hex") != NULL);
+
+	sha_of("bad.hex", sha);
+	write_req("hex.yaml", "hydraulics", "bad.hex", sha);
+	T_ERR(verify(&cfg, "hex.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "bad.hex:1:") != NULL);
+
+	write_req("out.yaml", "hydraulics", "out.hex", sha_out);
+	T_ERR(verify(&cfg, "out.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "0x08000100-0x0800010f lie outside") != NULL);
+
+	put("syntax.yaml", "id: [\n", 0);
+	T_ERR(verify(&cfg, "syntax.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "syntax.yaml:") != NULL);
+
+	cfg_release(&cfg);
+	rm_tmp();
+}
+
+static void test_serve__platform_status(void)
+{
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_IDLE, true), "pending");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_FLASHING, true), "in progress");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_VERIFYING, true), "in progress");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_SUCCESS, true), "successful");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_FLASH_FAILED, true), "failed");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_VERIFY_FAILED, true), "failed");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_VERIFY_TIMEOUT, true), "failed");
+	T_EQ_STR(cmd_serve_platform_status(UPD_STATUS_CANCELLED, true), "cancelled");
+}
+
+static void test_serve__report_roundtrip(void)
+{
+	static const char *const keys[] = {
+		"id",
+		"request_file",
+		"ecu",
+		"firmware",
+		"sha256",
+		"image_bytes",
+		"status",
+		"reason",
+		"update_status",
+		"update_status_text",
+		"attempts",
+		"received_time",
+		"update_available_time",
+		"update_start_time",
+		"update_end_time",
+		"update_progress",
+		"log",
+	};
+	struct cmd_serve_report r, back;
+	json_object *v, *log, *e;
+	char p[512];
+	struct stat st;
+
+	mk_tmp();
+	T_OK(cmd_serve_report_new(&r, "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "r.yaml",
+				  1700000000));
+	T_EQ_STR(r.file, "1b4e28ba-2fa1-41d2-883f-0016d3cca427.json");
+	cmd_serve_report_set_int(&r, "update_status", 0x50);
+	cmd_serve_report_set_time(&r, "update_end_time", 0);
+	cmd_serve_report_log(&r, 1700000001, "step_failed", "RequestDownload", 0, 0x70, "refused");
+	T_OK(cmd_serve_report_write(&r, tmpdir));
+	cmd_serve_report_release(&r);
+
+	snprintf(p, sizeof(p), "%s/.1b4e28ba-2fa1-41d2-883f-0016d3cca427.json.tmp", tmpdir);
+	T_TRUE(stat(p, &st) != 0); /* no temporary file left */
+	T_OK(cmd_serve_report_load(&back, tmpdir, "1b4e28ba-2fa1-41d2-883f-0016d3cca427"));
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(keys); i++)
+		T_TRUE(json_object_object_get_ex(back.o, keys[i], NULL));
+	T_EQ(json_object_object_length(back.o), FOTA_ARRAY_SIZE(keys));
+	T_EQ_STR(cmd_serve_report_status(&back), "pending");
+	T_TRUE(json_object_object_get_ex(back.o, "update_status", &v));
+	T_EQ(json_object_get_int(v), 0x50);
+	T_TRUE(json_object_object_get_ex(back.o, "update_end_time", &v));
+	T_TRUE(v == NULL); /* JSON null */
+	T_TRUE(json_object_object_get_ex(back.o, "log", &log));
+	T_EQ(json_object_array_length(log), 1);
+	e = json_object_array_get_idx(log, 0);
+	T_TRUE(json_object_object_get_ex(e, "nrc_name", &v));
+	T_EQ_STR(json_object_get_string(v), "uploadDownloadNotAccepted");
+	T_TRUE(json_object_object_get_ex(e, "nrc", &v));
+	T_EQ(json_object_get_int(v), 0x70);
+	T_TRUE(json_object_object_get_ex(e, "segment", &v));
+	cmd_serve_report_release(&back);
+
+	/* a request that did not parse is reported under its file name */
+	T_OK(cmd_serve_report_new(&r, NULL, "broken.yaml", 1700000000));
+	T_EQ_STR(r.file, "broken.json");
+	cmd_serve_report_release(&r);
+
+	put("junk.json", "[1, 2", 0);
+	T_ERR(cmd_serve_report_load(&back, tmpdir, "junk"), -EBADMSG);
+	T_ERR(cmd_serve_report_load(&back, tmpdir, "absent"), -ENOENT);
+	rm_tmp();
+}
+
+static void test_serve__write_atomic_replaces(void)
+{
+	char p[512], buf[16] = { 0 };
+	FILE *f;
+
+	mk_tmp();
+	T_OK(cmd_serve_write_atomic(tmpdir, "x", "first", 5));
+	T_OK(cmd_serve_write_atomic(tmpdir, "x", "second", 6));
+	snprintf(p, sizeof(p), "%s/x", tmpdir);
+	f = fopen(p, "r");
+	T_TRUE(f != NULL);
+	if (f) {
+		T_EQ(fread(buf, 1, sizeof(buf) - 1, f), 6);
+		fclose(f);
+	}
+	T_EQ_STR(buf, "second");
+	T_ERR(cmd_serve_write_atomic("/nonexistent/fota", "x", "a", 1), -ENOENT);
+	rm_tmp();
+}
+
+static const struct t_case cases[] = {
+	T_CASE(serve__inbox_order_mtime_then_name),
+	T_CASE(serve__verify_reasons),
+	T_CASE(serve__platform_status),
+	T_CASE(serve__report_roundtrip),
+	T_CASE(serve__write_atomic_replaces),
+};
+
+int main(void)
+{
+	return t_main(cases, FOTA_ARRAY_SIZE(cases));
+}
