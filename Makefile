@@ -241,4 +241,9 @@ help:
 	@echo '  clean         remove $(O)'
 	@echo 'variables: O=DIR  PREFIX=  DESTDIR=  V=1  WERROR=1  SANITIZE=address,undefined'
 
+# `make demo`: one whole update cycle on a virtual bus (examples/demo.sh, the README's main job).
+.PHONY: demo
+demo: all
+	$(Q)FOTA=$(O)/fota sh examples/demo.sh
+
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d)
