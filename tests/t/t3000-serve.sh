@@ -283,7 +283,7 @@ test_expect_success 'kill -9 in a final state: objects read back' '
 '
 
 test_expect_success 'kill -9 during flashing: 0x50 after restart, report updated' '
-	stop ecu && start_ecu --block-length=130 --delay=40 &&
+	stop ecu && start_ecu --block-length=66 --delay=20 &&
 	mkreq $(uuid 8) &&
 	wait_until "test \"\$(rd 01)\" = 1" &&
 	sdo 2FF35F4001000000 >/dev/null &&
@@ -296,8 +296,8 @@ test_expect_success 'kill -9 during flashing: 0x50 after restart, report updated
 	test_grep "TCU restarted during flashing" $r
 '
 
-test_expect_success 'health timeout (FOTA_TIME_SCALE=60, 0x62 = 1 min), ECU left mid-flash before: 0x52' '
-	stop serve && SCALE=60 && start_serve &&
+test_expect_success 'health timeout (FOTA_TIME_SCALE=60, 0x62 = 1 min): 0x52' '
+	stop ecu && start_ecu && stop serve && SCALE=60 && start_serve &&
 	sdo 2BF35F6201000000 >out && echo "5A7#60F35F6200000000" >expect && test_cmp expect out &&
 	test "$(rd 62)" = 1 &&
 	mkreq $(uuid 9) &&
@@ -307,6 +307,25 @@ test_expect_success 'health timeout (FOTA_TIME_SCALE=60, 0x62 = 1 min), ECU left
 	r=$ST/outbox/$(uuid 9).json &&
 	test_grep "\"event\": \"flashed\"" $r &&
 	test_grep "\"event\": \"health_timeout\"" $r
+'
+
+test_expect_success 'NMT: a stopped node answers no SDO; reset node sends boot-up again' '
+	n=$(members)
+	fota-test dump -n 1 -t 1500 -i 0x5A7 "$BUS" >nmt.out &
+	d=$!
+	wait_until "test \$(members) -gt $n" 5 &&
+	fota-test send "$BUS" 000#0227 627#40F35F5000000000 &&
+	test_expect_code 1 wait $d &&
+	test_must_be_empty nmt.out &&
+	n=$(members)
+	fota-test dump -n 1 -t 3000 -i 0x727 "$BUS" >nmt.out &
+	d=$!
+	wait_until "test \$(members) -gt $n" 5 &&
+	fota-test send "$BUS" 000#8100 &&
+	wait $d &&
+	echo "727#00" >expect && test_cmp expect nmt.out &&
+	test "$(rd 50)" = 82 &&
+	test "$(rd 01)" = 0
 '
 
 test_expect_success 'SIGTERM: exit 0 with the state saved' '
