@@ -137,6 +137,17 @@ static int transfer(struct cmd_sdo *s, bool upload, uint8_t sub, void *buf, size
 	}
 }
 
+int cmd_sdo_idle(struct cmd_sdo *s, fota_us duration)
+{
+	struct loop l;
+	int err;
+
+	loop_init(&l, s->ctx.bus); /* no members: the loop only reads */
+	err = loop_run(&l, duration);
+	loop_release(&l);
+	return err == -ETIMEDOUT ? 0 : err;
+}
+
 int cmd_sdo_upload(struct cmd_sdo *s, uint8_t sub, void *buf, size_t cap, size_t *len)
 {
 	int err = transfer(s, true, sub, buf, cap, NULL, 0);

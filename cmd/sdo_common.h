@@ -48,6 +48,14 @@ struct cmd_sdo {
 	unsigned attempts;     /* requests sent for the last transfer (1 + retries used) */
 };
 
+/*
+ * Wait for duration while reading (and dropping) what the bus brings, so a
+ * polling client never lets its receive queue fill up: on unix: a full queue
+ * slows every other member, on SocketCAN it would hand us stale answers.
+ * Returns 0, or the bus error.
+ */
+int cmd_sdo_idle(struct cmd_sdo *s, fota_us duration);
+
 /* Set up for cmd (options not parsed yet). */
 void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd);
 

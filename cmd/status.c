@@ -7,7 +7,6 @@
  * Objects and states: ../shared/seeds/canopen-specification.txt. Documented
  * in man/fota-status.1, whose JSON keys and exit statuses are an interface.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -193,7 +192,7 @@ static const char *status_name(uint32_t v)
  */
 static int wait_for(struct cmd_sdo *s, const struct wait_opts *w, bool *ended)
 {
-	fota_us start = fota_now(), end = FOTA_NEVER;
+	fota_us start = fota_now(), end = FOTA_NEVER, nap;
 	uint32_t avail, status, progress = 0, last_avail = 2, last_status = 0x100, last_prog = 101;
 	char want[64];
 	int err;
@@ -265,13 +264,12 @@ static int wait_for(struct cmd_sdo *s, const struct wait_opts *w, bool *ended)
 			return FOTA_EXIT_UNAVAILABLE;
 		}
 		*ended = false;
-		{
-			fota_us nap = FOTA_MS(w->interval_ms);
-
-			if (end != FOTA_NEVER && end - now < nap)
-				nap = end - now;
-			poll(NULL, 0, (int)((nap + 999) / 1000));
-		}
+		nap = FOTA_MS(w->interval_ms);
+		if (end != FOTA_NEVER && end - now < nap)
+			nap = end - now;
+		err = cmd_sdo_idle(s, nap);
+		if (err)
+			return cmd_sdo_report(s, "waiting on", FOTA_SUB_UPDATE_STATUS, err);
 	}
 }
 

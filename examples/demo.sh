@@ -50,16 +50,6 @@ until_ok()
 	done
 }
 
-status_is()
-{
-	"$FOTA" status -b "$BUS" --json | grep -q "\"update_status\": $1,"
-}
-
-available()
-{
-	"$FOTA" status -b "$BUS" --json | grep -q '"update_available": 1,'
-}
-
 cd "$dir"
 step "firmware: a 16 KiB Intel HEX image for ECU hydraulics at 0x08000000"
 awk 'BEGIN {
@@ -92,23 +82,19 @@ printf 'id: %s\necu: hydraulics\nfirmware: %s\nsha256: %s\n' \
 	"$id" "$dir/hydraulics-2.1.hex" "$sha" >request.yaml
 cat request.yaml
 mv request.yaml "$STATE/inbox/$id.yaml"
-until_ok 10 available
-"$FOTA" status -b "$BUS"
+"$FOTA" status -b "$BUS" --wait=available --timeout 10
 
 step "operator approves: fota approve (apply_update = 0x01)"
 "$FOTA" approve -b "$BUS"
 
-step "flashing; waiting for update_status 0x10 (OEM health verification)"
-# Short polls: a waiting client that does not read the unix: bus would slow it down.
-until_ok 60 status_is 16
-"$FOTA" status -b "$BUS"
+step "flashing: fota status --wait=waiting (update_status 0x10, OEM health verification)"
+"$FOTA" status -b "$BUS" --wait=waiting --timeout 60
 
 step "OEM application checks out: fota health ok (ecu_health_check = 0x01)"
 "$FOTA" health ok -b "$BUS"
 
-step "final status"
-"$FOTA" status -b "$BUS"
-status_is 64
+step "final status: fota status --wait (exit 0 for 0x40 update successful)"
+"$FOTA" status -b "$BUS" --wait --timeout 10
 
 step "ECU memory compared with the image"
 "$FOTA" hexinfo --bin=expected.bin --range=0x08000000-0x080fffff hydraulics-2.1.hex >/dev/null
