@@ -11,10 +11,15 @@ for p in $PKGS; do
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+SUDO=
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: missing:$missing (run as root, or: sudo $0)" >&2
-	exit 1
+	if ! command -v sudo >/dev/null; then
+		echo "install-deps: missing:$missing (run as root)" >&2
+		exit 1
+	fi
+	SUDO=sudo
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: apt-get install$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	$missing >/dev/null
