@@ -173,8 +173,11 @@ test_expect_success 'SIGTERM mid-transfer: cancelled cleanly, status 1' '
 	test_grep "cancelled" fl.err
 '
 
-test_expect_success '--isotp kernel without AF_CAN: status 4, clear message' '
-	if fota-test send can0 123#00 2>/dev/null; then exit 0; fi
+# Where the kernel has AF_CAN (the tests/vm suite) the socket opens and the
+# interface is what is missing; t5000-vcan runs --isotp kernel for real there.
+test_lazy_prereq NO_AF_CAN '! test -d /proc/net/can'
+
+test_expect_success NO_AF_CAN '--isotp kernel without AF_CAN: status 4, clear message' '
 	test_expect_code 4 fota flash -b can0 --isotp kernel $IDS $KEY fw.hex 2>err &&
 	test_grep "kernel ISO-TP not available" err
 '
