@@ -132,7 +132,7 @@ check-vcan:
 	$(Q)tests/vm/check-vcan.sh --status $(SAN_O)
 
 .PHONY: check-run-vcan
-check-run-vcan: all
+check-run-vcan: all $(O)/tests/fota-test
 	$(Q)tests/vm/check-vcan.sh $(O); true
 
 .PHONY: check-run check-run-unit check-run-e2e check-run-fuzz
