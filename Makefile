@@ -167,15 +167,25 @@ check-run-e2e: all $(O)/tests/fota-test
 # ---- fuzzing (clang libFuzzer) -------------------------------------------------
 FUZZ_O     := $(O)/fuzz
 FUZZ_BINS  := $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := $(filter-out -Wformat=2,$(FOTA_CFLAGS)) -g -O1 $(FUZZ_SAN)
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(FUZZ_O)/obj/%.o)
 FUZZ_RUNS  ?= 20000
 
 fuzz: $(FUZZ_BINS)
 
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(O)/CFLAGS
+# The library is compiled once with coverage hooks (fuzzer-no-link) and
+# shared by every target; only the target itself links libFuzzer's main.
+$(FUZZ_O)/obj/%.o: %.c $(O)/CFLAGS
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CLANG) $(filter-out -Wformat=2,$(FOTA_CFLAGS)) $(FUZZ_FLAGS) -o $@ $< \
-		$(LIB_SRCS) $(LIBS)
+	$(QUIET_CC)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_O)/libfota.a: $(FUZZ_OBJS)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libfota.a
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O)/libfota.a $(LIBS)
 
 # A short, bounded run of each target over its seed corpus (part of make check).
 check-run-fuzz: $(FUZZ_BINS)
@@ -246,4 +256,5 @@ help:
 demo: all
 	$(Q)FOTA=$(O)/fota sh examples/demo.sh
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+	$(FUZZ_OBJS:.o=.d)
