@@ -2,6 +2,7 @@
 /*
  * Shared command plumbing (see cmd/common.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,4 +182,14 @@ int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
 	return 0;
+}
+
+const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t size)
+{
+	if (err == -ENETDOWN && bus && bus->state == BUS_STATE_BUS_OFF)
+		snprintf(buf, size, "controller is %s (%s)", bus_state_name(bus->state),
+			 strerror(-err));
+	else
+		snprintf(buf, size, "%s", strerror(-err));
+	return buf;
 }

@@ -60,6 +60,14 @@ int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requi
 int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 		     const struct bus_opts *opts);
 
+/*
+ * The reason a bus error ended the work, for a message "BUS: reason": when err
+ * is -ENETDOWN and the controller is bus-off (error frames, bus->state), say
+ * so ("controller is bus-off (Network is down)"); otherwise strerror(-err).
+ * Writes into buf and returns it.
+ */
+const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t size);
+
 /* Completion of ECU names from the configuration named in WORDS (-c), if any. */
 void cmd_complete_ecus(const char *cur, int argc, char **argv);
 

@@ -981,7 +981,9 @@ static int run_ecu(int argc, char **argv)
 		if (e.verbose)
 			fota_info("%s: stopping", strsignal(l.signo));
 	} else {
-		fota_error_errno(r, "%s", bus->name);
+		char why[96];
+
+		fota_error("%s: %s", bus->name, cmd_bus_strerror(bus, r, why, sizeof(why)));
 		rc = fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL : fota_exit_code(r);
 	}
 	ecu_save(&e, true);

@@ -368,7 +368,7 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 	bar_clear(fl);
 	if (loop_err) {
 		memset(&r, 0, sizeof(r));
-		snprintf(r.msg, sizeof(r.msg), "%s", strerror(-loop_err));
+		cmd_bus_strerror(fl->ctx.bus, loop_err, r.msg, sizeof(r.msg));
 		r.err = loop_err;
 	}
 	if (err == -EINPROGRESS) /* loop ended without a result (cannot happen) */

@@ -214,6 +214,7 @@ static int error_text(struct cmd_sdo *s, const char *verb, uint8_t sub, int err,
 {
 	const char *bus = s->ctx.bus ? s->ctx.bus->name : "bus";
 	uint32_t code = s->res.abort_code;
+	char why[96];
 
 	switch (err) {
 	case -ETIMEDOUT:
@@ -252,7 +253,8 @@ static int error_text(struct cmd_sdo *s, const char *verb, uint8_t sub, int err,
 			 s->node, verb, object_name(sub), FOTA_OD_INDEX, sub);
 		return FOTA_EXIT_FAIL;
 	}
-	snprintf(buf, size, "%s: node 0x%02x: %s", bus, s->node, strerror(-err));
+	cmd_bus_strerror(s->ctx.bus, err, why, sizeof(why));
+	snprintf(buf, size, "%s: node 0x%02x: %s", bus, s->node, why);
 	return fota_exit_code(err) == FOTA_EXIT_OK ? FOTA_EXIT_FAIL : fota_exit_code(err);
 }
 

@@ -1158,7 +1158,10 @@ static int run_serve(int argc, char **argv)
 		}
 		err = 0;
 	} else if (err) {
-		fota_error_errno(err, "%s", ctx.bus->name);
+		char why[96];
+
+		fota_error("%s: %s", ctx.bus->name,
+			   cmd_bus_strerror(ctx.bus, err, why, sizeof(why)));
 		rc = fota_exit_code(err) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL : fota_exit_code(err);
 	}
 	err = upd_save(&s->u, s->dir);
