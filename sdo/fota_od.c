@@ -49,8 +49,17 @@ static uint32_t event_abort(struct fota_od *fo, enum upd_event ev)
 	return upd_handle(fo->u, ev, fo->od.now) ? SDO_ABORT_DEVICE_STATE : 0;
 }
 
+/*
+ * "Writing a non-zero value while update_available != 0x01 causes the TCU to
+ * return SDO abort 0x08000022" (apply_update), and likewise for
+ * ecu_health_check outside update_status 0x10: the state is checked before the
+ * value, so an out-of-range value in a forbidden state gets the state abort
+ * too. Only where the write is allowed does a bad value get 0x06090030.
+ */
 static uint32_t write_apply_update(const struct od_entry *e, const void *buf, size_t len, void *ctx)
 {
+	struct fota_od *fo = ctx;
+
 	switch (*(const uint8_t *)buf) {
 	case UPD_APPLY_NONE:
 		return 0; /* "Writing 0x00 is always permitted regardless of state and has no effect." */
@@ -59,11 +68,13 @@ static uint32_t write_apply_update(const struct od_entry *e, const void *buf, si
 	case UPD_APPLY_REJECT:
 		return event_abort(ctx, UPD_EV_REJECT);
 	}
-	return SDO_ABORT_VALUE_RANGE;
+	return fo->u->update_available == 0x01 ? SDO_ABORT_VALUE_RANGE : SDO_ABORT_DEVICE_STATE;
 }
 
 static uint32_t write_health_check(const struct od_entry *e, const void *buf, size_t len, void *ctx)
 {
+	struct fota_od *fo = ctx;
+
 	switch (*(const uint8_t *)buf) {
 	case UPD_HEALTH_NONE:
 		return 0; /* "0x00: No effect" */
@@ -72,7 +83,8 @@ static uint32_t write_health_check(const struct od_entry *e, const void *buf, si
 	case UPD_HEALTH_FAIL:
 		return event_abort(ctx, UPD_EV_HEALTH_FAIL);
 	}
-	return SDO_ABORT_VALUE_RANGE;
+	return fo->u->update_status == UPD_STATUS_VERIFYING ? SDO_ABORT_VALUE_RANGE :
+							      SDO_ABORT_DEVICE_STATE;
 }
 
 static uint32_t write_health_timeout(const struct od_entry *e, const void *buf, size_t len,

@@ -402,11 +402,24 @@ static void test_sdo__abort_length(void)
 static void test_sdo__abort_value_range(void)
 {
 	fix_init();
+	/*
+	 * A non-zero value where the state forbids the write is the state abort,
+	 * whatever the value ("SDO Abort Conditions"); the range abort only where
+	 * the write is allowed.
+	 */
+	XFER("2FF35F4003000000", "80F35F4022000008");
+	XFER("2FF35F6003000000", "80F35F6022000008");
 	offer();
 	XFER("2FF35F4003000000", "80F35F4030000906");
 	XFER("2FF35F40FF000000", "80F35F4030000906");
-	XFER("2FF35F6003000000", "80F35F6030000906");
+	XFER("2FF35F6003000000", "80F35F6022000008");
 	T_EQ(fx.u.state, UPD_ST_AVAILABLE);
+	XFER("2FF35F4001000000", "60F35F4000000000");
+	upd_tick(&fx.u, fx.now);
+	T_OK(upd_handle(&fx.u, UPD_EV_FLASH_OK, fx.now));
+	XFER("2FF35F6003000000", "80F35F6030000906");
+	XFER("2FF35F4003000000", "80F35F4022000008");
+	T_EQ(fx.u.update_status, UPD_STATUS_VERIFYING);
 }
 
 /* 0x08000022 exactly where "SDO Abort Conditions" lists it; 0x00 always accepted. */
