@@ -285,17 +285,49 @@ static void current_log(struct serve *s, fota_us now, const char *event, const c
 
 /* ---- inbox ---- */
 
+/*
+ * inbox/NAME -> done/NAME, never replacing a request already archived there
+ * (a reused file name gets done/NAME.1, .2, ...), and durable: both
+ * directories are synced, so an approved request cannot reappear in the
+ * inbox after a power loss.
+ */
+/* rename() that fails with EEXIST instead of replacing; 9p lacks the flag. */
+static int move_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (!renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (!lstat(to, &st)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
 static int move_done(struct serve *s, const char *name)
 {
 	char from[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16],
-		to[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16];
+		to[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 32];
+	int err = 0;
 
 	snprintf(from, sizeof(from), "%s/%s", s->inbox, name);
 	snprintf(to, sizeof(to), "%s/%s", s->done, name);
-	if (rename(from, to) && errno != ENOENT) {
+	for (unsigned n = 1; move_noreplace(from, to); n++) {
+		if (errno == EEXIST && n < 1000) {
+			snprintf(to, sizeof(to), "%s/%s.%u", s->done, name, n);
+			continue;
+		}
+		if (errno == ENOENT)
+			return 0;
+		err = -errno;
 		fota_warn("%s: cannot move to %s: %s", from, s->done, strerror(errno));
-		return -errno;
+		return err;
 	}
+	cmd_serve_fsync_dir(s->done);
+	cmd_serve_fsync_dir(s->inbox);
 	return 0;
 }
 

@@ -195,7 +195,7 @@ void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg)
 	pkg->bytes = 0;
 }
 
-static int fsync_dir(const char *dir)
+int cmd_serve_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 
@@ -240,7 +240,7 @@ int cmd_serve_write_atomic(const char *dir, const char *name, const void *data, 
 		unlink(tmp);
 		return r;
 	}
-	return fsync_dir(dir);
+	return cmd_serve_fsync_dir(dir);
 }
 
 const char *cmd_serve_platform_status(uint8_t update_status, bool offered)
@@ -289,15 +289,21 @@ const char *cmd_serve_report_status(const struct cmd_serve_report *r)
 	return json_object_get_string(s);
 }
 
-static void set_file(struct cmd_serve_report *r, const char *id)
+/*
+ * outbox/<id>.json; a request whose id could not be read gets
+ * outbox/rejected-<file name>.json instead, a name no UUID can have, so a
+ * malformed file named after a finished update never replaces its report.
+ */
+static void set_file(struct cmd_serve_report *r, const char *id, bool rejected)
 {
+	const char *prefix = rejected ? "rejected-" : "";
 	size_t n = strlen(id);
 
 	if (n > 5 && !strcmp(id + n - 5, ".yaml"))
 		n -= 5;
-	if (n > CMD_SERVE_NAME_MAX - 1)
-		n = CMD_SERVE_NAME_MAX - 1;
-	snprintf(r->file, sizeof(r->file), "%.*s.json", (int)n, id);
+	if (n > CMD_SERVE_NAME_MAX - 10)
+		n = CMD_SERVE_NAME_MAX - 10;
+	snprintf(r->file, sizeof(r->file), "%s%.*s.json", prefix, (int)n, id);
 }
 
 int cmd_serve_report_new(struct cmd_serve_report *r, const char *id, const char *request_file,
@@ -322,7 +328,7 @@ int cmd_serve_report_new(struct cmd_serve_report *r, const char *id, const char 
 	r->o = json_object_new_object();
 	if (!r->o)
 		return -ENOMEM;
-	set_file(r, id ? id : request_file);
+	set_file(r, id ? id : request_file, !id);
 	cmd_serve_report_set_str(r, "id", id);
 	cmd_serve_report_set_str(r, "request_file", request_file);
 	cmd_serve_report_set_str(r, "status", CMD_SERVE_PENDING);
@@ -339,7 +345,7 @@ int cmd_serve_report_load(struct cmd_serve_report *r, const char *outbox, const 
 	json_object *log;
 
 	memset(r, 0, sizeof(*r));
-	set_file(r, id);
+	set_file(r, id, false);
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", outbox, r->file) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (access(path, F_OK))
