@@ -70,13 +70,14 @@ int uds_client_output(struct uds_client *c, const uint8_t **pdu, size_t *len, fo
 		*pdu = c->req;
 		*len = c->req_len;
 		c->last_tx = now;
-		if (c->suppress) {
-			/* ISO 14229-1 §8.2.2: no positive response will come. */
-			finish(c, 0, 0);
-		} else {
-			c->state = UDS_CLIENT_WAIT;
-			c->deadline = now + FOTA_MS(c->p2_ms);
-		}
+		/*
+		 * Also with suppressPosRspMsgIndicationBit set: the positive
+		 * response is left out, but a negative one still comes, and after
+		 * an NRC 0x78 the final response is sent even if positive
+		 * (ISO 14229-1 §8.2.2). So wait P2 before calling it done.
+		 */
+		c->state = UDS_CLIENT_WAIT;
+		c->deadline = now + FOTA_MS(c->p2_ms);
 		return 1;
 	}
 	if (keepalive_due(c, now)) {
@@ -198,7 +199,7 @@ void uds_client_input(struct uds_client *c, const uint8_t *pdu, size_t len, fota
 void uds_client_tick(struct uds_client *c, fota_us now)
 {
 	if (c->state == UDS_CLIENT_WAIT && now >= c->deadline)
-		finish(c, -ETIMEDOUT, 0);
+		finish(c, c->suppress && !c->res.pending ? 0 : -ETIMEDOUT, 0);
 }
 
 fota_us uds_client_deadline(const struct uds_client *c)

@@ -59,7 +59,7 @@ struct uds_client {
 	enum uds_client_state state;
 	const uint8_t *req; /* caller's request buffer */
 	size_t req_len;
-	bool suppress; /* positive response suppressed: done once sent */
+	bool suppress; /* positive response suppressed: done when P2 passes silently */
 	bool tp_due;   /* TesterPresent queued */
 	uint8_t session;
 	uint32_t p2_ms, p2_star_ms; /* effective timeouts */
@@ -76,9 +76,10 @@ void uds_client_init(struct uds_client *c, const struct uds_client_cfg *cfg);
 
 /*
  * Start a request. req is NOT copied: it must stay valid and unchanged until
- * uds_client_result() stops returning -EINPROGRESS. A set suppressPosRsp bit
- * (byte 1 of a service with a sub-function) makes the request complete as
- * soon as it is handed out. Returns 0, -EALREADY while a request is in flight,
+ * uds_client_result() stops returning -EINPROGRESS. With the suppressPosRsp
+ * bit set (byte 1 of a service with a sub-function) the request succeeds when
+ * P2 passes without a negative response (after an NRC 0x78 the final answer
+ * is awaited as usual). Returns 0, -EALREADY while a request is in flight,
  * -EMSGSIZE for an empty request.
  */
 int uds_client_start(struct uds_client *c, const uint8_t *req, size_t len, fota_us now);

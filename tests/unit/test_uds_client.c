@@ -173,17 +173,46 @@ static void test_uds_client__transfer_counter_echo(void)
 	T_ERR(uds_client_result(&c, NULL), -EPROTO);
 }
 
-static void test_uds_client__suppressed_positive_response_completes_on_send(void)
+static void test_uds_client__suppressed_positive_response_completes_after_p2(void)
 {
 	struct uds_client c;
 	struct uds_result r;
-	static const uint8_t req[] = { 0x3E, 0x80 };
+	static const uint8_t req[] = { 0x85, 0x82 };
 
 	uds_client_init(&c, &cfg);
 	send(&c, req, sizeof(req), T0);
+	T_ERR(uds_client_result(&c, NULL), -EINPROGRESS);
+	T_EQ_U64(uds_client_deadline(&c), T0 + FOTA_MS(cfg.p2_ms));
+	uds_client_tick(&c, T0 + FOTA_MS(cfg.p2_ms));
 	T_OK(uds_client_result(&c, &r));
 	T_EQ(r.len, 0);
 	T_TRUE(uds_client_idle(&c));
+}
+
+/* ISO 14229-1 §8.2.2: a negative response still comes with the bit set. */
+static void test_uds_client__suppressed_request_still_reports_a_refusal(void)
+{
+	struct uds_client c;
+	struct uds_result r;
+	static const uint8_t req[] = { 0x85, 0x82 };
+	static const uint8_t nrc[] = { 0x7F, 0x85, 0x22 };
+	static const uint8_t pending[] = { 0x7F, 0x85, 0x78 };
+	static const uint8_t pos[] = { 0xC5, 0x02 };
+
+	uds_client_init(&c, &cfg);
+	send(&c, req, sizeof(req), T0);
+	uds_client_input(&c, nrc, sizeof(nrc), T0 + FOTA_MS(10));
+	T_ERR(uds_client_result(&c, &r), -EBUSY);
+	T_EQ(r.nrc, 0x22);
+
+	/* after 0x78 the final (here positive) answer is awaited, not P2 */
+	send(&c, req, sizeof(req), T0 + FOTA_MS(100));
+	uds_client_input(&c, pending, sizeof(pending), T0 + FOTA_MS(110));
+	uds_client_tick(&c, T0 + FOTA_MS(100 + cfg.p2_ms));
+	T_ERR(uds_client_result(&c, NULL), -EINPROGRESS);
+	uds_client_input(&c, pos, sizeof(pos), T0 + FOTA_MS(1000));
+	T_OK(uds_client_result(&c, &r));
+	T_EQ(r.pending, 1);
 }
 
 static void test_uds_client__busy_while_in_flight(void)
@@ -287,7 +316,8 @@ static const struct t_case cases[] = {
 	T_CASE(uds_client__foreign_and_late_responses_are_ignored),
 	T_CASE(uds_client__subfunction_echo_must_match),
 	T_CASE(uds_client__transfer_counter_echo),
-	T_CASE(uds_client__suppressed_positive_response_completes_on_send),
+	T_CASE(uds_client__suppressed_positive_response_completes_after_p2),
+	T_CASE(uds_client__suppressed_request_still_reports_a_refusal),
 	T_CASE(uds_client__busy_while_in_flight),
 	T_CASE(uds_client__tester_present_when_idle_in_non_default_session),
 	T_CASE(uds_client__no_tester_present_option),
