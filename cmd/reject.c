@@ -7,7 +7,6 @@
  * "update_status"): the TCU then reports 0x60. Documented in man/fota-reject.1.
  */
 #include "cmd/cmd.h"
-#include "cmd/common.h"
 #include "cmd/sdo_common.h"
 #include "core/update.h"
 #include "sdo/fota_od.h"
@@ -32,30 +31,7 @@ static const struct cmd_sdo_verdict reject = {
 
 static int run_reject(int argc, char **argv)
 {
-	struct cmd_sdo s;
-	int c, rc;
-
-	cmd_sdo_init(&s, &cmd_reject);
-	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
-		switch (c) {
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			rc = cmd_sdo_opt(&s, c);
-			if (rc)
-				return rc == 1 ? FOTA_EXIT_USAGE : rc;
-		}
-	}
-	if (s.ctx.getopt.ind != argc)
-		return fota_usage_error(&cmd_reject, "unexpected argument '%s'",
-					argv[s.ctx.getopt.ind]);
-	rc = cmd_sdo_open(&s);
-	if (!rc)
-		rc = cmd_sdo_verdict(&s, &reject);
-	cmd_sdo_close(&s);
-	return rc;
+	return cmd_sdo_run_write(&cmd_reject, &reject, argc, argv);
 }
 
 const struct fota_cmd cmd_reject = {

@@ -512,3 +512,31 @@ const char *cmd_yaml_scalar(const char *s, size_t len, char *buf, size_t size)
 	buf[o] = '\0';
 	return buf;
 }
+
+int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *v, int argc,
+		      char **argv)
+{
+	struct cmd_sdo s;
+	int c, rc;
+
+	cmd_sdo_init(&s, cmd);
+	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
+		switch (c) {
+		case FOTA_GETOPT_HELP:
+			return FOTA_EXIT_OK;
+		case FOTA_GETOPT_ERROR:
+			return FOTA_EXIT_USAGE;
+		default:
+			rc = cmd_sdo_opt(&s, c);
+			if (rc)
+				return rc == 1 ? FOTA_EXIT_USAGE : rc;
+		}
+	}
+	if (s.ctx.getopt.ind != argc)
+		return fota_usage_error(cmd, "unexpected argument '%s'", argv[s.ctx.getopt.ind]);
+	rc = cmd_sdo_open(&s);
+	if (!rc)
+		rc = cmd_sdo_verdict(&s, v);
+	cmd_sdo_close(&s);
+	return rc;
+}

@@ -164,4 +164,12 @@ const char *cmd_iso8601(uint32_t t, char *buf, size_t size);
  */
 const char *cmd_yaml_scalar(const char *s, size_t len, char *buf, size_t size);
 
+/*
+ * The whole of a command that writes one value and reports the verdict
+ * (approve, reject): parse the common SDO options (no operands), open the
+ * bus, cmd_sdo_verdict(v). Returns the exit status.
+ */
+int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *v, int argc,
+		      char **argv);
+
 #endif
