@@ -6,7 +6,6 @@
  * Documented in man/fota-hexinfo.1, whose JSON keys are a stable interface.
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cmd/cmd.h"
+#include "core/file.h"
 #include "cmd/common.h"
 #include "hex/ihex.h"
 #include "hex/image.h"
@@ -208,75 +208,48 @@ static void print_json(const char *file, const struct ihex_image *img, const uin
 	json_object_put(o);
 }
 
-/* Write OUT as tmp file + fsync + rename + fsync of the directory. */
+struct bin_job {
+	const struct ihex_image *img;
+	uint32_t first, last;
+	uint8_t fill;
+	bool write; /* false: an empty image and no range make an empty file */
+};
+
+static int fill_bin(int fd, void *ctx)
+{
+	const struct bin_job *j = ctx;
+
+	return j->write ? ihex_image_write_bin(j->img, fd, j->first, j->last, j->fill) : 0;
+}
+
+/* Write OUT atomically (core/file.h: tmp, fsync, rename, fsync of the directory). */
 static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
 {
-	uint32_t first = b->first, last = b->last;
+	struct bin_job j = { img, b->first, b->last, b->fill, img->nseg || b->has_range };
 	uint64_t outside = 0;
-	size_t plen = strlen(b->path);
-	char *tmp = malloc(plen + 16), *dcopy = NULL;
-	mode_t um;
-	int fd, dfd, r;
+	int r;
 
-	if (!tmp) {
-		fota_error_errno(-ENOMEM, "%s", b->path);
-		return FOTA_EXIT_FAIL;
-	}
-	if (!b->has_range) {
-		if (img->nseg) {
-			first = img->seg[0].addr;
-			last = seg_last(&img->seg[img->nseg - 1]);
-		}
+	if (!b->has_range && img->nseg) {
+		j.first = img->seg[0].addr;
+		j.last = seg_last(&img->seg[img->nseg - 1]);
 	}
 	for (size_t i = 0; i < img->nseg; i++) {
 		const struct ihex_segment *s = &img->seg[i];
 		uint64_t a = s->addr, e = a + s->len;
-		uint64_t lo = a > first ? a : first,
-			 hi = e < (uint64_t)last + 1 ? e : (uint64_t)last + 1;
+		uint64_t lo = a > j.first ? a : j.first,
+			 hi = e < (uint64_t)j.last + 1 ? e : (uint64_t)j.last + 1;
 
 		outside += s->len - (hi > lo ? hi - lo : 0);
 	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", b->path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = -errno;
-		fota_error_errno(r, "%s", b->path);
-		free(tmp);
-		return FOTA_EXIT_FAIL;
-	}
-	um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	if (img->nseg || b->has_range)
-		r = ihex_image_write_bin(img, fd, first, last, b->fill);
-	else
-		r = 0; /* empty image, no range: empty file */
-	if (!r && fsync(fd))
-		r = -errno;
-	if (close(fd) && !r)
-		r = -errno;
-	if (!r && rename(tmp, b->path))
-		r = -errno;
+	r = fota_replace_file(b->path, fill_bin, &j);
 	if (r) {
 		fota_error_errno(r, "%s", b->path);
-		unlink(tmp);
-		free(tmp);
 		return FOTA_EXIT_FAIL;
 	}
-	dcopy = strdup(b->path);
-	if (dcopy) {
-		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
-	free(dcopy);
-	free(tmp);
 	if (outside)
 		fota_warn("%s: %" PRIu64 " image bytes lie outside 0x%08" PRIx32 "-0x%08" PRIx32
 			  " and were left out",
-			  b->path, outside, first, last);
+			  b->path, outside, j.first, j.last);
 	return FOTA_EXIT_OK;
 }
 

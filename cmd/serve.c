@@ -22,6 +22,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "cmd/serve.h"
+#include "core/file.h"
 #include "core/bus.h"
 #include "core/config.h"
 #include "core/loop.h"
@@ -326,8 +327,8 @@ static int move_done(struct serve *s, const char *name)
 		fota_warn("%s: cannot move to %s: %s", from, s->done, strerror(errno));
 		return err;
 	}
-	cmd_serve_fsync_dir(s->done);
-	cmd_serve_fsync_dir(s->inbox);
+	fota_fsync_dir(s->done);
+	fota_fsync_dir(s->inbox);
 	return 0;
 }
 

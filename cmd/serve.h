@@ -68,9 +68,6 @@ int cmd_serve_sha256_file(const char *path, uint8_t out[32]);
  * Write len bytes to DIR/NAME atomically: DIR/.NAME.tmp written, fsync'ed,
  * renamed over DIR/NAME, then DIR fsync'ed. 0 or -errno (no temp file left).
  */
-/* fsync a directory (after a rename in it). 0 or -errno. */
-int cmd_serve_fsync_dir(const char *dir);
-
 int cmd_serve_write_atomic(const char *dir, const char *name, const void *data, size_t len);
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "cmd/serve.h"
+#include "core/file.h"
 #include "core/err.h"
 #include "core/update.h"
 #include "hex/image.h"
@@ -195,52 +196,13 @@ void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg)
 	pkg->bytes = 0;
 }
 
-int cmd_serve_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 int cmd_serve_write_atomic(const char *dir, const char *name, const void *data, size_t len)
 {
-	char tmp[4096], dst[4096];
-	const char *p = data;
-	int fd, r = 0;
+	char path[4096];
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= sizeof(tmp) ||
-	    (size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len && !r) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno != EINTR)
-				r = -errno;
-			continue;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (!r && fsync(fd))
-		r = -errno;
-	if (close(fd) && !r)
-		r = -errno;
-	if (!r && rename(tmp, dst))
-		r = -errno;
-	if (r) {
-		unlink(tmp);
-		return r;
-	}
-	return cmd_serve_fsync_dir(dir);
+	return fota_write_file_atomic(path, data, len);
 }
 
 const char *cmd_serve_platform_status(uint8_t update_status, bool offered)

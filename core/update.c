@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "core/file.h"
 #include "core/update.h"
 
 /* Effects on the object values, applied by the machine itself. */
@@ -404,43 +405,12 @@ static int join(char *buf, size_t size, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 int upd_save(const struct upd *u, const char *dir)
 {
-	char path[UPD_PATH_MAX], tmp[UPD_PATH_MAX], text[1024];
-	int fd, n, err;
+	char path[UPD_PATH_MAX], text[1024];
+	int n, err;
 
 	err = join(path, sizeof(path), dir, UPD_STATE_FILE);
-	if (!err)
-		err = join(tmp, sizeof(tmp), dir, UPD_STATE_TMP);
 	if (err)
 		return err;
 	n = snprintf(text, sizeof(text),
@@ -464,21 +434,7 @@ int upd_save(const struct upd *u, const char *dir)
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -EOVERFLOW;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, text, (size_t)n);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return fsync_dir(dir);
+	return fota_write_file_atomic(path, text, (size_t)n);
 }
 
 __attribute__((format(printf, 3, 4))) static int bad(struct upd_error *err, unsigned line,

@@ -28,7 +28,6 @@
 #define UPD_REQUEST_ID_LEN	       36u /* update_request_id: "STRING (36 characters)", UUID v4 */
 #define UPD_HEALTH_TIMEOUT_DEFAULT_MIN 10u /* ecu_health_check_timeout "Default: 10 minutes" */
 #define UPD_STATE_FILE		       "state"
-#define UPD_STATE_TMP		       "state.tmp"
 
 /* update_status (0x5FF3:0x50) values, section "update_status". */
 enum upd_status {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <zlib.h>
+#include "core/file.h"
 #include "hex/image.h"
 
 uint64_t ihex_image_size(const struct ihex_image *img)
@@ -61,22 +62,6 @@ int ihex_image_sha256(const struct ihex_image *img, uint8_t out[IHEX_SHA256_LEN]
 	return ok && len == IHEX_SHA256_LEN ? 0 : -EIO;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_fill(int fd, uint64_t n, uint8_t fill)
 {
 	uint8_t buf[65536];
@@ -86,7 +71,7 @@ static int write_fill(int fd, uint64_t n, uint8_t fill)
 	while (n && !r) {
 		size_t k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
 
-		r = write_all(fd, buf, k);
+		r = fota_write_full(fd, buf, k);
 		n -= k;
 	}
 	return r;
@@ -113,7 +98,7 @@ int ihex_image_write_bin(const struct ihex_image *img, int fd, uint32_t first, u
 		if (!r) {
 			uint64_t stop = b < end ? b : end;
 
-			r = write_all(fd, s->data + (pos - a), (size_t)(stop - pos));
+			r = fota_write_full(fd, s->data + (pos - a), (size_t)(stop - pos));
 			pos = stop;
 		}
 	}

@@ -242,9 +242,9 @@ static void test_serve__report_roundtrip(void)
 	T_TRUE(json_object_object_get_ex(e, "segment", &v));
 	cmd_serve_report_release(&back);
 
-	/* a request that did not parse is reported under its file name */
+	/* a request that did not parse: under its file name, apart from real ids */
 	T_OK(cmd_serve_report_new(&r, NULL, "broken.yaml", 1700000000));
-	T_EQ_STR(r.file, "broken.json");
+	T_EQ_STR(r.file, "rejected-broken.json");
 	cmd_serve_report_release(&r);
 
 	put("junk.json", "[1, 2", 0);
