@@ -7,10 +7,12 @@
  *
  *   fota-test send [--fd] [--trace FILE] BUS FRAME...
  *	send each frame (cansend syntax) in order; exit 0, 2 bad frame, 4 no bus
- *   fota-test dump [--fd] [--trace FILE] [-n COUNT] [-t TIMEOUT_MS] [-i ID]... BUS
+ *   fota-test dump [--fd] [--trace FILE] [-n COUNT] [-t TIMEOUT_MS] [-i ID]... BUS [FRAME...]
  *	print received frames one per line ("7E0#0210..."), flushed at once;
  *	exit 0 after COUNT frames, 1 if TIMEOUT_MS passed first (without -n:
- *	0 at the timeout), 0 on SIGTERM/SIGINT; -i accepts only these ids
+ *	0 at the timeout), 0 on SIGTERM/SIGINT; -i accepts only these ids.
+ *	FRAMEs are sent once the receiver is open: a request and its answer
+ *	in one process, with no wait for a listener (exit 2 bad frame)
  *   fota-test isotp-send [ISOTP-OPTS] BUS TX RX HEXFILE    (ids in hex)
  *	send one PDU with fota's user-space ISO-TP (uds/isotp.h): the bytes of
  *	HEXFILE ("-": stdin) as isotpsend reads them, hex pairs, blanks ignored;
@@ -51,7 +53,7 @@ static int usage(void)
 {
 	fputs("usage: fota-test send [--fd] [--trace FILE] BUS FRAME...\n"
 	      "       fota-test dump [--fd] [--trace FILE] [-n COUNT] [-t TIMEOUT_MS] [-i ID]... "
-	      "BUS\n"
+	      "BUS [FRAME...]\n"
 	      "       fota-test isotp-send [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
 	      "[-t MS] BUS TX RX HEXFILE\n"
 	      "       fota-test isotp-recv [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
@@ -180,33 +182,29 @@ static void close_bus(struct bus *bus, struct common *c)
 		fclose(c->tracefp);
 }
 
-static int cmd_send(int argc, char **argv)
+/* Parse n frames in cansend syntax into *frames (freed by the caller); 0 or 2. */
+static int parse_frames(struct bus_frame **frames, int n, char **text)
 {
-	struct common c = { 0 };
-	struct bus_frame *frames;
-	struct bus *bus;
-	int i, n, first = parse(argc, argv, &c), ret = 0;
+	int i;
 
-	if (first < 0 || argc - first < 2)
-		return usage();
-	n = argc - first - 1;
-	frames = calloc((size_t)n, sizeof(*frames));
-	if (!frames)
+	*frames = calloc(n ? (size_t)n : 1, sizeof(**frames));
+	if (!*frames)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (bus_frame_parse(&frames[i], argv[first + 1 + i]) < 0) {
-			fprintf(stderr, "fota-test: '%s': not a frame (cansend syntax)\n",
-				argv[first + 1 + i]);
-			free(frames);
+		if (bus_frame_parse(&(*frames)[i], text[i]) < 0) {
+			fprintf(stderr, "fota-test: '%s': not a frame (cansend syntax)\n", text[i]);
 			return 2;
 		}
 	}
-	bus = open_bus(argv[first], &c);
-	if (!bus) {
-		free(frames);
-		return 4;
-	}
-	for (i = 0; i < n && !ret; i++) {
+	return 0;
+}
+
+/* Send the frames in order, waiting out a full queue; 0 or 1. */
+static int send_frames(struct bus *bus, const struct bus_frame *frames, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
 		int e;
 
 		while ((e = bus_send(bus, &frames[i])) == -EAGAIN || e == -ENOBUFS) {
@@ -215,10 +213,34 @@ static int cmd_send(int argc, char **argv)
 			poll(&p, 1, 10);
 		}
 		if (e < 0) {
-			fprintf(stderr, "fota-test: %s: send: %s\n", argv[first], strerror(-e));
-			ret = 1;
+			fprintf(stderr, "fota-test: %s: send: %s\n", bus->name, strerror(-e));
+			return 1;
 		}
 	}
+	return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	struct common c = { 0 };
+	struct bus_frame *frames;
+	struct bus *bus;
+	int n, first = parse(argc, argv, &c), ret;
+
+	if (first < 0 || argc - first < 2)
+		return usage();
+	n = argc - first - 1;
+	ret = parse_frames(&frames, n, argv + first + 1);
+	if (ret) {
+		free(frames);
+		return ret;
+	}
+	bus = open_bus(argv[first], &c);
+	if (!bus) {
+		free(frames);
+		return 4;
+	}
+	ret = send_frames(bus, frames, n);
 	close_bus(bus, &c);
 	free(frames);
 	return ret;
@@ -228,21 +250,37 @@ static int cmd_dump(int argc, char **argv)
 {
 	struct common c = { 0 };
 	struct bus *bus;
-	struct bus_frame f;
+	struct bus_frame f, *frames;
 	char text[BUS_FRAME_TEXT_MAX];
 	fota_us end;
 	long got = 0;
-	int first = parse(argc, argv, &c);
+	int n, ret, first = parse(argc, argv, &c);
 
-	if (first < 0 || argc - first != 1)
+	if (first < 0 || argc - first < 1)
 		return usage();
+	n = argc - first - 1;
+	ret = parse_frames(&frames, n, argv + first + 1);
+	if (ret) {
+		free(frames);
+		return ret;
+	}
 	bus = open_bus(argv[first], &c);
-	if (!bus)
+	if (!bus) {
+		free(frames);
 		return 4;
+	}
 	if (c.nids && bus_set_filter(bus, c.ids, c.nids) < 0) {
 		fprintf(stderr, "fota-test: bad filter\n");
 		close_bus(bus, &c);
+		free(frames);
 		return 2;
+	}
+	/* the receiver is open (and filtered) before the request goes out */
+	ret = send_frames(bus, frames, n);
+	free(frames);
+	if (ret) {
+		close_bus(bus, &c);
+		return ret;
 	}
 	end = c.timeout_ms < 0 ? FOTA_NEVER : fota_now() + FOTA_MS(c.timeout_ms);
 	while (!stop && (c.count < 0 || got < c.count)) {
