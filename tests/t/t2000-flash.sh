@@ -137,13 +137,16 @@ test_expect_success 'HEX outside the ECU regions: status 3, no frame on the bus'
 	{ bg_stop dump; true; } && test_must_be_empty dump.out
 '
 
+# Within P2 (50 ms) plus a process start: far below P2* (5000 ms). Under TCG
+# (FOTA_VM) an ASan process start alone can take a second on a loaded host.
 test_expect_success 'no ECU on the bus: status 4 within P2' '
 	stop_leftovers &&
 	start=$(date +%s%N) &&
 	test_expect_code 4 fota flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
 	end=$(date +%s%N) &&
 	test_grep "ecu 0x7E0: ProgrammingSession: no response \\(timeout\\)" err &&
-	test $(( (end - start) / 1000000 )) -lt 1000
+	echo "elapsed $(( (end - start) / 1000000 )) ms" &&
+	test $(( (end - start) / 1000000 )) -lt ${FOTA_VM:+4000}${FOTA_VM:-1000}
 '
 
 test_expect_success 'NRC from the ECU: status 1, named with its number and the step' '
