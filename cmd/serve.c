@@ -946,13 +946,6 @@ static const struct loop_member_ops serve_member_ops = {
 
 /* ---- start-up ---- */
 
-static int mkdir_p1(const char *path)
-{
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int setup_dirs(struct serve *s)
 {
 	int err;
@@ -960,8 +953,8 @@ static int setup_dirs(struct serve *s)
 	snprintf(s->inbox, sizeof(s->inbox), "%s/inbox", s->dir);
 	snprintf(s->outbox, sizeof(s->outbox), "%s/outbox", s->dir);
 	snprintf(s->done, sizeof(s->done), "%s/done", s->dir);
-	if ((err = mkdir_p1(s->dir)) || (err = mkdir_p1(s->inbox)) || (err = mkdir_p1(s->outbox)) ||
-	    (err = mkdir_p1(s->done))) {
+	if ((err = fota_mkdir_p(s->inbox, 0755)) || (err = fota_mkdir_p(s->outbox, 0755)) ||
+	    (err = fota_mkdir_p(s->done, 0755))) {
 		fota_error_errno(err, "state directory %s", s->dir);
 		return err;
 	}

@@ -40,6 +40,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "core/bus.h"
+#include "core/file.h"
 #include "core/err.h"
 #include "core/time.h"
 
@@ -366,8 +367,10 @@ int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts
 	u->wait_us = UNIX_WAIT_US;
 	snprintf(u->bus.name, sizeof(u->bus.name), "unix:%s", dir);
 
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-		ret = err_out(err, errsize, -errno, dir, "cannot create directory");
+	ret = fota_mkdir_p(dir, 0777);
+	if (ret < 0) {
+		ret = err_out(err, errsize, ret, dir,
+			      ret == -ENOTDIR ? "not a directory" : "cannot create directory");
 		goto fail;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {

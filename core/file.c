@@ -4,11 +4,13 @@
  * fsync-the-directory sequence in one place.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "core/file.h"
 
@@ -94,4 +96,32 @@ int fota_write_file_atomic(const char *path, const void *data, size_t len)
 	struct buf b = { data, len };
 
 	return fota_replace_file(path, fill_buf, &b);
+}
+
+int fota_mkdir_p(const char *path, unsigned mode)
+{
+	char *p = strdup(path), *q;
+	struct stat st;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (q = p + 1; !err; q++) {
+		bool last = *q == '\0';
+
+		if (*q != '/' && !last)
+			continue;
+		*q = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+			err = -errno;
+		else if (stat(p, &st) < 0)
+			err = -errno;
+		else if (!S_ISDIR(st.st_mode))
+			err = -ENOTDIR;
+		if (last)
+			break;
+		*q = '/';
+	}
+	free(p);
+	return err;
 }

@@ -23,6 +23,13 @@ int fota_fsync_dir(const char *dir);
  */
 int fota_replace_file(const char *path, int (*fill)(int fd, void *ctx), void *ctx);
 
+/*
+ * mkdir -p: create path and any missing parents with mode (less the umask).
+ * 0 if it exists as a directory afterwards, else -errno (-ENOTDIR if a
+ * component is a file).
+ */
+int fota_mkdir_p(const char *path, unsigned mode);
+
 /* fota_replace_file() with len bytes of data. */
 int fota_write_file_atomic(const char *path, const void *data, size_t len);
 

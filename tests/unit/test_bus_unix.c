@@ -343,7 +343,7 @@ static void test_bus_unix__full_receiver_does_not_block(void)
 
 static void test_bus_unix__open_errors(void)
 {
-	struct bus *b;
+	struct bus *b = NULL;
 	char err[256];
 	FILE *fp;
 
@@ -360,6 +360,11 @@ static void test_bus_unix__open_errors(void)
 	T_TRUE(strncmp(err, "unix:/tmp/", 10) == 0);
 	T_ERR(bus_open(&b, "unix:/proc/no/such/dir", NULL, err, sizeof(err)), -ENOENT);
 	T_TRUE(strstr(err, "cannot create directory") != NULL);
+	/* missing parents are created, as for mkdir -p */
+	FMT(spec, "unix:%s/a/b/c", dir);
+	T_OK(bus_open(&b, spec, NULL, err, sizeof(err)));
+	if (b)
+		bus_close(b);
 	remove_dir();
 }
 
