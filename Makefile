@@ -116,8 +116,11 @@ SAN_O ?= $(O)/san
 # (about 10 minutes under TCG); the rest run on the unix: bus in check-e2e.
 VCAN_CHECK_TESTS ?= tests/vm/smoke.sh tests/t/t0100-bus.sh tests/t/t5000-vcan.sh
 
+# Build in parallel, then run the stages one after the other: timing tests
+# (P2, STmin, the VM under TCG) must not share the two cores with each other.
 check:
-	$(Q)$(MAKE) --no-print-directory O=$(SAN_O) SANITIZE=address,undefined \
+	$(Q)$(MAKE) --no-print-directory O=$(SAN_O) SANITIZE=address,undefined check-build
+	$(Q)$(MAKE) --no-print-directory -j1 O=$(SAN_O) SANITIZE=address,undefined \
 		FOTA_VCAN_TESTS="$(VCAN_CHECK_TESTS)" check-run
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)tests/summary.sh $(SAN_O)/results
@@ -144,7 +147,8 @@ check-run-vcan: all $(O)/tests/fota-test
 	$(Q)FOTA_VCAN_TESTS="$(FOTA_VCAN_TESTS)" FOTA_VM_TIMEOUT="$(FOTA_VM_TIMEOUT)" \
 		tests/vm/check-vcan.sh $(O); true
 
-.PHONY: check-run check-run-unit check-run-e2e check-run-fuzz
+.PHONY: check-build check-run check-run-unit check-run-e2e check-run-fuzz
+check-build: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/tests/fota-test
 check-run: check-run-unit check-run-e2e check-run-fuzz check-run-vcan
 
 check-run-unit: $(UNIT_BINS)

@@ -68,7 +68,7 @@ test_expect_success 'kernel ISO-TP: isotpsend to isotprecv, 5000 bytes, BS 8' '
 	wait_rcv vcan0 isotp &&
 	isotpsend -s 7E0 -d 7E8 vcan0 <payload &&
 	bg_wait recv &&
-	wait_until "test \$(wc -l <wire.out) -ge 805" 20 &&
+	wait_until "test \$(wc -l <wire.out) -ge 805" 60 &&
 	{ bg_stop wire || true; } &&
 	sed "s/^([0-9.]*) //" wire.out >frames &&
 	# escaped first frame: 10 00, the 32-bit length 0x1388, 2 data bytes
