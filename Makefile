@@ -110,6 +110,8 @@ $(O)/cmdlib.a: $(filter-out $(O)/cmd/main.o,$(CMD_OBJS))
 # ---- tests ------------------------------------------------------------------
 # `make check` builds a second tree with ASan+UBSan and runs everything there.
 SAN_O ?= $(O)/san
+# A test file that hangs is killed and counted as failed, not left to stall CI.
+TEST_TIMEOUT ?= 600
 # The VM stage of make check: the tests that exist for real SocketCAN (can-utils
 # and kernel ISO-TP interop, the spec's cansend workflow, an update cycle and
 # --isotp kernel on vcan0). `make check-vcan` runs every bus test in the VM
@@ -156,7 +158,8 @@ check-run-unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do \
 		n=$$(basename $$t); echo "  UNIT    $$n"; \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		$$t >$(O)/results/unit-$$n.tap 2>$(O)/results/unit-$$n.err; \
+		timeout -k 10 $(TEST_TIMEOUT) $$t >$(O)/results/unit-$$n.tap \
+			2>$(O)/results/unit-$$n.err; \
 		rc=$$?; tests/tapcheck.sh $(O)/results/unit-$$n.tap $$rc || \
 		{ sed 's/^/    /' $(O)/results/unit-$$n.tap | grep -v '^    ok' ; \
 		  tail -30 $(O)/results/unit-$$n.err | sed 's/^/    /'; }; \
@@ -171,7 +174,8 @@ check-run-e2e: all $(O)/tests/fota-test
 		n=$$(basename $$t .sh); echo "  E2E     $$n"; \
 		FOTA_BUILD=$(abspath $(O)) FOTA_SRC=$(CURDIR) \
 		FOTA_BINDIR=$(abspath $(O)/inst/usr/bin) \
-		sh $$t >$(O)/results/e2e-$$n.tap 2>$(O)/results/e2e-$$n.err; \
+		timeout -k 10 $(TEST_TIMEOUT) sh $$t >$(O)/results/e2e-$$n.tap \
+			2>$(O)/results/e2e-$$n.err; \
 		rc=$$?; tests/tapcheck.sh $(O)/results/e2e-$$n.tap $$rc || \
 		{ grep -v '^ok' $(O)/results/e2e-$$n.tap | sed 's/^/    /'; \
 		  tail -30 $(O)/results/e2e-$$n.err | sed 's/^/    /'; }; \

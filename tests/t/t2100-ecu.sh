@@ -335,9 +335,12 @@ test_expect_success '--fail and the other faults: malformed values are usage err
 	bad "invalid --reset-during-transfer" -b "$BUS" --reset-during-transfer 0
 '
 
+# A path under a regular file: no directory can be made there, not even by
+# root (a missing directory would simply be created, parents included).
 test_expect_success 'a bus that cannot be opened: status 4' '
-	test_expect_code 4 fota ecu -b unix:/nonexistent/fota-bus 2>err &&
-	test_grep "unix:/nonexistent/fota-bus" err
+	: >plain &&
+	test_expect_code 4 fota ecu -b unix:$TRASH/plain/fota-bus 2>err &&
+	test_grep "unix:$TRASH/plain/fota-bus: .*not a directory" err
 '
 
 stop_leftovers
