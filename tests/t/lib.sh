@@ -99,13 +99,17 @@ test_expect_success()
 		return 0
 	fi
 	echo "## $t_count: $1" >&2
+	t_t0=$(date +%s%N)
 	if (cd "$TRASH" && eval "$2") >&2; then
-		echo "ok $t_count - $1"
+		t_res="ok $t_count - $1"
 	else
 		t_fail=$((t_fail + 1))
-		echo "not ok $t_count - $1"
-		echo "$2" | sed 's/^/#	/'
+		t_res="not ok $t_count - $1"
 	fi
+	# The time each test took, on stderr: where the suite's minutes go (the VM).
+	echo "## $t_count: $(((($(date +%s%N) - t_t0) / 1000000))) ms" >&2
+	echo "$t_res"
+	case $t_res in not*) echo "$2" | sed 's/^/#	/' ;; esac
 }
 
 test_expect_code()
