@@ -3,7 +3,7 @@
 # tests (apt-get, as root). Idempotent and quiet when everything is there.
 set -e
 PKGS="build-essential pkg-config libyaml-dev libsocketcan-dev libjson-c-dev zlib1g-dev
-libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex
+libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml
 can-utils iproute2 binutils"
 missing=
 for p in $PKGS; do

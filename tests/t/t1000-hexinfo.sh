@@ -4,7 +4,7 @@ test_description='fota hexinfo: layout, errors, JSON, --bin; cross-checked with 
 . "$(dirname "$0")/lib.sh"
 
 HEX=$FIXTURES/hex
-PY=/usr/bin/python3
+PY=$PYTHON
 # Random layouts are reproducible: FOTA_TEST_SEED=N sh t1000-hexinfo.sh
 SEED=${FOTA_TEST_SEED:-$(date +%s)}
 echo "# random seed $SEED (FOTA_TEST_SEED to repeat)"

@@ -46,7 +46,7 @@ start_ecu()
 # A two-segment image (70000 + 3000 bytes) in one 1 MiB region.
 test_expect_success 'setup: image and its flat binary over the ECU region' '
 	mkdir -p "$busdir" 2>/dev/null; : &&
-	python3 - <<-\PY &&
+	"$PYTHON" - <<-\PY &&
 	import random
 	random.seed(1)
 	def rec(addr, data, t=0):
@@ -114,7 +114,7 @@ test_expect_success '--json: one valid JSON object per line, steps, progress and
 	start_ecu ecu --memory ecu.bin &&
 	fota flash -b "$BUS" $IDS $KEY --json fw.hex >events &&
 	bg_stop ecu &&
-	python3 -c "
+	"$PYTHON" -c "
 import json, sys
 ev = [json.loads(l) for l in open(\"events\")]
 kinds = [e[\"event\"] for e in ev]

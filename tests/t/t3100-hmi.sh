@@ -4,7 +4,7 @@ test_description='fota status/approve/reject/health: the SDO frames on the bus, 
 . "$(dirname "$0")/lib.sh"
 
 test_lazy_prereq SERVE 'fota serve --help'
-test_lazy_prereq PYYAML 'python3 -c "import yaml"'
+test_lazy_prereq PYYAML '"$PYTHON" -c "import yaml"'
 
 # now_ms: monotonic enough for elapsed-time checks
 now_ms()
@@ -144,7 +144,7 @@ test_expect_success 'status reads every object in sub-index order and decodes it
 '
 
 test_expect_success PYYAML 'status output is YAML: one mapping, the names as keys' '
-	python3 -c "import sys, yaml; d = yaml.safe_load(open(\"out\")); \
+	"$PYTHON" -c "import sys, yaml; d = yaml.safe_load(open(\"out\")); \
 		assert d[\"update_status\"] == \"0x10 waiting for OEM health verification\", d; \
 		assert d[\"update_request_id\"] == \"3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90\"; \
 		assert len(d) == 10"
@@ -154,8 +154,8 @@ test_expect_success 'status --json: numbers, texts and ISO 8601 times' '
 	fake_node status.script &&
 	fota status --json -b "$BUS" >out.json &&
 	node_done status.script &&
-	python3 -m json.tool out.json >/dev/null &&
-	python3 -c "import json; d = json.load(open(\"out.json\")); \
+	"$PYTHON" -m json.tool out.json >/dev/null &&
+	"$PYTHON" -c "import json; d = json.load(open(\"out.json\")); \
 		assert d[\"update_status\"] == 16 and d[\"final\"] is False, d; \
 		assert d[\"update_status_text\"] == \"waiting for OEM health verification\"; \
 		assert d[\"update_available_time_utc\"] == \"2023-11-14T22:13:20Z\"; \
@@ -213,7 +213,7 @@ test_expect_success 'abort 0x08000022 on health: not waiting for a verdict, stat
 	node_done script &&
 	echo "fota health: the TCU is not waiting for a health verdict: update_status is 0x01 flashing in progress (SDO abort 0x08000022)" >expect &&
 	test_cmp expect err &&
-	python3 -c "import json; d = json.load(open(\"out.json\")); \
+	"$PYTHON" -c "import json; d = json.load(open(\"out.json\")); \
 		assert d[\"ok\"] is False and d[\"exit_status\"] == 5, d; \
 		assert d[\"abort_code\"] == 0x08000022 and d[\"update_status\"] == 1; \
 		assert d[\"object\"] == \"ecu_health_check\" and d[\"value\"] == 1"
@@ -375,7 +375,7 @@ test_expect_success SERVE 'status of an idle TCU: every key, YAML and JSON' '
 	test_grep "^update_request_id: \"\"$" out &&
 	test_grep "^update_start_time: 0 never$" out &&
 	fota status -c tcu.yaml --json >out.json &&
-	python3 -m json.tool out.json >/dev/null &&
+	"$PYTHON" -m json.tool out.json >/dev/null &&
 	test_grep "\"update_status_text\": \"idle\"" out.json
 '
 
