@@ -12,7 +12,11 @@
  *	exit 0 after COUNT frames, 1 if TIMEOUT_MS passed first (without -n:
  *	0 at the timeout), 0 on SIGTERM/SIGINT; -i accepts only these ids.
  *	FRAMEs are sent once the receiver is open: a request and its answer
- *	in one process, with no wait for a listener (exit 2 bad frame)
+ *	in one process, with no wait for a listener (exit 2 bad frame).
+ *	--reply SCRIPT makes it a scripted node: after the N-th frame it
+ *	receives it sends the second word of line N of SCRIPT ("-" or none:
+ *	no answer); the first words are for the test to compare with what
+ *	was printed
  *   fota-test isotp-send [ISOTP-OPTS] BUS TX RX HEXFILE    (ids in hex)
  *	send one PDU with fota's user-space ISO-TP (uds/isotp.h): the bytes of
  *	HEXFILE ("-": stdin) as isotpsend reads them, hex pairs, blanks ignored;
@@ -53,7 +57,7 @@ static int usage(void)
 {
 	fputs("usage: fota-test send [--fd] [--trace FILE] BUS FRAME...\n"
 	      "       fota-test dump [--fd] [--trace FILE] [-n COUNT] [-t TIMEOUT_MS] [-i ID]... "
-	      "BUS [FRAME...]\n"
+	      "[--reply SCRIPT] BUS [FRAME...]\n"
 	      "       fota-test isotp-send [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
 	      "[-t MS] BUS TX RX HEXFILE\n"
 	      "       fota-test isotp-recv [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
@@ -65,7 +69,7 @@ static int usage(void)
 
 struct common {
 	struct bus_opts opts;
-	const char *trace;
+	const char *trace, *reply;
 	FILE *tracefp;
 	long count, timeout_ms;
 	uint32_t ids[BUS_FILTER_MAX];
@@ -91,6 +95,7 @@ static int parse(int argc, char **argv, struct common *c)
 		{ "bs", required_argument, NULL, 'B' },
 		{ "stmin", required_argument, NULL, 'S' },
 		{ "pad", required_argument, NULL, 'P' },
+		{ "reply", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -108,6 +113,9 @@ static int parse(int argc, char **argv, struct common *c)
 			break;
 		case 'T':
 			c->trace = optarg;
+			break;
+		case 'R':
+			c->reply = optarg;
 			break;
 		case 'D':
 			if (num(optarg, 8, 64, &v) < 0)
@@ -246,11 +254,61 @@ static int cmd_send(int argc, char **argv)
 	return ret;
 }
 
+/*
+ * Read the answers of a --reply script: (*replies)[i] for the (i+1)-th frame
+ * received, has_reply[i] false for "-" or a line of one word. 0, or 2 with a
+ * message naming file:line.
+ */
+static int parse_replies(const char *path, struct bus_frame **replies, bool **has_reply, size_t *n)
+{
+	char line[256];
+	size_t lineno = 0;
+	FILE *fp = fopen(path, "r");
+
+	*replies = NULL;
+	*has_reply = NULL;
+	*n = 0;
+	if (!fp) {
+		fprintf(stderr, "fota-test: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char req[64], resp[64];
+		struct bus_frame *r;
+		bool *h;
+		int words = sscanf(line, "%63s %63s", req, resp);
+
+		lineno++;
+		r = realloc(*replies, lineno * sizeof(**replies));
+		if (r)
+			*replies = r;
+		h = realloc(*has_reply, lineno * sizeof(**has_reply));
+		if (h)
+			*has_reply = h;
+		if (!r || !h) {
+			fclose(fp);
+			return 1;
+		}
+		(*has_reply)[lineno - 1] = words == 2 && strcmp(resp, "-") != 0;
+		if ((*has_reply)[lineno - 1] && bus_frame_parse(&r[lineno - 1], resp) < 0) {
+			fprintf(stderr, "fota-test: %s:%zu: '%s': not a frame\n", path, lineno,
+				resp);
+			fclose(fp);
+			return 2;
+		}
+	}
+	fclose(fp);
+	*n = lineno;
+	return 0;
+}
+
 static int cmd_dump(int argc, char **argv)
 {
 	struct common c = { 0 };
 	struct bus *bus;
-	struct bus_frame f, *frames;
+	struct bus_frame f, *frames, *replies = NULL;
+	bool *has_reply = NULL;
+	size_t nreplies = 0;
 	char text[BUS_FRAME_TEXT_MAX];
 	fota_us end;
 	long got = 0;
@@ -258,21 +316,25 @@ static int cmd_dump(int argc, char **argv)
 
 	if (first < 0 || argc - first < 1)
 		return usage();
-	n = argc - first - 1;
-	ret = parse_frames(&frames, n, argv + first + 1);
-	if (ret) {
-		free(frames);
+	if (c.reply && (ret = parse_replies(c.reply, &replies, &has_reply, &nreplies))) {
+		free(replies);
+		free(has_reply);
 		return ret;
 	}
-	bus = open_bus(argv[first], &c);
-	if (!bus) {
+	n = argc - first - 1;
+	ret = parse_frames(&frames, n, argv + first + 1);
+	if (ret || !(bus = open_bus(argv[first], &c))) {
 		free(frames);
-		return 4;
+		free(replies);
+		free(has_reply);
+		return ret ? ret : 4;
 	}
 	if (c.nids && bus_set_filter(bus, c.ids, c.nids) < 0) {
 		fprintf(stderr, "fota-test: bad filter\n");
 		close_bus(bus, &c);
 		free(frames);
+		free(replies);
+		free(has_reply);
 		return 2;
 	}
 	/* the receiver is open (and filtered) before the request goes out */
@@ -280,6 +342,8 @@ static int cmd_dump(int argc, char **argv)
 	free(frames);
 	if (ret) {
 		close_bus(bus, &c);
+		free(replies);
+		free(has_reply);
 		return ret;
 	}
 	end = c.timeout_ms < 0 ? FOTA_NEVER : fota_now() + FOTA_MS(c.timeout_ms);
@@ -293,6 +357,12 @@ static int cmd_dump(int argc, char **argv)
 			printf("%s\n", text);
 			fflush(stdout);
 			got++;
+			/* the answer goes out after the request is printed (and so logged) */
+			if ((size_t)got <= nreplies && has_reply[got - 1] &&
+			    send_frames(bus, &replies[got - 1], 1)) {
+				ret = 1;
+				stop = 1;
+			}
 		}
 		if (c.count >= 0 && got >= c.count)
 			break;
@@ -302,6 +372,10 @@ static int cmd_dump(int argc, char **argv)
 		poll(&p, 1, ms > 1000 ? 1000 : ms);
 	}
 	close_bus(bus, &c);
+	free(replies);
+	free(has_reply);
+	if (ret)
+		return ret;
 	if (c.count >= 0 && got < c.count && !stop)
 		return 1;
 	return 0;
