@@ -41,6 +41,11 @@ hex_bytes()
 	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "%02X%s", i % 256, (i < n - 1 ? " " : "\n") }'
 }
 
+# candump's socket receive buffer for the bulk captures (-r, bytes). vcan has
+# no flow control: a candump slower than the burst (under TCG it is) loses
+# frames once the default buffer, a few hundred frames, is full.
+RCVBUF=4194304
+
 # frames FILE: candump -L lines without the time stamp
 frames()
 {
@@ -229,7 +234,7 @@ reasm()
 fota_to_kernel()
 {
 	hex_bytes "$2" >payload &&
-	bg_start wire candump -L "$1" &&
+	bg_start wire candump -r $RCVBUF -L "$1" &&
 	wait_rcv "$1" raw &&
 	bg_start krecv isotprecv -s 7E8 -d 7E0 $3 "$1" &&
 	wait_rcv "$1" isotp &&
@@ -253,7 +258,7 @@ fota_to_kernel()
 kernel_to_fota()
 {
 	hex_bytes "$2" >payload &&
-	bg_start wire candump -L "$1" &&
+	bg_start wire candump -r $RCVBUF -L "$1" &&
 	wait_rcv "$1" raw &&
 	k_m=$(BUS=$1 bus_members) &&
 	bg_start frecv fota-test isotp-recv $4 -t 20000 "$1" 7E8 7E0 &&
@@ -339,7 +344,7 @@ test_expect_success VCAN '--trace replays with canplayer and reads back with log
 	test "$n" -gt 20 &&
 	! grep -vE "^\([0-9]+\.[0-9]{6}\) $BUS [0-9A-F]+#[0-9A-F]*\$" trace.log &&
 	# replay on the second bus, as its frames: every one, in order
-	bg_start replay candump -L "$BUS2" &&
+	bg_start replay candump -r $RCVBUF -L "$BUS2" &&
 	wait_rcv "$BUS2" raw &&
 	canplayer -t -g 1 -I trace.log "$BUS2=$BUS" &&
 	wait_until "test \$(wc -l <replay.out) -ge $n" 20 &&
