@@ -21,7 +21,8 @@
 # Environment: FOTA_VM_TIMEOUT (default 600 s), FOTA_VM_MEM (MiB, 1024),
 # FOTA_VM_SMP (1), FOTA_VM_KERNEL (a vmlinuz path), FOTA_VM_BOOT (pvh|bzimage,
 # default pvh when the unpacked ELF can be made), FOTA_VM_KEEP=1 keeps the job
-# dir and console log. VMs run one at a time (a lock in $TMPDIR).
+# dir and console log. At most one VM per core runs at a time (locks in
+# $TMPDIR; FOTA_VM_SLOTS).
 set -u
 
 me=tests/vm/run.sh
@@ -60,12 +61,21 @@ secs()
 {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
 }
-# One VM at a time on this machine: TCG takes a whole core, and two of them
-# would starve everyone's builds. A second caller waits its turn.
-exec 9>"${TMPDIR:-/tmp}/fota-vm.lock"
-if ! flock -n 9; then
-	echo "vm: waiting for another fota VM to finish" >&2
-	flock -w "$timeout_s" 9 || die "another VM held the lock for ${timeout_s}s"
+# One VM per core: TCG keeps a vCPU's core busy, and more VMs than cores
+# would starve each other (and everyone's builds). A caller takes a free slot
+# (a lock file per core, FOTA_VM_SLOTS overrides the count) or waits for the
+# first one.
+slots=${FOTA_VM_SLOTS:-$(nproc 2>/dev/null || echo 1)}
+slot=0
+while [ "$slot" -lt "$slots" ]; do
+	exec 9>"${TMPDIR:-/tmp}/fota-vm.lock.$slot"
+	flock -n 9 && break
+	slot=$((slot + 1))
+done
+if [ "$slot" -ge "$slots" ]; then
+	exec 9>"${TMPDIR:-/tmp}/fota-vm.lock.0"
+	echo "vm: waiting for one of $slots running fota VMs to finish" >&2
+	flock -w "$timeout_s" 9 || die "the other VMs held their locks for ${timeout_s}s"
 fi
 t0=$(now)
 
