@@ -1,16 +1,17 @@
 #!/bin/sh
-# tests/vm/suite.sh BUILD: run the end-to-end suite on real SocketCAN, where
-# vcan0 exists (inside the VM of run.sh, or a host whose kernel has vcan):
-# tests/vm/smoke.sh first, then the tests/t/tNNNN-*.sh that use the bus (or
-# all of them with FOTA_VCAN_TESTS=all, or the files it names) with
-# FOTA_TEST_BUS=vcan0, against BUILD/bin (fota and its fota-CMD links). Each
-# test's TAP goes to BUILD/results/vcan-NAME.tap, its stderr to
-# vcan-NAME.err. Exit 0 unless a test failed.
+# tests/vm/suite.sh BUILD [RESULTS [TAG]]: run the end-to-end suite on real
+# SocketCAN, where vcan0 exists (inside the VM of run.sh, or a host whose
+# kernel has vcan): tests/vm/smoke.sh first, then the tests/t/tNNNN-*.sh that
+# use the bus (or all of them with FOTA_VCAN_TESTS=all, or the files it
+# names) with FOTA_TEST_BUS=vcan0, against BUILD/bin (fota and its fota-CMD
+# links). Each test's TAP goes to RESULTS/TAG-NAME.tap, its stderr to
+# TAG-NAME.err (default BUILD/results, vcan). Exit 0 unless a test failed.
 build=$(cd "$1" && pwd) || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
-results=$build/results
+results=${2:-$build/results}
+tag=${3:-vcan}
+mkdir -p "$results" && results=$(cd "$results" && pwd) || exit 2
 cd "$src" || exit 2
-mkdir -p "$results" || exit 2
 
 FOTA_TEST_BUS=${FOTA_TEST_BUS:-vcan0}
 FOTA_TEST_BUS2=${FOTA_TEST_BUS2:-vcan1}
@@ -34,13 +35,13 @@ fail=0
 for t in $tests; do
 	n=$(basename "$t" .sh)
 	t0=$(date +%s.%N)
-	sh "$t" >"$results/vcan-$n.tap" 2>"$results/vcan-$n.err"
+	sh "$t" >"$results/$tag-$n.tap" 2>"$results/$tag-$n.err"
 	rc=$?
 	echo "  VCAN    $n ($(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s)"
-	if ! tests/tapcheck.sh "$results/vcan-$n.tap" "$rc"; then
+	if ! tests/tapcheck.sh "$results/$tag-$n.tap" "$rc"; then
 		fail=1
-		grep -v '^ok' "$results/vcan-$n.tap" | sed 's/^/    /'
-		tail -30 "$results/vcan-$n.err" | sed 's/^/    /'
+		grep -v '^ok' "$results/$tag-$n.tap" | sed 's/^/    /'
+		tail -30 "$results/$tag-$n.err" | sed 's/^/    /'
 	fi
 done
 exit $fail
