@@ -3,11 +3,13 @@
  * Shared command plumbing (see cmd/common.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cmd/common.h"
 #include "core/bus.h"
+#include "core/canif.h"
 #include "core/config.h"
 
 #define CMD_DEFAULT_CONFIG "/etc/fota/fota.yaml"
@@ -139,6 +141,46 @@ int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requi
 	return r;
 }
 
+/*
+ * What a SocketCAN interface's controller reports (libsocketcan), once the
+ * bus is open: a debug line (-vv), and a warning when the controller is
+ * bus-off or error-passive, the cause users otherwise meet only as a
+ * timeout. vcan has no controller and a failed query is no error: the
+ * socket works either way.
+ */
+static void report_controller(const struct bus *bus)
+{
+	struct canif_info in;
+	char why[160] = "";
+
+	if (strchr(bus->name, ':'))
+		return; /* unix:DIR, mem:NAME */
+	if (canif_get_info(bus->name, &in, why, sizeof(why)) < 0) {
+		fota_debug("%s: no controller information: %s", bus->name, why);
+		return;
+	}
+	if (in.virtual_can) {
+		fota_debug("%s: virtual CAN (%s): no controller state or bit timing", bus->name,
+			   in.kind);
+		return;
+	}
+	fota_debug("%s: controller %s, %" PRIu32 " bit/s, sample point %" PRIu32 ".%" PRIu32
+		   "%%, restart-ms %" PRIu32 ", tx/rx errors %u/%u",
+		   bus->name, canif_state_name(in.state), in.bitrate, in.sample_point / 10,
+		   in.sample_point % 10, in.restart_ms, in.txerr, in.rxerr);
+	if (in.state == CANIF_STATE_BUS_OFF && in.restart_ms)
+		fota_warn("%s: controller is bus-off; it restarts itself after %" PRIu32 " ms",
+			  bus->name, in.restart_ms);
+	else if (in.state == CANIF_STATE_BUS_OFF)
+		fota_warn("%s: controller is bus-off and restart-ms is 0: nothing is sent until "
+			  "'ip link set %s type can restart'",
+			  bus->name, bus->name);
+	else if (in.state == CANIF_STATE_ERROR_PASSIVE)
+		fota_warn("%s: controller is error-passive (tx errors %u, rx errors %u): check the "
+			  "bit rate, wiring and termination",
+			  bus->name, in.txerr, in.rxerr);
+}
+
 int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 		     const struct bus_opts *opts)
 {
@@ -181,6 +223,7 @@ int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 	}
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
+	report_controller(ctx->bus);
 	return 0;
 }
 

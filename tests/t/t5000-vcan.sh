@@ -371,6 +371,15 @@ test_expect_success VCAN 'the controller query on vcan answers: virtual, state u
 	test_grep "^state: unknown\$" out
 '
 
+test_expect_success VCAN 'fota -vv says what the controller query found on vcan, and goes on' '
+	# ids no ECU on the bus answers: the flash times out (exit 4)
+	test_expect_code 4 fota flash -vv -b "$BUS" --request-id 0x6F0 --response-id 0x6F8 \
+		$KEY small.hex 2>err &&
+	test_grep "^fota flash: $BUS: virtual CAN \(vcan\): no controller state or bit timing\$" err &&
+	test_grep "ProgrammingSession: no response \(timeout\)" err &&
+	test_grep -v "warning" err
+'
+
 test_expect_success VCAN 'a bus-off error frame stops fota ecu: says bus-off, exit 4' '
 	start_plain_ecu &&
 	# CAN_ERR_FLAG | CAN_ERR_BUSOFF (linux/can/error.h), as a driver sends it
