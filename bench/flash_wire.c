@@ -34,6 +34,7 @@
 #include "core/bus_mem.h"
 #include "core/config.h"
 #include "tests/sim/sim.h"
+#include "uds/ecu.h"
 #include "uds/isotp.h"
 #include "uds/job.h"
 #include "uds/key.h"
@@ -110,11 +111,12 @@ static const struct loop_member_ops timed_ops = {
 	.done = t_done,
 };
 
-/* The simulated ECU: uds_server behind ISO-TP (as in tests/unit/test_flash_session.c). */
+/* The simulated ECU: uds_server behind ISO-TP (uds/ecu.h), as `fota ecu` runs it. */
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
 	struct uds_key key;
+	struct uds_ecu side;
 };
 
 static int ecu_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
@@ -124,50 +126,6 @@ static int ecu_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint
 
 	return uds_key_compute(&e->key, level, seed, n, key, cap, klen);
 }
-
-static void ecu_input(void *ctx, const struct bus_frame *f, fota_us now)
-{
-	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
-
-	isotp_input(e->tp, f, now);
-	while (isotp_recv(e->tp, &pdu, &len) == 1)
-		uds_server_input(e->s, pdu, len, now);
-}
-
-static void ecu_tick(void *ctx, fota_us now)
-{
-	struct ecu *e = ctx;
-
-	isotp_tick(e->tp, now);
-	uds_server_tick(e->s, now);
-}
-
-static int ecu_output(void *ctx, struct bus_frame *f, fota_us now)
-{
-	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
-
-	if (isotp_tx_result(e->tp) != -EINPROGRESS && uds_server_output(e->s, &pdu, &len, now))
-		isotp_send(e->tp, pdu, len, now);
-	return isotp_output(e->tp, f, now);
-}
-
-static fota_us ecu_deadline(void *ctx)
-{
-	struct ecu *e = ctx;
-
-	return fota_min_deadline(isotp_deadline(e->tp), uds_server_deadline(e->s));
-}
-
-static const struct loop_member_ops ecu_ops = {
-	.input = ecu_input,
-	.tick = ecu_tick,
-	.output = ecu_output,
-	.deadline = ecu_deadline,
-};
 
 static unsigned bits_nostuff(const struct bus_frame *f)
 {
@@ -247,7 +205,8 @@ int main(void)
 		return 2;
 	}
 	tt = (struct timed){ &uds_job_member_ops, job, 0 };
-	te = (struct timed){ &ecu_ops, &ecu, 0 };
+	uds_ecu_init(&ecu.side, ecu.s, ecu.tp, NULL);
+	te = (struct timed){ &uds_ecu_member_ops, &ecu.side, 0 };
 	sim_add(&s, bt, &timed_ops, &tt);
 	sim_add(&s, be, &timed_ops, &te);
 

@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/loop.h"
 #include "core/time.h"
+#include "uds/ecu.h"
 #include "uds/isotp.h"
 #include "uds/key.h"
 #include "uds/server.h"
@@ -150,9 +151,10 @@ struct ecu {
 	bool has_switch;
 	struct bus_frame sw;
 	bool verbose;
-	bool sending;	/* a response is in ISO-TP's hands */
-	int save_err;	/* last failed save, reported at exit */
-	uint64_t saves; /* for -v */
+	struct uds_ecu side; /* the UDS server behind ISO-TP */
+	unsigned resets;     /* uds_server_resets() before the request in hand */
+	int save_err;	     /* last failed save, reported at exit */
+	uint64_t saves;	     /* for -v */
 };
 
 /* ---- parsing of option values ---- */
@@ -507,11 +509,13 @@ static bool is_switch(const struct ecu *e, const struct bus_frame *f)
 	       !memcmp(f->data, e->sw.data, e->sw.len);
 }
 
-static void ecu_rx_errors(struct ecu *e)
-{
-	int r = isotp_rx_error(e->tp);
+/* ---- hooks of the ECU side (uds/ecu.h): logs and persistence ---- */
 
-	if (r && e->verbose)
+static void hook_rx_dropped(void *ctx, int r)
+{
+	struct ecu *e = ctx;
+
+	if (e->verbose)
 		fota_info("ISO-TP reception dropped: %s",
 			  r == -ETIMEDOUT ? "N_Cr timeout" :
 			  r == -EPROTO	  ? "wrong sequence number or new frame" :
@@ -519,35 +523,65 @@ static void ecu_rx_errors(struct ecu *e)
 					    "out of memory");
 }
 
+static void hook_request(void *ctx, const uint8_t *pdu, size_t len, fota_us now)
+{
+	struct ecu *e = ctx;
+
+	e->resets = uds_server_resets(e->srv);
+	if (e->verbose)
+		log_pdu("request", pdu, len);
+}
+
+static void hook_handled(void *ctx, fota_us now)
+{
+	struct ecu *e = ctx;
+
+	if (uds_server_resets(e->srv) != e->resets && e->verbose)
+		fota_info("ECU reset (%s)", uds_server_in_bootloader(e->srv) ?
+						    "in the bootloader" :
+						    "application started");
+	/* Persist before the answer goes out: an acknowledged write is on disk. */
+	ecu_save(e, false);
+}
+
+static void hook_response(void *ctx, const uint8_t *pdu, size_t len)
+{
+	struct ecu *e = ctx;
+
+	if (e->verbose)
+		log_pdu("response", pdu, len);
+}
+
+static void hook_send_refused(void *ctx, int r, size_t len)
+{
+	fota_error_errno(r, "response of %zu bytes not sent", len);
+}
+
+static void hook_tx_failed(void *ctx, int r, size_t len)
+{
+	struct ecu *e = ctx;
+
+	if (e->verbose)
+		fota_info("response not delivered: %s", r == -ETIMEDOUT ?
+								"no flow control (N_Bs timeout)" :
+							r == -EMSGSIZE ? "tester overflow" :
+									 "bad flow control");
+}
+
+/* ---- the loop member: the switch frame, then the ECU side ---- */
+
 static void ecu_input(void *ctx, const struct bus_frame *f, fota_us now)
 {
 	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
 
 	if (is_switch(e, f)) {
 		/* The ECU restarts into its bootloader: anything in flight is lost. */
-		isotp_reset(e->tp);
-		e->sending = false;
+		uds_ecu_reset(&e->side);
 		uds_server_enter_bootloader(e->srv, now);
 		fota_info("bootloader switch frame received: in the bootloader");
 		return;
 	}
-	isotp_input(e->tp, f, now);
-	ecu_rx_errors(e);
-	while (isotp_recv(e->tp, &pdu, &len) == 1) {
-		unsigned resets = uds_server_resets(e->srv);
-
-		if (e->verbose)
-			log_pdu("request", pdu, len);
-		uds_server_input(e->srv, pdu, len, now);
-		if (uds_server_resets(e->srv) != resets && e->verbose)
-			fota_info("ECU reset (%s)", uds_server_in_bootloader(e->srv) ?
-							    "in the bootloader" :
-							    "application started");
-		/* Persist before the answer goes out: an acknowledged write is on disk. */
-		ecu_save(e, false);
-	}
+	uds_ecu_member_ops.input(&e->side, f, now);
 }
 
 static void ecu_tick(void *ctx, fota_us now)
@@ -555,9 +589,7 @@ static void ecu_tick(void *ctx, fota_us now)
 	struct ecu *e = ctx;
 	uint8_t session = uds_server_session(e->srv);
 
-	isotp_tick(e->tp, now);
-	ecu_rx_errors(e);
-	uds_server_tick(e->srv, now);
+	uds_ecu_member_ops.tick(&e->side, now);
 	if (e->verbose && session != uds_server_session(e->srv))
 		fota_info("S3 timeout: back to the default session");
 }
@@ -565,39 +597,15 @@ static void ecu_tick(void *ctx, fota_us now)
 static int ecu_output(void *ctx, struct bus_frame *f, fota_us now)
 {
 	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
-	int r = isotp_tx_result(e->tp);
 
-	if (e->sending && r != -EINPROGRESS) {
-		e->sending = false;
-		if (r && e->verbose)
-			fota_info("response not delivered: %s",
-				  r == -ETIMEDOUT ? "no flow control (N_Bs timeout)" :
-				  r == -EMSGSIZE  ? "tester overflow" :
-						    "bad flow control");
-	}
-	/* One response at a time: the next waits in the engine until ISO-TP is free. */
-	if (!e->sending && uds_server_output(e->srv, &pdu, &len, now) == 1) {
-		if (e->verbose)
-			log_pdu("response", pdu, len);
-		r = isotp_send(e->tp, pdu, len, now);
-		if (r)
-			fota_error_errno(r, "response of %zu bytes not sent", len);
-		else
-			e->sending = true;
-	}
-	return isotp_output(e->tp, f, now);
+	return uds_ecu_member_ops.output(&e->side, f, now);
 }
 
 static fota_us ecu_deadline(void *ctx)
 {
 	struct ecu *e = ctx;
-	fota_us d = isotp_deadline(e->tp);
 
-	if (!e->sending)
-		d = fota_min_deadline(d, uds_server_deadline(e->srv));
-	return d;
+	return uds_ecu_member_ops.deadline(&e->side);
 }
 
 static const struct loop_member_ops ecu_member_ops = {
@@ -929,6 +937,14 @@ static int run_ecu(int argc, char **argv)
 	e.verbose = a.ctx.verbose > 0;
 	e.has_switch = a.has_switch;
 	e.sw = a.sw;
+	uds_ecu_init(&e.side, e.srv, e.tp,
+		     &(struct uds_ecu_hooks){ .request = hook_request,
+					      .handled = hook_handled,
+					      .response = hook_response,
+					      .rx_dropped = hook_rx_dropped,
+					      .tx_failed = hook_tx_failed,
+					      .send_refused = hook_send_refused,
+					      .ctx = &e });
 	bo.fd = cfg.fd || ce.isotp.fd;
 	bo.bitrate = cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "tests/sim/sim.h"
 #include "tests/unit/t.h"
+#include "uds/ecu.h"
 #include "uds/isotp.h"
 #include "uds/job.h"
 #include "uds/key.h"
@@ -22,12 +23,13 @@
 
 #define T0 FOTA_SEC(1000)
 
-/* ---- the simulated ECU as a loop member: uds_server behind ISO-TP ---- */
+/* ---- the simulated ECU: uds_server behind ISO-TP (uds/ecu.h) ---- */
 
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
 	struct uds_key key;
+	struct uds_ecu side; /* uds/ecu.h: the server behind ISO-TP, a loop member */
 };
 
 static int ecu_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
@@ -38,49 +40,11 @@ static int ecu_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint
 	return uds_key_compute(&e->key, level, seed, n, key, cap, klen);
 }
 
-static void ecu_input(void *ctx, const struct bus_frame *f, fota_us now)
+/* The ECU never has a response ISO-TP refuses: that would be a bug here. */
+static void ecu_send_refused(void *ctx, int err, size_t len)
 {
-	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
-
-	isotp_input(e->tp, f, now);
-	while (isotp_recv(e->tp, &pdu, &len) == 1)
-		uds_server_input(e->s, pdu, len, now);
+	T_OK(err);
 }
-
-static void ecu_tick(void *ctx, fota_us now)
-{
-	struct ecu *e = ctx;
-
-	isotp_tick(e->tp, now);
-	uds_server_tick(e->s, now);
-}
-
-static int ecu_output(void *ctx, struct bus_frame *f, fota_us now)
-{
-	struct ecu *e = ctx;
-	const uint8_t *pdu;
-	size_t len;
-
-	if (isotp_tx_result(e->tp) != -EINPROGRESS && uds_server_output(e->s, &pdu, &len, now))
-		T_OK(isotp_send(e->tp, pdu, len, now));
-	return isotp_output(e->tp, f, now);
-}
-
-static fota_us ecu_deadline(void *ctx)
-{
-	struct ecu *e = ctx;
-
-	return fota_min_deadline(isotp_deadline(e->tp), uds_server_deadline(e->s));
-}
-
-static const struct loop_member_ops ecu_ops = {
-	.input = ecu_input,
-	.tick = ecu_tick,
-	.output = ecu_output,
-	.deadline = ecu_deadline,
-};
 
 /* ---- fixture ---- */
 
@@ -176,7 +140,7 @@ static void new_job(struct env *e, uint32_t block_length)
 	T_OK(uds_job_new(&e->job, &jc, &r));
 	e->sim.n = 0; /* members again: the job's pointer changed */
 	T_OK(sim_add(&e->sim, e->tester_bus, &uds_job_member_ops, e->job));
-	T_OK(sim_add(&e->sim, e->ecu_bus, &ecu_ops, &e->ecu));
+	T_OK(sim_add(&e->sim, e->ecu_bus, &uds_ecu_member_ops, &e->ecu.side));
 }
 
 static void env_init(struct env *e, const struct uds_server_cfg *sc, uint8_t ecu_stmin)
@@ -191,6 +155,8 @@ static void env_init(struct env *e, const struct uds_server_cfg *sc, uint8_t ecu
 	T_OK(uds_server_new(&e->ecu.s, sc));
 	e->ecu.tp = isotp_new(&tc);
 	T_TRUE(e->ecu.tp != NULL);
+	uds_ecu_init(&e->ecu.side, e->ecu.s, e->ecu.tp,
+		     &(struct uds_ecu_hooks){ .send_refused = ecu_send_refused });
 	ecu_cfg_default(&e->cfg);
 	new_job(e, 0);
 }
@@ -500,7 +466,7 @@ static void test_flash__bootloader_switch_frame_first(void)
 	T_OK(uds_job_new(&e.job, &jc, NULL));
 	e.sim.n = 0;
 	T_OK(sim_add(&e.sim, e.tester_bus, &uds_job_member_ops, e.job));
-	T_OK(sim_add(&e.sim, e.ecu_bus, &ecu_ops, &e.ecu));
+	T_OK(sim_add(&e.sim, e.ecu_bus, &uds_ecu_member_ops, &e.ecu.side));
 	T_OK(run_job(&e, &r));
 	T_EQ(e.n_switch, 1);
 	T_TRUE(bus_mem_record(e.sim.hub, &rec) > 2);
