@@ -16,7 +16,7 @@
  *	--reply SCRIPT makes it a scripted node: after the N-th frame it
  *	receives it sends the second word of line N of SCRIPT ("-" or none:
  *	no answer); the first words are for the test to compare with what
- *	was printed
+ *	was printed; exit 4 when an answer cannot be sent
  *   fota-test isotp-send [ISOTP-OPTS] BUS TX RX HEXFILE    (ids in hex)
  *	send one PDU with fota's user-space ISO-TP (uds/isotp.h): the bytes of
  *	HEXFILE ("-": stdin) as isotpsend reads them, hex pairs, blanks ignored;
@@ -261,8 +261,9 @@ static int cmd_send(int argc, char **argv)
  */
 static int parse_replies(const char *path, struct bus_frame **replies, bool **has_reply, size_t *n)
 {
-	char line[256];
-	size_t lineno = 0;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	int ret = 0;
 	FILE *fp = fopen(path, "r");
 
 	*replies = NULL;
@@ -272,34 +273,38 @@ static int parse_replies(const char *path, struct bus_frame **replies, bool **ha
 		fprintf(stderr, "fota-test: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	while (fgets(line, sizeof(line), fp)) {
-		char req[64], resp[64];
-		struct bus_frame *r;
+	/* Whole lines of any length (a CAN FD frame is 140 characters and more). */
+	while (getline(&line, &cap, fp) != -1) {
+		static const char blanks[] = " \t\r\n";
+		char *req, *resp, *save = NULL;
+		struct bus_frame *r = realloc(*replies, (lineno + 1) * sizeof(**replies));
 		bool *h;
-		int words = sscanf(line, "%63s %63s", req, resp);
 
-		lineno++;
-		r = realloc(*replies, lineno * sizeof(**replies));
 		if (r)
 			*replies = r;
-		h = realloc(*has_reply, lineno * sizeof(**has_reply));
+		h = realloc(*has_reply, (lineno + 1) * sizeof(**has_reply));
 		if (h)
 			*has_reply = h;
 		if (!r || !h) {
-			fclose(fp);
-			return 1;
+			fprintf(stderr, "fota-test: %s: out of memory\n", path);
+			ret = 1;
+			break;
 		}
-		(*has_reply)[lineno - 1] = words == 2 && strcmp(resp, "-") != 0;
-		if ((*has_reply)[lineno - 1] && bus_frame_parse(&r[lineno - 1], resp) < 0) {
+		lineno++;
+		req = strtok_r(line, blanks, &save);
+		resp = req ? strtok_r(NULL, blanks, &save) : NULL;
+		h[lineno - 1] = resp && strcmp(resp, "-") != 0;
+		if (h[lineno - 1] && bus_frame_parse(&r[lineno - 1], resp) < 0) {
 			fprintf(stderr, "fota-test: %s:%zu: '%s': not a frame\n", path, lineno,
 				resp);
-			fclose(fp);
-			return 2;
+			ret = 2;
+			break;
 		}
 	}
+	free(line);
 	fclose(fp);
 	*n = lineno;
-	return 0;
+	return ret;
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -360,7 +365,7 @@ static int cmd_dump(int argc, char **argv)
 			/* the answer goes out after the request is printed (and so logged) */
 			if ((size_t)got <= nreplies && has_reply[got - 1] &&
 			    send_frames(bus, &replies[got - 1], 1)) {
-				ret = 1;
+				ret = 4; /* the bus failed; send_frames said why */
 				stop = 1;
 			}
 		}
