@@ -43,7 +43,18 @@ count()
 	cat "$results"/vcan-*.tap 2>/dev/null | grep -E "$1" | grep "$2" '# *SKIP'
 }
 
-# in_vm BUILD TAG [TESTS]: suite.sh in a VM; its failure to finish is a test.
+# ran TAG RC: suite.sh exits 0 (all passed) or 1 (a test failed, in its TAP);
+# anything else means the suite did not run (a directory it could not reach,
+# a VM that did not finish), which must count as a failure too.
+ran()
+{
+	case $2 in
+	0 | 1) ;;
+	*) echo "not ok 1 - the $1 suite did not run (exit $2)" >"$results/$1-vm.tap" ;;
+	esac
+}
+
+# in_vm BUILD TAG [TESTS]: suite.sh in a VM.
 in_vm()
 {
 	v_share=
@@ -56,11 +67,7 @@ in_vm()
 	# shellcheck disable=SC2086
 	(cd "$src" && FOTA_VCAN_TESTS=${3:-$FOTA_VCAN_TESTS} \
 		"$vm/run.sh" -b "$1" $v_share -- tests/vm/suite.sh "$1" "$results" "$2")
-	v_rc=$?
-	if [ "$v_rc" -ge 124 ]; then
-		echo "not ok 1 - the VM did not finish the $2 suite (run.sh exit $v_rc)" \
-			>"$results/$2-vm.tap"
-	fi
+	ran "$2" $?
 }
 
 if [ -z "$status_only" ]; then
@@ -69,9 +76,11 @@ if [ -z "$status_only" ]; then
 		{ [ "$(id -u)" -eq 0 ] && "$vm/vcan-up.sh" >/dev/null 2>&1; }; then
 		echo "  VCAN    on this host's kernel ($(uname -r))"
 		"$vm/suite.sh" "$build" "$results" vcan
+		ran vcan $?
 		if [ -n "$san" ]; then
 			echo "  VCAN    ASan+UBSan build"
 			FOTA_VCAN_TESTS=$asan_tests "$vm/suite.sh" "$san" "$results" vcan-asan
+			ran vcan-asan $?
 		fi
 	elif ! "$vm/setup.sh"; then
 		echo "not ok 1 - tests/vm/setup.sh could not install the VM's packages" \

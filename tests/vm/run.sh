@@ -63,19 +63,27 @@ secs()
 }
 # One VM per core: TCG keeps a vCPU's core busy, and more VMs than cores
 # would starve each other (and everyone's builds). A caller takes a free slot
-# (a lock file per core, FOTA_VM_SLOTS overrides the count) or waits for the
-# first one.
+# (a lock file per core, FOTA_VM_SLOTS overrides the count) or waits until
+# one is free.
 slots=${FOTA_VM_SLOTS:-$(nproc 2>/dev/null || echo 1)}
-slot=0
-while [ "$slot" -lt "$slots" ]; do
-	exec 9>"${TMPDIR:-/tmp}/fota-vm.lock.$slot"
-	flock -n 9 && break
-	slot=$((slot + 1))
-done
-if [ "$slot" -ge "$slots" ]; then
-	exec 9>"${TMPDIR:-/tmp}/fota-vm.lock.0"
+take_slot()
+{
+	slot=0
+	while [ "$slot" -lt "$slots" ]; do
+		exec 9>"${TMPDIR:-/tmp}/fota-vm.lock.$slot"
+		flock -n 9 && return 0
+		slot=$((slot + 1))
+	done
+	return 1
+}
+if ! take_slot; then
 	echo "vm: waiting for one of $slots running fota VMs to finish" >&2
-	flock -w "$timeout_s" 9 || die "the other VMs held their locks for ${timeout_s}s"
+	waited=0
+	until take_slot; do
+		[ "$waited" -lt "$timeout_s" ] || die "the other VMs held their locks for ${timeout_s}s"
+		sleep 1
+		waited=$((waited + 1))
+	done
 fi
 t0=$(now)
 
