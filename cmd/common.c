@@ -151,7 +151,7 @@ int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requi
 static void report_controller(const struct bus *bus)
 {
 	struct canif_info in;
-	char why[160] = "";
+	char why[160] = "", sp[40] = "", errs[48] = "";
 
 	if (strchr(bus->name, ':'))
 		return; /* unix:DIR, mem:NAME */
@@ -164,10 +164,14 @@ static void report_controller(const struct bus *bus)
 			   in.kind);
 		return;
 	}
-	fota_debug("%s: controller %s, %" PRIu32 " bit/s, sample point %" PRIu32 ".%" PRIu32
-		   "%%, restart-ms %" PRIu32 ", tx/rx errors %u/%u",
-		   bus->name, canif_state_name(in.state), in.bitrate, in.sample_point / 10,
-		   in.sample_point % 10, in.restart_ms, in.txerr, in.rxerr);
+	/* what the driver does not report is left out, not printed as 0 */
+	if (in.sample_point)
+		snprintf(sp, sizeof(sp), ", sample point %" PRIu32 ".%" PRIu32 "%%",
+			 in.sample_point / 10, in.sample_point % 10);
+	if (in.has_berr)
+		snprintf(errs, sizeof(errs), ", tx/rx errors %u/%u", in.txerr, in.rxerr);
+	fota_debug("%s: controller %s, %" PRIu32 " bit/s%s, restart-ms %" PRIu32 "%s", bus->name,
+		   canif_state_name(in.state), in.bitrate, sp, in.restart_ms, errs);
 	if (in.state == CANIF_STATE_BUS_OFF && in.restart_ms)
 		fota_warn("%s: controller is bus-off; it restarts itself after %" PRIu32 " ms",
 			  bus->name, in.restart_ms);
@@ -176,9 +180,9 @@ static void report_controller(const struct bus *bus)
 			  "'ip link set %s type can restart'",
 			  bus->name, bus->name);
 	else if (in.state == CANIF_STATE_ERROR_PASSIVE)
-		fota_warn("%s: controller is error-passive (tx errors %u, rx errors %u): check the "
-			  "bit rate, wiring and termination",
-			  bus->name, in.txerr, in.rxerr);
+		fota_warn("%s: controller is error-passive%s: check the bit rate, wiring and "
+			  "termination",
+			  bus->name, errs);
 }
 
 int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
