@@ -12,6 +12,7 @@
 #   bg_stop NAME                  SIGTERM, wait; returns its exit status
 #   wait_until 'cmd' [SECONDS]    poll cmd until it succeeds (default 10 s)
 #   bus_members                   sockets listening on $BUS (unix: or SocketCAN)
+#   gen_hex BYTES SEED            a pseudo-random Intel HEX image at 0x08000000
 #
 # Environment from the Makefile: FOTA_BINDIR (installed fota + fota-CMD links),
 # FOTA_SRC (source tree), FOTA_BUILD (build tree). FOTA_TEST_BUS overrides the
@@ -221,6 +222,24 @@ wait_until()
 	done
 	echo "wait_until: '$1' still false after ${t_secs}s" >&2
 	return 1
+}
+
+# gen_hex BYTES SEED: an Intel HEX image of BYTES pseudo-random bytes at 0x08000000
+gen_hex()
+{
+	awk -v n="$1" -v seed="$2" 'BEGIN {
+		srand(seed); print ":020000040800F2";
+		for (off = 0; off < n; off += 32) {
+			len = n - off < 32 ? n - off : 32;
+			s = len + int(off / 256) + off % 256;
+			line = sprintf(":%02X%04X00", len, off);
+			for (i = 0; i < len; i++) {
+				b = int(rand() * 256); s += b; line = line sprintf("%02X", b);
+			}
+			printf "%s%02X\n", line, (256 - s % 256) % 256;
+		}
+		print ":00000001FF";
+	}'
 }
 
 # bus_members: how many sockets listen on $BUS, to wait for a receiver before

@@ -26,24 +26,6 @@ ecus:
       - { start: 0x08000000, size: 0x10000 }
 EOF
 
-# gen_hex BYTES SEED: an Intel HEX image of BYTES pseudo-random bytes at 0x08000000
-gen_hex()
-{
-	awk -v n="$1" -v seed="$2" 'BEGIN {
-		srand(seed); print ":020000040800F2";
-		for (off = 0; off < n; off += 32) {
-			len = n - off < 32 ? n - off : 32;
-			s = len + int(off / 256) + off % 256;
-			line = sprintf(":%02X%04X00", len, off);
-			for (i = 0; i < len; i++) {
-				b = int(rand() * 256); s += b; line = line sprintf("%02X", b);
-			}
-			printf "%s%02X\n", line, (256 - s % 256) % 256;
-		}
-		print ":00000001FF";
-	}'
-}
-
 # sdo FRAMEDATA: send 627#FRAMEDATA, print the one answer on 0x5A7; 1 if
 # none came within 3 s. One process that listens before it sends: no wait for
 # a listener (under TCG each process start costs 30-100 ms).

@@ -52,24 +52,6 @@ frames()
 	sed 's/^([0-9.]*) //' "$1"
 }
 
-# gen_hex BYTES SEED: an Intel HEX image of BYTES pseudo-random bytes at 0x08000000
-gen_hex()
-{
-	awk -v n="$1" -v seed="$2" 'BEGIN {
-		srand(seed); print ":020000040800F2";
-		for (off = 0; off < n; off += 32) {
-			len = n - off < 32 ? n - off : 32;
-			s = len + int(off / 256) + off % 256;
-			line = sprintf(":%02X%04X00", len, off);
-			for (i = 0; i < len; i++) {
-				b = int(rand() * 256); s += b; line = line sprintf("%02X", b);
-			}
-			printf "%s%02X\n", line, (256 - s % 256) % 256;
-		}
-		print ":00000001FF";
-	}'
-}
-
 # keep NAME: remember a bg_start process for later test bodies (each body
 # is a subshell, so bg_stop there does not know it); stop_kept NAME...:
 # SIGTERM and wait until it is gone (or a zombie of an exited body).
