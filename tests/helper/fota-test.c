@@ -254,20 +254,21 @@ static int cmd_send(int argc, char **argv)
 	return ret;
 }
 
-/*
- * Read the answers of a --reply script: (*replies)[i] for the (i+1)-th frame
- * received, has_reply[i] false for "-" or a line of one word. 0, or 2 with a
- * message naming file:line.
- */
-static int parse_replies(const char *path, struct bus_frame **replies, bool **has_reply, size_t *n)
+/* The answer to one received frame (line N of a --reply script). */
+struct reply {
+	bool send; /* false: "-", or a line of one word */
+	struct bus_frame f;
+};
+
+/* Read a --reply script into *replies (freed by the caller); 0, or 1/2 with a message. */
+static int parse_replies(const char *path, struct reply **replies, size_t *n)
 {
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0;
 	int ret = 0;
 	FILE *fp = fopen(path, "r");
 
 	*replies = NULL;
-	*has_reply = NULL;
 	*n = 0;
 	if (!fp) {
 		fprintf(stderr, "fota-test: %s: %s\n", path, strerror(errno));
@@ -276,34 +277,26 @@ static int parse_replies(const char *path, struct bus_frame **replies, bool **ha
 	/* Whole lines of any length (a CAN FD frame is 140 characters and more). */
 	while (getline(&line, &cap, fp) != -1) {
 		static const char blanks[] = " \t\r\n";
-		char *req, *resp, *save = NULL;
-		struct bus_frame *r = realloc(*replies, (lineno + 1) * sizeof(**replies));
-		bool *h;
+		char *resp, *save = NULL;
+		struct reply *r = realloc(*replies, (*n + 1) * sizeof(**replies));
 
-		if (r)
-			*replies = r;
-		h = realloc(*has_reply, (lineno + 1) * sizeof(**has_reply));
-		if (h)
-			*has_reply = h;
-		if (!r || !h) {
+		if (!r) {
 			fprintf(stderr, "fota-test: %s: out of memory\n", path);
 			ret = 1;
 			break;
 		}
-		lineno++;
-		req = strtok_r(line, blanks, &save);
-		resp = req ? strtok_r(NULL, blanks, &save) : NULL;
-		h[lineno - 1] = resp && strcmp(resp, "-") != 0;
-		if (h[lineno - 1] && bus_frame_parse(&r[lineno - 1], resp) < 0) {
-			fprintf(stderr, "fota-test: %s:%zu: '%s': not a frame\n", path, lineno,
-				resp);
+		*replies = r;
+		r = &r[(*n)++];
+		resp = strtok_r(line, blanks, &save) ? strtok_r(NULL, blanks, &save) : NULL;
+		r->send = resp && strcmp(resp, "-") != 0;
+		if (r->send && bus_frame_parse(&r->f, resp) < 0) {
+			fprintf(stderr, "fota-test: %s:%zu: '%s': not a frame\n", path, *n, resp);
 			ret = 2;
 			break;
 		}
 	}
 	free(line);
 	fclose(fp);
-	*n = lineno;
 	return ret;
 }
 
@@ -311,8 +304,8 @@ static int cmd_dump(int argc, char **argv)
 {
 	struct common c = { 0 };
 	struct bus *bus;
-	struct bus_frame f, *frames, *replies = NULL;
-	bool *has_reply = NULL;
+	struct bus_frame f, *frames;
+	struct reply *replies = NULL;
 	size_t nreplies = 0;
 	char text[BUS_FRAME_TEXT_MAX];
 	fota_us end;
@@ -321,9 +314,8 @@ static int cmd_dump(int argc, char **argv)
 
 	if (first < 0 || argc - first < 1)
 		return usage();
-	if (c.reply && (ret = parse_replies(c.reply, &replies, &has_reply, &nreplies))) {
+	if (c.reply && (ret = parse_replies(c.reply, &replies, &nreplies))) {
 		free(replies);
-		free(has_reply);
 		return ret;
 	}
 	n = argc - first - 1;
@@ -331,7 +323,6 @@ static int cmd_dump(int argc, char **argv)
 	if (ret || !(bus = open_bus(argv[first], &c))) {
 		free(frames);
 		free(replies);
-		free(has_reply);
 		return ret ? ret : 4;
 	}
 	if (c.nids && bus_set_filter(bus, c.ids, c.nids) < 0) {
@@ -339,7 +330,6 @@ static int cmd_dump(int argc, char **argv)
 		close_bus(bus, &c);
 		free(frames);
 		free(replies);
-		free(has_reply);
 		return 2;
 	}
 	/* the receiver is open (and filtered) before the request goes out */
@@ -348,7 +338,6 @@ static int cmd_dump(int argc, char **argv)
 	if (ret) {
 		close_bus(bus, &c);
 		free(replies);
-		free(has_reply);
 		return ret;
 	}
 	end = c.timeout_ms < 0 ? FOTA_NEVER : fota_now() + FOTA_MS(c.timeout_ms);
@@ -363,8 +352,8 @@ static int cmd_dump(int argc, char **argv)
 			fflush(stdout);
 			got++;
 			/* the answer goes out after the request is printed (and so logged) */
-			if ((size_t)got <= nreplies && has_reply[got - 1] &&
-			    send_frames(bus, &replies[got - 1], 1)) {
+			if ((size_t)got <= nreplies && replies[got - 1].send &&
+			    send_frames(bus, &replies[got - 1].f, 1)) {
 				ret = 4; /* the bus failed; send_frames said why */
 				stop = 1;
 			}
@@ -378,7 +367,6 @@ static int cmd_dump(int argc, char **argv)
 	}
 	close_bus(bus, &c);
 	free(replies);
-	free(has_reply);
 	if (ret)
 		return ret;
 	if (c.count >= 0 && got < c.count && !stop)
