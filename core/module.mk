@@ -4,3 +4,4 @@ CORE_SRCS += core/config.c core/request.c
 FUZZ_TARGETS += config
 FUZZ_TARGETS += frame
 CORE_SRCS += core/update.c
+CORE_SRCS += core/worker.c
