@@ -24,6 +24,7 @@
 #define FX_PROGRESS 0x08u /* update_progress from the event argument */
 #define FX_VERIFY   0x10u /* progress 100, verification start, health deadline */
 #define FX_END	    0x20u /* end time; timers stop */
+#define FX_REARM    0x40u /* restart while verifying: health timer from the persisted deadline */
 
 struct upd_row {
 	uint8_t from;	  /* enum upd_state */
@@ -96,7 +97,7 @@ static const struct upd_row upd_table[] = {
 	  "restart during bootloader transition -> 0x50 (fota rule)" },
 	{ UPD_ST_FLASHING, UPD_EV_BOOT, UPD_ST_FLASH_FAILED, FX_END, ACT_FINAL,
 	  "restart during flashing -> 0x50 (fota rule)" },
-	{ UPD_ST_VERIFY, UPD_EV_BOOT, UPD_ST_VERIFY, 0, UPD_ACT_HEALTH_TIMER,
+	{ UPD_ST_VERIFY, UPD_EV_BOOT, UPD_ST_VERIFY, FX_REARM, UPD_ACT_HEALTH_TIMER,
 	  "restart during verification keeps the health deadline (fota rule)" },
 	{ UPD_ST_SUCCESS, UPD_EV_BOOT, UPD_ST_SUCCESS, 0, 0, "final states stay" },
 	{ UPD_ST_FLASH_FAILED, UPD_EV_BOOT, UPD_ST_FLASH_FAILED, 0, 0, "final states stay" },
@@ -192,12 +193,35 @@ void upd_init(struct upd *u)
 	u->update_status = UPD_STATUS_IDLE;
 	u->ecu_health_check_timeout = UPD_HEALTH_TIMEOUT_DEFAULT_MIN;
 	u->boot_deadline = FOTA_NEVER;
+	u->health_mono = FOTA_NEVER;
+}
+
+/* Whole seconds from now until the monotonic deadline t, rounded up; 0 if past. */
+static uint32_t secs_until(fota_us now, fota_us t)
+{
+	return t > now ? (uint32_t)((t - now + FOTA_SEC(1) - 1) / FOTA_SEC(1)) : 0;
 }
 
 void upd_set_clock(struct upd *u, fota_us now, uint32_t wall)
 {
+	int64_t shift;
+
 	u->clock_mono = now;
 	u->clock_wall = wall;
+	if (u->state != UPD_ST_VERIFY || u->health_mono == FOTA_NEVER)
+		return;
+	/*
+	 * The wall clock stepped (NTP after a boot without a time fix): the
+	 * timer runs on, monotonic; the persisted wall-clock deadline (and the
+	 * entry time it is counted from) moves with the clock, so a restart
+	 * re-arms it with the time that was really left.
+	 */
+	shift = (int64_t)wall + secs_until(now, u->health_mono) - (int64_t)u->health_deadline;
+	if (shift >= -2 && shift <= 2)
+		return;
+	u->health_deadline = (uint32_t)((int64_t)u->health_deadline + shift);
+	u->verify_start_time = (uint32_t)((int64_t)u->verify_start_time + shift);
+	u->actions |= UPD_ACT_PERSIST;
 }
 
 uint32_t upd_wall(const struct upd *u, fota_us now)
@@ -207,14 +231,55 @@ uint32_t upd_wall(const struct upd *u, fota_us now)
 	return u->clock_wall - (uint32_t)((u->clock_mono - now + FOTA_SEC(1) - 1) / FOTA_SEC(1));
 }
 
-static uint32_t health_deadline(const struct upd *u)
+/*
+ * The health timer: ecu_health_check_timeout minutes from entering 0x10, on
+ * the monotonic clock (health_mono), persisted as the wall-clock deadline.
+ */
+static void arm_health(struct upd *u)
 {
-	if (!u->ecu_health_check_timeout)
-		return 0;
-	return u->verify_start_time + (uint32_t)u->ecu_health_check_timeout * 60u;
+	int64_t end;
+
+	if (!u->ecu_health_check_timeout) {
+		u->health_deadline = 0;
+		u->health_mono = FOTA_NEVER;
+		return;
+	}
+	u->health_deadline = u->verify_start_time + (uint32_t)u->ecu_health_check_timeout * 60u;
+	end = u->verify_start_mono + (int64_t)FOTA_SEC(u->ecu_health_check_timeout * 60u);
+	u->health_mono = end > 0 ? (fota_us)end : 0;
 }
 
-static void apply_fx(struct upd *u, unsigned fx, fota_us now)
+/*
+ * After a restart: what was left of the persisted deadline by the wall clock,
+ * never more than the whole timeout (a clock that went back, or is not set
+ * yet, cannot stretch it) and never less than nothing.
+ */
+static void rearm_health(struct upd *u, fota_us now)
+{
+	uint32_t wall = upd_wall(u, now), full = (uint32_t)u->ecu_health_check_timeout * 60u;
+	int64_t left;
+
+	if (!u->ecu_health_check_timeout || !u->health_deadline) {
+		u->health_mono = FOTA_NEVER;
+		return;
+	}
+	left = (int64_t)u->health_deadline - wall;
+	if (left < 0)
+		left = 0;
+	if (left > full)
+		left = full;
+	u->verify_start_mono = (int64_t)now + (int64_t)FOTA_SEC(left) - (int64_t)FOTA_SEC(full);
+	u->health_mono = now + FOTA_SEC(left);
+}
+
+/* The arguments of the events that have some, passed with the event. */
+struct upd_args {
+	const char *request_id; /* UPD_EV_OFFER */
+	uint32_t ecu_can_id;	/* UPD_EV_OFFER */
+	uint8_t progress;	/* UPD_EV_FLASH_PROGRESS */
+};
+
+static void apply_fx(struct upd *u, unsigned fx, const struct upd_args *a, fota_us now)
 {
 	uint32_t wall = upd_wall(u, now);
 
@@ -222,15 +287,15 @@ static void apply_fx(struct upd *u, unsigned fx, fota_us now)
 		/* "Increments each time update_available transitions from 0x00 to 0x01." */
 		u->update_available = 1;
 		u->update_attempts_counter++;
-		snprintf(u->update_request_id, sizeof(u->update_request_id), "%s",
-			 u->arg_request_id);
-		u->ecu_can_id = u->arg_ecu_can_id;
+		snprintf(u->update_request_id, sizeof(u->update_request_id), "%s", a->request_id);
+		u->ecu_can_id = a->ecu_can_id;
 		u->update_available_time = wall;
 		u->update_start_time = 0;
 		u->update_end_time = 0;
 		u->update_progress = 0;
 		u->verify_start_time = 0;
 		u->health_deadline = 0;
+		u->health_mono = FOTA_NEVER;
 	}
 	if (fx & FX_TAKEN)
 		u->update_available = 0;
@@ -240,29 +305,38 @@ static void apply_fx(struct upd *u, unsigned fx, fota_us now)
 		u->boot_deadline = now + FOTA_MS(u->boot_delay_ms);
 	}
 	if (fx & FX_PROGRESS)
-		u->update_progress = u->arg_progress;
+		u->update_progress = a->progress;
 	if (fx & FX_VERIFY) {
 		u->update_progress = 100;
 		u->verify_start_time = wall;
-		u->health_deadline = health_deadline(u);
+		u->verify_start_mono = (int64_t)now;
+		arm_health(u);
 	}
+	if (fx & FX_REARM)
+		rearm_health(u, now);
 	if (fx & FX_END) {
 		u->update_end_time = wall;
 		u->health_deadline = 0;
+		u->health_mono = FOTA_NEVER;
 		u->boot_deadline = FOTA_NEVER;
 	}
 }
 
-int upd_handle(struct upd *u, enum upd_event ev, fota_us now)
+static int handle(struct upd *u, enum upd_event ev, const struct upd_args *a, fota_us now)
 {
-	if (ev == UPD_EV_OFFER && !u->arg_request_id)
-		return -EINVAL; /* an offer needs its arguments: upd_offer() */
+	static const struct upd_args none;
+
+	if (!a) {
+		if (ev == UPD_EV_OFFER || ev == UPD_EV_FLASH_PROGRESS)
+			return -EINVAL; /* these need their arguments: upd_offer(), upd_set_progress() */
+		a = &none;
+	}
 	for (size_t i = 0; i < sizeof(upd_table) / sizeof(upd_table[0]); i++) {
 		const struct upd_row *r = &upd_table[i];
 
 		if (r->from != u->state || r->ev != ev)
 			continue;
-		apply_fx(u, r->fx, now);
+		apply_fx(u, r->fx, a, now);
 		if (r->to != UPD_ST_BOOTLOADER)
 			u->boot_deadline = FOTA_NEVER;
 		u->state = r->to;
@@ -286,41 +360,39 @@ static bool request_id_ok(const char *id)
 	return true;
 }
 
+int upd_handle(struct upd *u, enum upd_event ev, fota_us now)
+{
+	return handle(u, ev, NULL, now);
+}
+
 int upd_offer(struct upd *u, const char *request_id, uint32_t ecu_can_id, uint32_t boot_delay_ms,
 	      fota_us now)
 {
+	struct upd_args a = { .request_id = request_id, .ecu_can_id = ecu_can_id };
 	uint32_t old_delay = u->boot_delay_ms;
 	int err;
 
 	if (!request_id || !request_id_ok(request_id))
 		return -EINVAL;
-	u->arg_request_id = request_id;
-	u->arg_ecu_can_id = ecu_can_id;
 	u->boot_delay_ms = boot_delay_ms;
-	err = upd_handle(u, UPD_EV_OFFER, now);
+	err = handle(u, UPD_EV_OFFER, &a, now);
 	if (err)
-		u->boot_delay_ms = old_delay;
-	/* arguments live for one event only, so a refusal changes nothing */
-	u->arg_request_id = NULL;
-	u->arg_ecu_can_id = 0;
+		u->boot_delay_ms = old_delay; /* a refusal changes nothing */
 	return err;
 }
 
 int upd_set_progress(struct upd *u, unsigned percent, fota_us now)
 {
-	int err;
+	struct upd_args a = { .progress = (uint8_t)(percent > 100 ? 100 : percent) };
 
-	u->arg_progress = (uint8_t)(percent > 100 ? 100 : percent);
-	err = upd_handle(u, UPD_EV_FLASH_PROGRESS, now);
-	u->arg_progress = 0;
-	return err;
+	return handle(u, UPD_EV_FLASH_PROGRESS, &a, now);
 }
 
 void upd_set_health_timeout(struct upd *u, uint16_t minutes, fota_us now)
 {
 	u->ecu_health_check_timeout = minutes;
 	if (u->state == UPD_ST_VERIFY)
-		u->health_deadline = health_deadline(u);
+		arm_health(u);
 	u->actions |= UPD_ACT_PERSIST;
 }
 
@@ -333,8 +405,7 @@ void upd_tick(struct upd *u, fota_us now)
 {
 	if (u->state == UPD_ST_BOOTLOADER && now >= u->boot_deadline)
 		upd_handle(u, UPD_EV_BOOT_DELAY_ELAPSED, now);
-	if (u->state == UPD_ST_VERIFY && u->health_deadline &&
-	    upd_wall(u, now) >= u->health_deadline)
+	if (u->state == UPD_ST_VERIFY && now >= u->health_mono)
 		upd_handle(u, UPD_EV_HEALTH_TIMEOUT, now);
 }
 
@@ -342,11 +413,8 @@ fota_us upd_deadline(const struct upd *u)
 {
 	if (u->state == UPD_ST_BOOTLOADER)
 		return u->boot_deadline;
-	if (u->state == UPD_ST_VERIFY && u->health_deadline) {
-		if (u->health_deadline <= u->clock_wall)
-			return u->clock_mono;
-		return u->clock_mono + FOTA_SEC(u->health_deadline - u->clock_wall);
-	}
+	if (u->state == UPD_ST_VERIFY)
+		return u->health_mono;
 	return FOTA_NEVER;
 }
 
@@ -627,6 +695,7 @@ int upd_load(struct upd *u, const char *dir, struct upd_error *err)
 		return e;
 	tmp.update_progress = 0; /* not persistent */
 	tmp.boot_deadline = FOTA_NEVER;
+	tmp.health_mono = FOTA_NEVER; /* re-armed by UPD_EV_BOOT */
 	tmp.actions = 0;
 	*u = tmp;
 	return 0;

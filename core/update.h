@@ -112,6 +112,8 @@ struct upd {
 	enum upd_state state;
 	uint32_t verify_start_time; /* UNIX s when 0x10 was entered (persisted) */
 	uint32_t health_deadline;   /* UNIX s, 0 = none (persisted: survives restarts) */
+	fota_us health_mono;	    /* the health timer, monotonic; FOTA_NEVER if none */
+	int64_t verify_start_mono;  /* monotonic time 0x10 was entered (re-derived on restart) */
 	uint32_t boot_delay_ms;	    /* bootloader delay of the offered ECU (not persisted) */
 	fota_us boot_deadline;	    /* end of the bootloader delay, FOTA_NEVER if none */
 	unsigned actions;	    /* UPD_ACT_* accumulated until upd_take_actions() */
@@ -119,11 +121,6 @@ struct upd {
 	/* wall-clock reference: at monotonic clock_mono the wall clock read clock_wall */
 	fota_us clock_mono;
 	uint32_t clock_wall;
-
-	/* arguments of the event being handled */
-	const char *arg_request_id;
-	uint32_t arg_ecu_can_id;
-	uint8_t arg_progress;
 };
 
 struct upd_error {
@@ -148,8 +145,9 @@ uint32_t upd_wall(const struct upd *u, fota_us now);
  * Feed one event. Returns 0 when the table has a row for (state, event), with
  * the object values updated and actions added; -EBUSY when the event is not
  * allowed in the current state (nothing changes; for SDO writes this is abort
- * 0x08000022). Events with arguments go through the helpers below
- * (UPD_EV_OFFER alone returns -EINVAL).
+ * 0x08000022). Events with arguments go through the helpers below, which
+ * pass them with the event (UPD_EV_OFFER or UPD_EV_FLASH_PROGRESS here
+ * return -EINVAL).
  */
 int upd_handle(struct upd *u, enum upd_event ev, fota_us now);
 

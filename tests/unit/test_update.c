@@ -273,7 +273,7 @@ static void test_update__health_timeout_zero_and_changed(void)
 	T_EQ_U64(upd_deadline(&u), T0 + FOTA_SEC(120));
 	/* a deadline already behind us fires at the next tick */
 	upd_set_clock(&u, T0 + FOTA_SEC(300), WALL0 + 300);
-	T_EQ_U64(upd_deadline(&u), T0 + FOTA_SEC(300));
+	T_EQ_U64(upd_deadline(&u), T0 + FOTA_SEC(120));
 	upd_tick(&u, T0 + FOTA_SEC(300));
 	T_EQ(u.update_status, 0x52);
 }
@@ -458,6 +458,72 @@ static void test_update__restart_mid_verification(void)
 	rm_tmp();
 }
 
+/*
+ * A TCU boots without a time fix, so its wall clock steps (NTP) while an
+ * update waits for the OEM: timestamps take the wall clock of the moment,
+ * the health timeout runs on the monotonic clock and neither fires early
+ * nor late because of the step.
+ */
+static void test_update__wall_clock_step_while_verifying(void)
+{
+	struct upd u;
+	const uint32_t boot_wall = 946684800u;	 /* 2000-01-01: no RTC, no fix yet */
+	const uint32_t step = WALL0 - boot_wall; /* NTP sets the real time */
+
+	upd_init(&u);
+	upd_set_clock(&u, T0, boot_wall);
+	T_OK(upd_offer(&u, UUID1, 1, 0, T0));
+	T_OK(upd_handle(&u, UPD_EV_APPROVE, T0));
+	upd_tick(&u, T0);
+	T_OK(upd_handle(&u, UPD_EV_FLASH_OK, T0 + FOTA_SEC(10)));
+	T_EQ(u.verify_start_time, boot_wall + 10);
+	T_EQ_U64(upd_deadline(&u), T0 + FOTA_SEC(10 + 600));
+
+	/* the step: 26 years forward, one second later */
+	upd_set_clock(&u, T0 + FOTA_SEC(11), boot_wall + 11 + step);
+	upd_tick(&u, T0 + FOTA_SEC(11));
+	T_EQ(u.update_status, 0x10); /* not expired by the step */
+	T_EQ_U64(upd_deadline(&u), T0 + FOTA_SEC(10 + 600));
+	/* the persisted deadline follows the new clock: restart re-arms from it */
+	T_EQ(u.health_deadline, boot_wall + 10 + 600 + step);
+	upd_tick(&u, T0 + FOTA_SEC(10 + 600) - 1);
+	T_EQ(u.update_status, 0x10);
+	upd_tick(&u, T0 + FOTA_SEC(10 + 600));
+	T_EQ(u.update_status, 0x52);
+	T_EQ(u.update_end_time, boot_wall + step + 10 + 600); /* the wall clock of the moment */
+
+	/* a step backwards does not make it wait longer either */
+	upd_init(&u);
+	upd_set_clock(&u, T0, WALL0);
+	T_OK(upd_offer(&u, UUID1, 1, 0, T0));
+	T_OK(upd_handle(&u, UPD_EV_APPROVE, T0));
+	upd_tick(&u, T0);
+	T_OK(upd_handle(&u, UPD_EV_FLASH_OK, T0));
+	upd_set_clock(&u, T0 + FOTA_SEC(1), WALL0 - 86400);
+	upd_tick(&u, T0 + FOTA_SEC(600));
+	T_EQ(u.update_status, 0x52);
+}
+
+/* Restart while verifying, the wall clock not yet set: the whole timeout, never more. */
+static void test_update__restart_verification_clock_unset(void)
+{
+	struct upd u, v;
+
+	mkdir_tmp();
+	reach(&u, UPD_ST_VERIFY); /* entered at WALL0, deadline WALL0 + 600 */
+	T_OK(upd_save(&u, dir));
+	fresh(&v);
+	upd_set_clock(&v, FOTA_SEC(3), 946684800u); /* RTC lost: year 2000 */
+	T_OK(upd_load(&v, dir, NULL));
+	T_OK(upd_handle(&v, UPD_EV_BOOT, FOTA_SEC(3)));
+	T_EQ_U64(upd_deadline(&v), FOTA_SEC(3) + FOTA_SEC(600));
+	upd_tick(&v, FOTA_SEC(3) + FOTA_SEC(599));
+	T_EQ(v.update_status, 0x10);
+	upd_tick(&v, FOTA_SEC(3) + FOTA_SEC(600));
+	T_EQ(v.update_status, 0x52);
+	rm_tmp();
+}
+
 static const char good_state[] = "format=1\n"
 				 "update_available=0\n"
 				 "update_request_id=\n"
@@ -577,12 +643,20 @@ static void test_update__save_errors(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(update__every_state_every_event),    T_CASE(update__status_values),
-	T_CASE(update__offer_sets_objects),	    T_CASE(update__approve_bootloader_delay_flash),
-	T_CASE(update__health_timeout_ten_minutes), T_CASE(update__health_timeout_zero_and_changed),
-	T_CASE(update__persistence_round_trip),	    T_CASE(update__attempts_never_double_count),
-	T_CASE(update__restart_mid_flash),	    T_CASE(update__restart_mid_verification),
-	T_CASE(update__corrupt_state_file),	    T_CASE(update__save_errors),
+	T_CASE(update__every_state_every_event),
+	T_CASE(update__status_values),
+	T_CASE(update__offer_sets_objects),
+	T_CASE(update__approve_bootloader_delay_flash),
+	T_CASE(update__health_timeout_ten_minutes),
+	T_CASE(update__health_timeout_zero_and_changed),
+	T_CASE(update__wall_clock_step_while_verifying),
+	T_CASE(update__restart_verification_clock_unset),
+	T_CASE(update__persistence_round_trip),
+	T_CASE(update__attempts_never_double_count),
+	T_CASE(update__restart_mid_flash),
+	T_CASE(update__restart_mid_verification),
+	T_CASE(update__corrupt_state_file),
+	T_CASE(update__save_errors),
 };
 
 int main(void)
