@@ -37,18 +37,33 @@ struct uds_job {
 	size_t nerase;
 	enum job_state state;
 	fota_us delay_until;
-	bool tx_busy; /* a request PDU is in ISO-TP */
-	int tx_err;   /* ISO-TP error of the last request, or 0 */
-	int rx_err;   /* last ISO-TP receive error */
+	bool tx_busy;	   /* a request PDU is in ISO-TP */
+	int tx_err;	   /* ISO-TP error of the last request, or 0 */
+	int rx_err;	   /* last ISO-TP receive error */
+	char key_why[128]; /* why the key could not be computed (never key or seed bytes) */
 	struct uds_job_result res;
 };
+
+static void collect(struct uds_job *j);
 
 static int job_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
 		   size_t cap, size_t *klen)
 {
 	struct uds_job *j = ctx;
 
-	return uds_key_compute(&j->ecu.key, level, seed, n, key, cap, klen);
+	j->key_why[0] = '\0';
+	if (j->cfg.key_async)
+		return j->cfg.key_async(j->cfg.key_async_ctx, &j->ecu.key, level, seed, n);
+	return uds_key_compute_detail(&j->ecu.key, level, seed, n, key, cap, klen, j->key_why,
+				      sizeof(j->key_why));
+}
+
+void uds_job_key_done(struct uds_job *j, int err, const uint8_t *key, size_t klen, const char *why,
+		      fota_us now)
+{
+	snprintf(j->key_why, sizeof(j->key_why), "%s", err && why ? why : "");
+	uds_prog_key_done(&j->prog, err, key, klen, now);
+	collect(j);
 }
 
 static void job_prog_event(void *ctx, const struct uds_prog_event *ev)
@@ -320,6 +335,11 @@ static void collect(struct uds_job *j)
 	j->state = JOB_DONE;
 	j->res.err = err;
 	uds_prog_strerror(&j->res.prog, j->res.msg, sizeof(j->res.msg));
+	if (err && j->res.prog.step == UDS_PROG_STEP_SEND_KEY && j->key_why[0]) {
+		size_t n = strlen(j->res.msg);
+
+		snprintf(j->res.msg + n, sizeof(j->res.msg) - n, ": %s", j->key_why);
+	}
 	if (err && j->tx_err) {
 		size_t n = strlen(j->res.msg);
 

@@ -31,6 +31,7 @@
 #include "uds/prog.h"
 
 struct uds_job; /* private */
+struct uds_key;
 
 enum uds_job_event_type {
 	UDS_JOB_EV_SWITCH_SENT = 1, /* bootloader switch frame went out; waiting delay_ms */
@@ -53,6 +54,16 @@ struct uds_job_cfg {
 	/* Called synchronously from the job's calls; may be NULL. */
 	void (*on_event)(void *ctx, const struct uds_job_event *ev);
 	void *event_ctx;
+	/*
+	 * Optional: compute the SecurityAccess key elsewhere (fota serve: in
+	 * its worker thread, since a `cmd:` program may run for seconds).
+	 * Called with the seed (copy it); return -EINPROGRESS and hand the
+	 * key over later with uds_job_key_done(), or a -errno to fail at once.
+	 * NULL: computed synchronously with uds_key_compute_detail().
+	 */
+	int (*key_async)(void *ctx, const struct uds_key *key, uint8_t level, const uint8_t *seed,
+			 size_t n);
+	void *key_async_ctx;
 };
 
 /* The outcome. */
@@ -74,6 +85,14 @@ struct uds_job_result {
  */
 int uds_job_new(struct uds_job **jp, const struct uds_job_cfg *cfg, struct uds_job_result *res);
 void uds_job_free(struct uds_job *j);
+
+/*
+ * The key asked for through cfg.key_async: err 0 with key[0..klen), or the
+ * -errno and a one-line reason (why, never key or seed bytes) that the
+ * result's message carries. Ignored when no key is awaited.
+ */
+void uds_job_key_done(struct uds_job *j, int err, const uint8_t *key, size_t klen, const char *why,
+		      fota_us now);
 
 /*
  * Start (or start again after a finished attempt: a new job on the same

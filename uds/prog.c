@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "uds/key.h"
 #include "uds/prog.h"
 
 const char *uds_prog_step_str(enum uds_prog_step step)
@@ -286,34 +287,9 @@ static void next_segment(struct uds_prog *p, fota_us now)
 	}
 }
 
-static void after_seed(struct uds_prog *p, const struct uds_result *r, fota_us now)
+/* SendKey with the key computed (now, or later through uds_prog_key_done()). */
+static void send_key(struct uds_prog *p, const uint8_t *key, size_t klen, fota_us now)
 {
-	uint8_t key[UDS_KEY_MAX];
-	const uint8_t *seed = r->rsp + 2;
-	size_t n = r->len - 2, klen = 0, i;
-	int err;
-
-	if (r->len < 2) {
-		fail(p, -EPROTO, 0, now, "seed response too short");
-		return;
-	}
-	for (i = 0; i < n && !seed[i]; i++)
-		;
-	if (i == n) {
-		/* ISO 14229-1 §9.4.2.2: a zero seed means the level is already unlocked. */
-		next_segment(p, now);
-		return;
-	}
-	p->step = UDS_PROG_STEP_SEND_KEY;
-	err = p->cfg.compute_key(p->cfg.key_ctx, p->cfg.security_level, seed, n, key, sizeof(key),
-				 &klen);
-	if (!err && (klen == 0 || klen > sizeof(key)))
-		err = -EINVAL;
-	if (err) {
-		p->buf[0] = UDS_SID_SECURITY_ACCESS;
-		fail(p, err, 0, now, "cannot compute the key");
-		return;
-	}
 	if (reserve(p, 2 + klen)) {
 		fail(p, -ENOMEM, 0, now, NULL);
 		return;
@@ -321,8 +297,70 @@ static void after_seed(struct uds_prog *p, const struct uds_result *r, fota_us n
 	p->buf[0] = UDS_SID_SECURITY_ACCESS;
 	p->buf[1] = p->cfg.security_level + 1;
 	memcpy(p->buf + 2, key, klen);
-	memset(key, 0, sizeof(key));
 	send_req(p, UDS_PROG_STEP_SEND_KEY, 2 + klen, now);
+}
+
+static void key_failed(struct uds_prog *p, int err, fota_us now)
+{
+	p->buf[0] = UDS_SID_SECURITY_ACCESS;
+	fail(p, err, 0, now, "cannot compute the key");
+}
+
+static void after_seed(struct uds_prog *p, const struct uds_result *r, fota_us now)
+{
+	uint8_t key[UDS_KEY_MAX];
+	const uint8_t *seed;
+	size_t n, klen = 0;
+	int err;
+
+	/*
+	 * ISO 14229-1 §10.4.2: 67 <level> <securitySeed...>. A response with
+	 * no seed bytes is malformed, not "unlocked": only a seed of zero
+	 * bytes means the level is already unlocked (uds_seed_is_zero()).
+	 */
+	if (r->len < 3) {
+		fail(p, -EPROTO, 0, now, "seed response has no seed");
+		return;
+	}
+	seed = r->rsp + 2;
+	n = r->len - 2;
+	if (uds_seed_is_zero(seed, n)) {
+		next_segment(p, now);
+		return;
+	}
+	p->step = UDS_PROG_STEP_SEND_KEY;
+	err = p->cfg.compute_key(p->cfg.key_ctx, p->cfg.security_level, seed, n, key, sizeof(key),
+				 &klen);
+	if (err == -EINPROGRESS) {
+		p->key_wait = true; /* the caller computes it off the loop: uds_prog_key_done() */
+		return;
+	}
+	if (!err && (klen == 0 || klen > sizeof(key)))
+		err = -EINVAL;
+	if (err) {
+		key_failed(p, err, now);
+		return;
+	}
+	send_key(p, key, klen, now);
+	memset(key, 0, sizeof(key));
+}
+
+void uds_prog_key_done(struct uds_prog *p, int err, const uint8_t *key, size_t klen, fota_us now)
+{
+	if (!p->running || !p->key_wait)
+		return;
+	p->key_wait = false;
+	if (p->cancel) {
+		fail(p, -ECANCELED, 0, now, "cancelled");
+		return;
+	}
+	if (!err && (klen == 0 || klen > UDS_KEY_MAX))
+		err = -EINVAL;
+	if (err) {
+		key_failed(p, err, now);
+		return;
+	}
+	send_key(p, key, klen, now);
 }
 
 static void after_download(struct uds_prog *p, const struct uds_result *r, fota_us now)
@@ -453,8 +491,8 @@ static void poll_client(struct uds_prog *p, fota_us now)
 	struct uds_result r;
 	int err;
 
-	if (!p->running)
-		return;
+	if (!p->running || p->key_wait)
+		return; /* the seed's answer is handled; the key is not there yet */
 	err = uds_client_result(&p->client, &r);
 	if (err == -EINPROGRESS)
 		return;
@@ -526,6 +564,7 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 	p->crc = (uint32_t)crc32(0, NULL, 0);
 	p->cancel = false;
 	p->running = true;
+	p->key_wait = false;
 	memset(&p->res, 0, sizeof(p->res));
 	p->res.err = -EINPROGRESS;
 	p->res.segment = -1;
@@ -611,7 +650,11 @@ void uds_prog_cancel(struct uds_prog *p)
 	if (!p->running)
 		return;
 	p->cancel = true;
-	if (p->client.state == UDS_CLIENT_SEND) {
+	if (p->key_wait) {
+		/* Waiting for a key: nothing outstanding, stop here. */
+		p->key_wait = false;
+		fail(p, -ECANCELED, 0, 0, "cancelled");
+	} else if (p->client.state == UDS_CLIENT_SEND) {
 		/* Nothing on the wire yet: stop right here. */
 		uds_client_cancel(&p->client);
 		fail(p, -ECANCELED, 0, 0, "cancelled");

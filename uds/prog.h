@@ -39,6 +39,10 @@ struct uds_segment {
  * Writes the key for seed[0..n) at security level `level` (the odd
  * requestSeed value) into key[0..cap) and its length into *klen. Returns 0 or
  * a negative errno (the sequence then fails at step SendKey with that error).
+ * -EINPROGRESS: the key is computed elsewhere (a worker thread: a `cmd:`
+ * program may run for seconds) and handed over with uds_prog_key_done(); no
+ * request is outstanding meanwhile, so the client's TesterPresent keeps the
+ * session alive.
  */
 typedef int (*uds_compute_key_fn)(void *ctx, uint8_t level, const uint8_t *seed, size_t n,
 				  uint8_t *key, size_t cap, size_t *klen);
@@ -152,6 +156,7 @@ struct uds_prog {
 	size_t ierase; /* next of cfg.erase_ranges */
 	enum uds_prog_step step;
 	bool running, cancel;
+	bool key_wait;	     /* compute_key said -EINPROGRESS: waiting for uds_prog_key_done() */
 	uint32_t block_data; /* data bytes per TransferData */
 	uint32_t offset;     /* within the current segment */
 	uint32_t chunk;	     /* data bytes in the block in flight */
@@ -210,6 +215,13 @@ void uds_prog_progress(const struct uds_prog *p, uint64_t *done, uint64_t *total
  * -ECANCELED. No effect once finished.
  */
 void uds_prog_cancel(struct uds_prog *p);
+
+/*
+ * The key that compute_key() left pending (-EINPROGRESS): err 0 and
+ * key[0..klen), or the computation's -errno (the sequence fails at SendKey).
+ * Ignored when no key is awaited (the sequence was cancelled meanwhile).
+ */
+void uds_prog_key_done(struct uds_prog *p, int err, const uint8_t *key, size_t klen, fota_us now);
 
 /* Free the request buffer (uds_prog_start() may be called again on a finished engine without it). */
 void uds_prog_release(struct uds_prog *p);

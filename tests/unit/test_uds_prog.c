@@ -595,6 +595,85 @@ static void test_uds_prog__zero_seed_skips_the_key(void)
 	uds_prog_release(&p);
 }
 
+/* A positive SecurityAccess answer without seed bytes is malformed, not "unlocked". */
+static void test_uds_prog__seed_response_without_seed_fails(void)
+{
+	struct uds_prog p;
+	struct uds_prog_cfg pc = { .security_level = 0x11, .compute_key = key_wrong };
+	static const uint8_t r_session[] = { 0x50, 0x02, 0x00, 0x32, 0x01, 0xF4 };
+	static const uint8_t r_seed[] = { 0x67, 0x11 };
+	struct uds_prog_result res;
+	const uint8_t *req;
+
+	uds_prog_init(&p, &pc, NULL);
+	T_OK(uds_prog_start(&p, image, 1, T0));
+	T_EQ(answer(&p, NULL, 0, &req), 2);
+	T_EQ(answer(&p, r_session, sizeof(r_session), &req), 2);
+	T_EQ(req[0], 0x27);
+	T_EQ(answer(&p, r_seed, sizeof(r_seed), &req), 0); /* no erase, no download */
+	T_ERR(uds_prog_result(&p, &res), -EPROTO);
+	T_EQ(res.step, UDS_PROG_STEP_REQUEST_SEED);
+	uds_prog_release(&p);
+}
+
+/* compute_key may answer later (fota serve computes it in a worker thread). */
+static int key_later(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
+		     size_t cap, size_t *klen)
+{
+	memcpy(ctx, seed, n);
+	return -EINPROGRESS;
+}
+
+static void test_uds_prog__key_computed_later(void)
+{
+	struct uds_prog p;
+	uint8_t seen[4];
+	struct uds_prog_cfg pc = { .security_level = 0x11,
+				   .compute_key = key_later,
+				   .key_ctx = seen };
+	static const uint8_t r_session[] = { 0x50, 0x02, 0x00, 0x32, 0x01, 0xF4 };
+	static const uint8_t r_seed[] = { 0x67, 0x11, 0x12, 0x34, 0x56, 0x78 };
+	static const uint8_t key[] = { 0xAA, 0xBB, 0xCC, 0xDD };
+	struct uds_prog_result res;
+	const uint8_t *req;
+
+	uds_prog_init(&p, &pc, NULL);
+	T_OK(uds_prog_start(&p, image, 1, T0));
+	T_EQ(answer(&p, NULL, 0, &req), 2);
+	T_EQ(answer(&p, r_session, sizeof(r_session), &req), 2);
+	T_EQ(answer(&p, r_seed, sizeof(r_seed), &req), 0); /* nothing to send while computing */
+	T_EQ_MEM(seen, r_seed + 2, 4);
+	T_ERR(uds_prog_result(&p, &res), -EINPROGRESS);
+	uds_prog_key_done(&p, 0, key, sizeof(key), T0);
+	T_EQ(answer(&p, NULL, 0, &req), 6);
+	T_EQ(req[0], 0x27);
+	T_EQ(req[1], 0x12);
+	T_EQ_MEM(req + 2, key, 4);
+	uds_prog_release(&p);
+
+	/* a failed computation fails at SendKey; a late key after cancel is ignored */
+	uds_prog_init(&p, &pc, NULL);
+	T_OK(uds_prog_start(&p, image, 1, T0));
+	answer(&p, NULL, 0, &req);
+	answer(&p, r_session, sizeof(r_session), &req);
+	answer(&p, r_seed, sizeof(r_seed), &req);
+	uds_prog_key_done(&p, -ETIMEDOUT, NULL, 0, T0);
+	T_ERR(uds_prog_result(&p, &res), -ETIMEDOUT);
+	T_EQ(res.step, UDS_PROG_STEP_SEND_KEY);
+	uds_prog_release(&p);
+
+	uds_prog_init(&p, &pc, NULL);
+	T_OK(uds_prog_start(&p, image, 1, T0));
+	answer(&p, NULL, 0, &req);
+	answer(&p, r_session, sizeof(r_session), &req);
+	answer(&p, r_seed, sizeof(r_seed), &req);
+	uds_prog_cancel(&p);
+	T_ERR(uds_prog_result(&p, &res), -ECANCELED);
+	uds_prog_key_done(&p, 0, key, sizeof(key), T0);
+	T_EQ(answer(&p, NULL, 0, &req), 0);
+	uds_prog_release(&p);
+}
+
 static void test_uds_prog__start_rejects_bad_input(void)
 {
 	struct uds_prog p;
@@ -630,6 +709,8 @@ static const struct t_case cases[] = {
 	T_CASE(uds_prog__request_download_refused_names_the_nrc),
 	T_CASE(uds_prog__without_erase_a_written_ecu_refuses),
 	T_CASE(uds_prog__zero_seed_skips_the_key),
+	T_CASE(uds_prog__seed_response_without_seed_fails),
+	T_CASE(uds_prog__key_computed_later),
 	T_CASE(uds_prog__start_rejects_bad_input),
 };
 
