@@ -9,6 +9,7 @@
 #ifndef FOTA_CMD_SERVE_H
 #define FOTA_CMD_SERVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,8 @@
 #include "core/request.h"
 #include "hex/ihex.h"
 
-#define CMD_SERVE_NAME_MAX 256 /* a file name inside inbox/, NUL included */
+#define CMD_SERVE_NAME_MAX    256    /* a file name inside inbox/, NUL included */
+#define CMD_SERVE_REQUEST_MAX 65536u /* a request file larger than this is not one */
 
 /* One request file of the inbox: STATE_DIR/inbox/NAME (NAME ends in .yaml). */
 struct cmd_serve_entry {
@@ -46,19 +48,39 @@ struct cmd_serve_pkg {
 };
 
 /*
- * Load and check the request file PATH against CFG, in the order a platform
- * expects the reasons: the request parses (keys id, ecu, firmware, sha256),
- * the ECU name is known, the firmware file exists, its SHA-256 matches, it
- * is valid Intel HEX, and every byte lies inside the ECU's memory regions.
- * Returns 0 with *pkg filled (release it), or a negative errno with a
- * one-line reason in why ("firmware sha256 mismatch: expected ..., file has
- * ..."); *pkg then holds nothing to release, but req/id_known are kept when
- * the request file itself parsed (so the report can carry the id).
- *   -EBADMSG  request file, ECU name, digest, HEX or regions wrong
- *   -ENOENT   request or firmware file missing;  other -errno from the system
+ * Read and parse the request file PATH: a regular file (opened without
+ * blocking) of at most CMD_SERVE_REQUEST_MAX bytes. 0, or -errno with a
+ * one-line reason (-EBADMSG: not a request; -ENOENT: gone).
  */
-int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd_serve_pkg *pkg,
-		     char *why, size_t whylen);
+int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen);
+
+struct cmd_serve_verify_opts {
+	uint64_t max_bytes; /* largest firmware file accepted (tcu.max_firmware_bytes) */
+	const char *
+		source; /* read the firmware from here (the private copy), not the request's path */
+	const char *copy_dir; /* keep the verified bytes as COPY_DIR/<id> (atomically); NULL: no */
+	const atomic_bool *cancel; /* checked between chunks (worker thread); may be NULL */
+};
+
+/*
+ * Load and check the request file PATH against CFG, in the order a platform
+ * expects the reasons: the request is a regular file of at most
+ * CMD_SERVE_REQUEST_MAX bytes and parses (keys id, ecu, firmware, sha256),
+ * the ECU name is known, the firmware is a regular file (opened without
+ * blocking: a FIFO or a device is refused) of at most o->max_bytes, its
+ * SHA-256 matches, it is valid Intel HEX, and every byte lies inside the
+ * ECU's memory regions. The firmware is read once: the bytes hashed are the
+ * bytes parsed and the bytes copied to o->copy_dir. Returns 0 with *pkg
+ * filled (release it), or a negative errno with a one-line reason in why
+ * ("firmware x.hex: sha256 mismatch (...)"); *pkg then holds nothing to
+ * release, but req/id_known are kept when the request itself parsed.
+ *   -EBADMSG  request, ECU name, file type or size, digest, HEX or regions wrong
+ *   -ENOENT   request or firmware file missing;  -ECANCELED;  other -errno
+ *             (-ENOSPC: the copy could not be written)
+ */
+int cmd_serve_verify(const char *path, const struct fota_config *cfg,
+		     const struct cmd_serve_verify_opts *o, struct cmd_serve_pkg *pkg, char *why,
+		     size_t whylen);
 void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg);
 
 /* SHA-256 of a whole file (OpenSSL EVP). 0 or -errno (-EIO if libcrypto fails). */
@@ -125,5 +147,27 @@ void cmd_serve_report_log(struct cmd_serve_report *r, uint32_t now_wall, const c
 
 /* Write the report to OUTBOX/<file> atomically (pretty JSON plus newline). 0 or -errno. */
 int cmd_serve_report_write(const struct cmd_serve_report *r, const char *outbox);
+
+/*
+ * INBOX/NAME -> DONE/NAME, never replacing a file already archived there (a
+ * reused name gets DONE/NAME.1, .2, ...; a name too long for a suffix is
+ * shortened and given a digest of the whole name), and durable: both
+ * directories are fsync'ed. 0 (also when INBOX/NAME is gone) or -errno.
+ */
+int cmd_serve_move_done(const char *inbox, const char *done, const char *name);
+
+/*
+ * Remove the temporary files (NAME.tmp) that a power cut during an atomic
+ * write can leave in DIR. Returns how many were removed, or -errno.
+ */
+int cmd_serve_clean_tmp(const char *dir);
+
+/*
+ * A file name of at most NAME_MAX bytes made of prefix, base and suffix: when
+ * they are too long together, base is cut and followed by '-' and 16 hex
+ * digits of its SHA-256, so distinct long names stay distinct.
+ */
+void cmd_serve_file_name(char *out, size_t size, const char *prefix, const char *base,
+			 size_t baselen, const char *suffix);
 
 #endif

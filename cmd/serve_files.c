@@ -6,6 +6,8 @@
  * Documented in man/fota-serve.1, FILES.
  */
 #include <dirent.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -122,24 +124,122 @@ static void hex32(char out[65], const uint8_t d[32])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd_serve_pkg *pkg,
-		     char *why, size_t whylen)
+/*
+ * Read a whole file that must be a regular file of at most max bytes: opened
+ * non-blocking (a FIFO must not block the reader), checked with fstat, read
+ * in chunks that look at *cancel. *buf is malloc'd (free it). 0, -EFTYPE-like
+ * -EINVAL for "not a regular file", -EFBIG above max (also for a file that
+ * grows while it is read), -ECANCELED, or -errno.
+ */
+static int read_bounded(const char *path, uint64_t max, const atomic_bool *cancel, char **buf,
+			size_t *len)
+{
+	struct stat st;
+	size_t n = 0, cap;
+	ssize_t r;
+	char *b;
+	int fd, err = 0;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max || (uint64_t)st.st_size > SIZE_MAX - 2) {
+		err = -EFBIG;
+		goto out;
+	}
+	cap = (size_t)st.st_size + 1; /* one more byte finds a file that grew */
+	b = malloc(cap + 1);
+	if (!b) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (n < cap) {
+		if (cancel && atomic_load(cancel)) {
+			err = -ECANCELED;
+			break;
+		}
+		r = read(fd, b + n, cap - n < 1048576 ? cap - n : 1048576);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (!err && n > (size_t)st.st_size && n > max)
+		err = -EFBIG;
+	if (err) {
+		free(b);
+		goto out;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+out:
+	close(fd);
+	return err;
+}
+
+static int sha256_buf(const void *data, size_t len, uint8_t out[32])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) && n == 32 ? 0 : -EIO;
+}
+
+int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen)
 {
 	struct cfg_error cerr;
+	char ebuf[512], *text = NULL;
+	size_t tlen = 0;
+	int r;
+
+	r = read_bounded(path, CMD_SERVE_REQUEST_MAX, NULL, &text, &tlen);
+	if (r) {
+		snprintf(why, whylen, "%s: %s", path,
+			 r == -EINVAL ? "not a regular file" :
+			 r == -EFBIG  ? "request file larger than 64 KiB" :
+					strerror(-r));
+		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
+	}
+	r = cfg_load_request_string(text, tlen, path, req, &cerr);
+	free(text);
+	if (r)
+		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
+	return r;
+}
+
+int cmd_serve_verify(const char *path, const struct fota_config *cfg,
+		     const struct cmd_serve_verify_opts *o, struct cmd_serve_pkg *pkg, char *why,
+		     size_t whylen)
+{
 	struct ihex_error herr;
 	struct ihex_region reg[CFG_REGIONS_MAX];
 	struct ihex_outside out;
 	uint8_t sha[32];
-	char got[65], ebuf[512];
+	char got[65], *fw = NULL, copy[CFG_PATH_MAX + 64];
+	const char *src;
+	size_t flen = 0;
 	int r;
 
 	memset(pkg, 0, sizeof(*pkg));
 	ihex_image_init(&pkg->img);
-	r = cfg_load_request(path, &pkg->req, &cerr);
-	if (r) {
-		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
+	r = cmd_serve_load_request(path, &pkg->req, why, whylen);
+	if (r)
 		return r;
-	}
 	pkg->id_known = true;
 	pkg->ecu = cfg_find_ecu(cfg, pkg->req.ecu);
 	if (!pkg->ecu) {
@@ -147,30 +247,44 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd
 			 pkg->req.ecu, cfg->source);
 		return -EBADMSG;
 	}
-	r = cmd_serve_sha256_file(pkg->req.firmware, sha);
+	/* read once: hash, parse and copy the same bytes */
+	src = o->source ? o->source : pkg->req.firmware;
+	r = read_bounded(src, o->max_bytes, o->cancel, &fw, &flen);
 	if (r) {
-		snprintf(why, whylen, "firmware %s: %s", pkg->req.firmware, strerror(-r));
-		return r;
+		if (r == -EINVAL)
+			snprintf(why, whylen, "firmware %s: not a regular file", src);
+		else if (r == -EFBIG)
+			snprintf(why, whylen,
+				 "firmware %s: larger than max_firmware_bytes (%" PRIu64 ")", src,
+				 o->max_bytes);
+		else
+			snprintf(why, whylen, "firmware %s: %s", src, strerror(-r));
+		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
+	}
+	r = sha256_buf(fw, flen, sha);
+	if (r) {
+		snprintf(why, whylen, "firmware %s: cannot compute SHA-256", src);
+		goto fail;
 	}
 	if (memcmp(sha, pkg->req.sha256, sizeof(sha))) {
 		hex32(got, sha);
 		snprintf(why, whylen, "firmware %s: sha256 mismatch (request says %s, file has %s)",
-			 pkg->req.firmware, pkg->req.sha256_hex, got);
-		return -EBADMSG;
+			 src, pkg->req.sha256_hex, got);
+		r = -EBADMSG;
+		goto fail;
 	}
-	r = ihex_load(&pkg->img, pkg->req.firmware, &herr);
+	r = ihex_parse(&pkg->img, fw, flen, &herr);
 	if (r) {
 		if (herr.line)
-			snprintf(why, whylen, "firmware %s:%u: %s", pkg->req.firmware, herr.line,
-				 herr.msg);
+			snprintf(why, whylen, "firmware %s:%u: %s", src, herr.line, herr.msg);
 		else
-			snprintf(why, whylen, "firmware %s: %s", pkg->req.firmware, herr.msg);
-		return r;
+			snprintf(why, whylen, "firmware %s: %s", src, herr.msg);
+		goto fail;
 	}
+	r = -EBADMSG;
 	if (!pkg->img.nseg) {
-		snprintf(why, whylen, "firmware %s: no data records", pkg->req.firmware);
-		ihex_release(&pkg->img);
-		return -EBADMSG;
+		snprintf(why, whylen, "firmware %s: no data records", src);
+		goto fail;
 	}
 	for (size_t i = 0; i < pkg->ecu->nregions; i++) {
 		reg[i].addr = pkg->ecu->regions[i].start;
@@ -180,13 +294,25 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg, struct cmd
 		snprintf(why, whylen,
 			 "firmware %s: bytes 0x%08" PRIx32 "-0x%08" PRIx32
 			 " lie outside the memory regions of ECU %s",
-			 pkg->req.firmware, out.addr, (uint32_t)(out.addr + out.len - 1),
-			 pkg->ecu->name);
-		ihex_release(&pkg->img);
-		return -EBADMSG;
+			 src, out.addr, (uint32_t)(out.addr + out.len - 1), pkg->ecu->name);
+		goto fail;
 	}
+	if (o->copy_dir) {
+		snprintf(copy, sizeof(copy), "%s/%s", o->copy_dir, pkg->req.id);
+		r = fota_write_file_atomic(copy, fw, flen);
+		if (r) {
+			snprintf(why, whylen, "cannot keep a copy of the firmware as %s: %s", copy,
+				 strerror(-r));
+			goto fail;
+		}
+	}
+	free(fw);
 	pkg->bytes = ihex_image_size(&pkg->img);
 	return 0;
+fail:
+	free(fw);
+	ihex_release(&pkg->img);
+	return r;
 }
 
 void cmd_serve_pkg_release(struct cmd_serve_pkg *pkg)
@@ -226,9 +352,58 @@ const char *cmd_serve_platform_status(uint8_t update_status, bool offered)
 
 /* ---- reports ---- */
 
+/*
+ * JSON strings must be UTF-8 (RFC 8259 §8.1); file names need not be. Bytes
+ * that are not part of a valid UTF-8 sequence are written as the text
+ * "\xNN", so a report always parses and still names the file.
+ */
+static json_object *json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), o = 0;
+	json_object *j;
+	char *t;
+
+	t = malloc(4 * n + 1);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] < 0x80	   ? 1 :
+			     (p[i] & 0xE0) == 0xC0 ? 2 :
+			     (p[i] & 0xF0) == 0xE0 ? 3 :
+			     (p[i] & 0xF8) == 0xF0 ? 4 :
+						     0;
+		bool ok = len && i + len <= n;
+		uint32_t cp = len == 1 ? p[i] : len ? p[i] & (0x7Fu >> len) : 0;
+
+		for (size_t k = 1; ok && k < len; k++) {
+			ok = (p[i + k] & 0xC0) == 0x80;
+			cp = cp << 6 | (p[i + k] & 0x3Fu);
+		}
+		/* no overlong forms, no surrogates, nothing above U+10FFFF */
+		if (ok && len > 1)
+			ok = cp >= (len == 2 ? 0x80u :
+				    len == 3 ? 0x800u :
+					       0x10000u) &&
+			     (cp < 0xD800 || cp > 0xDFFF) && cp <= 0x10FFFF;
+		if (!ok) {
+			o += (size_t)sprintf(t + o, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		memcpy(t + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	t[o] = '\0';
+	j = json_object_new_string(t);
+	free(t);
+	return j;
+}
+
 void cmd_serve_report_set_str(struct cmd_serve_report *r, const char *key, const char *val)
 {
-	json_object_object_add(r->o, key, val ? json_object_new_string(val) : NULL);
+	json_object_object_add(r->o, key, val ? json_str(val) : NULL);
 }
 
 void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64_t val)
@@ -258,14 +433,30 @@ const char *cmd_serve_report_status(const struct cmd_serve_report *r)
  */
 static void set_file(struct cmd_serve_report *r, const char *id, bool rejected)
 {
-	const char *prefix = rejected ? "rejected-" : "";
 	size_t n = strlen(id);
 
 	if (n > 5 && !strcmp(id + n - 5, ".yaml"))
 		n -= 5;
-	if (n > CMD_SERVE_NAME_MAX - 10)
-		n = CMD_SERVE_NAME_MAX - 10;
-	snprintf(r->file, sizeof(r->file), "%s%.*s.json", prefix, (int)n, id);
+	cmd_serve_file_name(r->file, sizeof(r->file), rejected ? "rejected-" : "", id, n, ".json");
+}
+
+void cmd_serve_file_name(char *out, size_t size, const char *prefix, const char *base,
+			 size_t baselen, const char *suffix)
+{
+	size_t fixed = strlen(prefix) + strlen(suffix), keep;
+	uint8_t d[32];
+
+	if (fixed + baselen <= NAME_MAX && fixed + baselen < size) {
+		snprintf(out, size, "%s%.*s%s", prefix, (int)baselen, base, suffix);
+		return;
+	}
+	keep = NAME_MAX - fixed - 17;
+	if (keep > baselen)
+		keep = baselen;
+	if (sha256_buf(base, baselen, d))
+		memset(d, 0, sizeof(d));
+	snprintf(out, size, "%s%.*s-%02x%02x%02x%02x%02x%02x%02x%02x%s", prefix, (int)keep, base,
+		 d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], suffix);
 }
 
 int cmd_serve_report_new(struct cmd_serve_report *r, const char *id, const char *request_file,
@@ -348,7 +539,7 @@ void cmd_serve_report_log(struct cmd_serve_report *r, uint32_t now_wall, const c
 		json_object_object_add(e, "nrc_name", json_object_new_string(uds_nrc_str(nrc)));
 	}
 	if (message)
-		json_object_object_add(e, "message", json_object_new_string(message));
+		json_object_object_add(e, "message", json_str(message));
 	if (!json_object_object_get_ex(r->o, "log", &log)) {
 		log = json_object_new_array();
 		json_object_object_add(r->o, "log", log);
@@ -365,6 +556,8 @@ int cmd_serve_report_write(const struct cmd_serve_report *r, const char *outbox)
 
 	s = json_object_to_json_string_ext(r->o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		return -ENOMEM;
 	len = strlen(s);
 	buf = malloc(len + 1);
 	if (!buf)
@@ -374,4 +567,72 @@ int cmd_serve_report_write(const struct cmd_serve_report *r, const char *outbox)
 	err = cmd_serve_write_atomic(outbox, r->file, buf, len + 1);
 	free(buf);
 	return err;
+}
+
+/* rename() that fails with EEXIST instead of replacing; 9p lacks the flag. */
+static int move_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (!renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (!lstat(to, &st)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
+int cmd_serve_move_done(const char *inbox, const char *done, const char *name)
+{
+	char from[4096], to[4096], base[NAME_MAX + 1], sfx[16];
+	int err;
+
+	if ((size_t)snprintf(from, sizeof(from), "%s/%s", inbox, name) >= sizeof(from))
+		return -ENAMETOOLONG;
+	for (unsigned n = 0; n < 1000; n++) {
+		if (n)
+			snprintf(sfx, sizeof(sfx), ".%u", n);
+		else
+			sfx[0] = '\0';
+		cmd_serve_file_name(base, sizeof(base), "", name, strlen(name), sfx);
+		if ((size_t)snprintf(to, sizeof(to), "%s/%s", done, base) >= sizeof(to))
+			return -ENAMETOOLONG;
+		if (!move_noreplace(from, to)) {
+			err = fota_fsync_dir(done);
+			if (!err)
+				err = fota_fsync_dir(inbox);
+			return err;
+		}
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+int cmd_serve_clean_tmp(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		struct stat st;
+
+		if (l <= 4 || strcmp(de->d_name + l - 4, ".tmp"))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		if (!unlinkat(dirfd(d), de->d_name, 0))
+			n++;
+	}
+	closedir(d);
+	return n;
 }

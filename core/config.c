@@ -447,6 +447,7 @@ void cfg_init(struct fota_config *cfg)
 	cfg->tcu.health_check_timeout_min = 10;
 	cfg->tcu.sdo_timeout_ms = 1000;
 	cfg->tcu.sdo_retries = 2;
+	cfg->tcu.max_firmware_bytes = 268435456; /* 256 MiB */
 }
 
 /* bootloader_switch: { id, extended, fd, data, delay_ms } */

@@ -123,6 +123,7 @@ struct cfg_tcu {
 	uint16_t heartbeat_ms;		   /* producer heartbeat (0x1017); 0 = off. Default 0 */
 	uint32_t sdo_timeout_ms;	   /* client side, per SDO request. Default 1000 */
 	uint8_t sdo_retries;		   /* client side, retries after a timeout. Default 2 */
+	uint64_t max_firmware_bytes; /* serve: largest firmware file accepted. Default 256 MiB */
 };
 
 struct fota_config {

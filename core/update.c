@@ -196,6 +196,11 @@ void upd_init(struct upd *u)
 	u->health_mono = FOTA_NEVER;
 }
 
+static uint64_t upd_scale(const struct upd *u)
+{
+	return u->time_scale > 1 ? u->time_scale : 1;
+}
+
 /* Whole seconds from now until the monotonic deadline t, rounded up; 0 if past. */
 static uint32_t secs_until(fota_us now, fota_us t)
 {
@@ -216,7 +221,8 @@ void upd_set_clock(struct upd *u, fota_us now, uint32_t wall)
 	 * entry time it is counted from) moves with the clock, so a restart
 	 * re-arms it with the time that was really left.
 	 */
-	shift = (int64_t)wall + secs_until(now, u->health_mono) - (int64_t)u->health_deadline;
+	shift = (int64_t)wall + (int64_t)(secs_until(now, u->health_mono) * upd_scale(u)) -
+		(int64_t)u->health_deadline;
 	if (shift >= -2 && shift <= 2)
 		return;
 	u->health_deadline = (uint32_t)((int64_t)u->health_deadline + shift);
@@ -229,6 +235,11 @@ uint32_t upd_wall(const struct upd *u, fota_us now)
 	if (now >= u->clock_mono)
 		return u->clock_wall + (uint32_t)((now - u->clock_mono) / FOTA_SEC(1));
 	return u->clock_wall - (uint32_t)((u->clock_mono - now + FOTA_SEC(1) - 1) / FOTA_SEC(1));
+}
+
+void upd_set_time_scale(struct upd *u, uint32_t scale)
+{
+	u->time_scale = scale;
 }
 
 /*
@@ -245,7 +256,8 @@ static void arm_health(struct upd *u)
 		return;
 	}
 	u->health_deadline = u->verify_start_time + (uint32_t)u->ecu_health_check_timeout * 60u;
-	end = u->verify_start_mono + (int64_t)FOTA_SEC(u->ecu_health_check_timeout * 60u);
+	end = u->verify_start_mono +
+	      (int64_t)(FOTA_SEC(u->ecu_health_check_timeout * 60u) / upd_scale(u));
 	u->health_mono = end > 0 ? (fota_us)end : 0;
 }
 
@@ -268,8 +280,9 @@ static void rearm_health(struct upd *u, fota_us now)
 		left = 0;
 	if (left > full)
 		left = full;
-	u->verify_start_mono = (int64_t)now + (int64_t)FOTA_SEC(left) - (int64_t)FOTA_SEC(full);
-	u->health_mono = now + FOTA_SEC(left);
+	u->verify_start_mono = (int64_t)now + (int64_t)(FOTA_SEC(left) / upd_scale(u)) -
+			       (int64_t)(FOTA_SEC(full) / upd_scale(u));
+	u->health_mono = now + FOTA_SEC(left) / upd_scale(u);
 }
 
 /* The arguments of the events that have some, passed with the event. */

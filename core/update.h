@@ -114,6 +114,7 @@ struct upd {
 	uint32_t health_deadline;   /* UNIX s, 0 = none (persisted: survives restarts) */
 	fota_us health_mono;	    /* the health timer, monotonic; FOTA_NEVER if none */
 	int64_t verify_start_mono;  /* monotonic time 0x10 was entered (re-derived on restart) */
+	uint32_t time_scale;	    /* tests only: the health timer runs this many times fast */
 	uint32_t boot_delay_ms;	    /* bootloader delay of the offered ECU (not persisted) */
 	fota_us boot_deadline;	    /* end of the bootloader delay, FOTA_NEVER if none */
 	unsigned actions;	    /* UPD_ACT_* accumulated until upd_take_actions() */
@@ -172,6 +173,12 @@ void upd_set_health_timeout(struct upd *u, uint16_t minutes, fota_us now);
 
 /* The bootloader delay to use on approval (after upd_load() of an offered update). */
 void upd_set_boot_delay(struct upd *u, uint32_t ms);
+
+/*
+ * Tests only (FOTA_TIME_SCALE of fota serve): the health timer runs scale
+ * times faster than the monotonic clock, so minutes pass in seconds.
+ */
+void upd_set_time_scale(struct upd *u, uint32_t scale);
 
 /* Fire due timers: bootloader delay elapsed, health timeout. */
 void upd_tick(struct upd *u, fota_us now);

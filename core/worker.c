@@ -2,6 +2,7 @@
 /* The worker thread of core/worker.h: a mutex, a condition, two lists, an eventfd. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -72,6 +73,7 @@ static void *thread_main(void *p)
 int worker_start(struct worker **wp)
 {
 	struct worker *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
 	int err;
 
 	*wp = NULL;
@@ -89,7 +91,15 @@ int worker_start(struct worker **wp)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->idle, NULL);
+	/*
+	 * The thread takes no signals: a daemon receives SIGTERM through the
+	 * loop's signalfd, and a thread that left it unblocked would take the
+	 * default action (terminate) instead.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&w->thread, NULL, thread_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		close(w->efd);
 		free(w);

@@ -193,7 +193,7 @@ test_expect_success 'remote cancel: removing the offered request gives 0x60' '
 	wait_until "test \"\$(rd 01)\" = 1" &&
 	rm $ST/inbox/$(uuid 3).yaml &&
 	wait_status 96 &&
-	test_grep "cancelled remotely" $ST/outbox/$(uuid 3).json
+	wait_until "grep -q \"cancelled remotely\" $ST/outbox/$(uuid 3).json"
 '
 
 test_expect_success 'health fail: 0x51' '

@@ -90,13 +90,14 @@ static const char hex_out[] = ":020000040800F2\n"
 			      ":10010000000102030405060708090A0B0C0D0E0F77\n"
 			      ":00000001FF\n";
 
+#define REQ_ID "1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+
 static void write_req(const char *name, const char *ecu, const char *fw, const char *sha)
 {
 	char text[512];
 
-	snprintf(text, sizeof(text),
-		 "id: 1b4e28ba-2fa1-41d2-883f-0016d3cca427\necu: %s\nfirmware: %s\nsha256: %s\n",
-		 ecu, fw, sha);
+	snprintf(text, sizeof(text), "id: " REQ_ID "\necu: %s\nfirmware: %s\nsha256: %s\n", ecu, fw,
+		 sha);
 	put(name, text, 0);
 }
 
@@ -111,6 +112,8 @@ static void sha_of(const char *name, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+static struct cmd_serve_verify_opts vopts = { .max_bytes = 1u << 20 };
+
 static int verify(const struct fota_config *cfg, const char *req, char *why, size_t n)
 {
 	struct cmd_serve_pkg pkg;
@@ -118,7 +121,7 @@ static int verify(const struct fota_config *cfg, const char *req, char *why, siz
 	int r;
 
 	snprintf(p, sizeof(p), "%s/%s", tmpdir, req);
-	r = cmd_serve_verify(p, cfg, &pkg, why, n);
+	r = cmd_serve_verify(p, cfg, &vopts, &pkg, why, n);
 	if (!r) {
 		T_EQ(pkg.bytes, 16);
 		T_EQ_STR(pkg.ecu->name, "hydraulics");
@@ -164,6 +167,46 @@ static void test_serve__verify_reasons(void)
 	write_req("out.yaml", "hydraulics", "out.hex", sha_out);
 	T_ERR(verify(&cfg, "out.yaml", why, sizeof(why)), -EBADMSG);
 	T_TRUE(strstr(why, "0x08000100-0x0800010f lie outside") != NULL);
+
+	/* not a regular file: a FIFO would block a plain open() for good */
+	{
+		char fifo[512];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo.hex", tmpdir);
+		T_OK(mkfifo(fifo, 0600));
+		write_req("fifo.yaml", "hydraulics", "fifo.hex", sha);
+		T_ERR(verify(&cfg, "fifo.yaml", why, sizeof(why)), -EBADMSG);
+		T_TRUE(strstr(why, "fifo.hex: not a regular file") != NULL);
+		write_req("zero.yaml", "hydraulics", "/dev/zero", sha);
+		T_ERR(verify(&cfg, "zero.yaml", why, sizeof(why)), -EBADMSG);
+		T_TRUE(strstr(why, "/dev/zero: not a regular file") != NULL);
+	}
+
+	/* larger than max_firmware_bytes */
+	vopts.max_bytes = 10;
+	T_ERR(verify(&cfg, "ok.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "larger than max_firmware_bytes (10)") != NULL);
+	vopts.max_bytes = 1u << 20;
+
+	/* the verified bytes are kept as COPY_DIR/<id>, and can be verified from there */
+	{
+		char copy[512], fw[512];
+		struct cmd_serve_pkg pkg;
+
+		vopts.copy_dir = tmpdir;
+		T_OK(verify(&cfg, "ok.yaml", why, sizeof(why)));
+		vopts.copy_dir = NULL;
+		snprintf(copy, sizeof(copy), "%s/" REQ_ID, tmpdir);
+		snprintf(fw, sizeof(fw), "%s/fw.hex", tmpdir);
+		T_OK(unlink(fw)); /* the original has gone */
+		vopts.source = copy;
+		snprintf(fw, sizeof(fw), "%s/ok.yaml", tmpdir);
+		T_OK(cmd_serve_verify(fw, &cfg, &vopts, &pkg, why, sizeof(why)));
+		T_EQ(pkg.bytes, 16);
+		cmd_serve_pkg_release(&pkg);
+		vopts.source = NULL;
+		unlink(copy);
+	}
 
 	put("syntax.yaml", "id: [\n", 0);
 	T_ERR(verify(&cfg, "syntax.yaml", why, sizeof(why)), -EBADMSG);

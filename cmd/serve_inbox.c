@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: MIT
+/* The inbox pipeline of fota serve (cmd/serve_inbox.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cmd/serve_inbox.h"
+#include "core/file.h"
+#include "core/log.h"
+
+enum entry_state {
+	E_NEW,	   /* listed, to be examined */
+	E_BUSY,	   /* a worker job has it */
+	E_QUEUED,  /* examined: waiting to be offered */
+	E_OFFERED, /* the TCU's current request */
+	E_DONE,	   /* rejected or a duplicate: moved away, waiting to leave the listing */
+};
+
+struct inbox_entry {
+	char name[CMD_SERVE_NAME_MAX];
+	char id[CFG_UUID_LEN + 1];
+	int64_t mtime_ns;
+	enum entry_state st;
+	fota_us first_seen, retry_at;
+	unsigned tries;
+	bool cancelled; /* a cancel file named it before it was examined */
+};
+
+/* ---- worker jobs: they touch only the job and the read-only inbox fields ---- */
+
+enum ijob_kind { IJ_SCAN, IJ_EXAMINE, IJ_PREPARE, IJ_WITHDRAW, IJ_RESUME };
+enum ijob_result {
+	IR_QUEUED,   /* examined and queued */
+	IR_OK,	     /* prepared or resumed: pkg filled */
+	IR_REJECTED, /* verification failed: reported, moved to done/ */
+	IR_RETRY,    /* does not parse yet, may still be being written */
+	IR_GONE,     /* the file disappeared */
+	IR_DUP,	     /* the id was handled already: moved to done/ */
+	IR_CURRENT,  /* the offered update's own request file */
+	IR_NOTFOUND, /* resume: no request with that id in the inbox */
+};
+
+struct ijob {
+	enum ijob_kind kind;
+	const struct inbox *ib;
+	char name[CMD_SERVE_NAME_MAX];
+	char id[CFG_UUID_LEN + 1];		 /* the request's, or the current update's */
+	char cur_name[CMD_SERVE_NAME_MAX];	 /* EXAMINE: the current update's file */
+	char reason[128];			 /* WITHDRAW */
+	uint32_t wall;				 /* report times */
+	bool final;				 /* EXAMINE: no more retries */
+	enum ijob_result r;
+	char why[768];
+	struct cfg_request req; /* EXAMINE: the parsed request */
+	uint64_t bytes;
+	struct cmd_serve_pkg pkg; /* PREPARE, RESUME */
+	struct cmd_serve_entry *list;
+	size_t nlist;
+	char (*cancels)[CMD_SERVE_NAME_MAX];
+	size_t ncancels;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cmd_serve_entry *)a)->name,
+		      ((const struct cmd_serve_entry *)b)->name);
+}
+
+static void scan_run(struct ijob *j)
+{
+	const char *dir = j->ib->p->inbox;
+	struct dirent *de;
+	DIR *d;
+
+	int err = cmd_serve_inbox_list(dir, &j->list, &j->nlist);
+
+	if (err) {
+		snprintf(j->why, sizeof(j->why), "%.600s: %s", dir, strerror(-err));
+		j->r = IR_GONE;
+		return;
+	}
+	if (j->nlist)
+		qsort(j->list, j->nlist, sizeof(*j->list), name_cmp);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		void *nc;
+
+		if (de->d_name[0] == '.' || l <= 7 || l - 7 >= CMD_SERVE_NAME_MAX ||
+		    strcmp(de->d_name + l - 7, ".cancel"))
+			continue;
+		nc = realloc(j->cancels, (j->ncancels + 1) * sizeof(*j->cancels));
+		if (!nc)
+			break;
+		j->cancels = nc;
+		snprintf(j->cancels[j->ncancels++], CMD_SERVE_NAME_MAX, "%.*s", (int)(l - 7),
+			 de->d_name);
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void copy_path(const struct ijob *j, const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", j->ib->p->firmware, id);
+}
+
+/* A report for a request that is not (or no longer) offered: failed or cancelled. */
+static void report_final(struct ijob *j, const char *id, const char *status, const char *event,
+			 const char *reason, const struct cfg_request *req, uint64_t bytes)
+{
+	struct cmd_serve_report r;
+
+	if ((!id || cmd_serve_report_load(&r, j->ib->p->outbox, id)) &&
+	    cmd_serve_report_new(&r, id, j->name, j->wall))
+		return;
+	if (req) {
+		cmd_serve_report_set_str(&r, "ecu", req->ecu);
+		cmd_serve_report_set_str(&r, "firmware", req->firmware);
+		cmd_serve_report_set_str(&r, "sha256", req->sha256_hex);
+	}
+	if (bytes)
+		cmd_serve_report_set_int(&r, "image_bytes", (int64_t)bytes);
+	cmd_serve_report_set_str(&r, "status", status);
+	cmd_serve_report_set_str(&r, "reason", reason);
+	cmd_serve_report_log(&r, j->wall, event, NULL, -1, 0, reason);
+	if (cmd_serve_report_write(&r, j->ib->p->outbox))
+		snprintf(j->why + strlen(j->why), sizeof(j->why) - strlen(j->why),
+			 " (and the report could not be written: %s)", strerror(errno));
+	cmd_serve_report_release(&r);
+}
+
+static void move_done(struct ijob *j)
+{
+	int err = cmd_serve_move_done(j->ib->p->inbox, j->ib->p->done, j->name);
+
+	if (err)
+		snprintf(j->why + strlen(j->why), sizeof(j->why) - strlen(j->why),
+			 " (and it could not be moved to %s: %s)", j->ib->p->done, strerror(-err));
+}
+
+static void reject(struct ijob *j, const struct cmd_serve_pkg *p)
+{
+	char copy[CFG_PATH_MAX + 64];
+
+	report_final(j, p->id_known ? p->req.id : NULL, CMD_SERVE_FAILED, "rejected", j->why,
+		     p->id_known ? &p->req : NULL, 0);
+	if (p->id_known) {
+		copy_path(j, p->req.id, copy, sizeof(copy));
+		unlink(copy);
+	}
+	move_done(j);
+	j->r = IR_REJECTED;
+}
+
+/* Verify inbox/NAME, reading the firmware from its private copy when there is one. */
+static int verify(struct ijob *j, struct cmd_serve_pkg *pkg, const char *id,
+		  const atomic_bool *cancel)
+{
+	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], copy[CFG_PATH_MAX + 64];
+	struct cmd_serve_verify_opts o = { .max_bytes = j->ib->max_bytes, .cancel = cancel };
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, j->name);
+	copy_path(j, id, copy, sizeof(copy));
+	if (!stat(copy, &st))
+		o.source = copy;
+	else
+		o.copy_dir = j->ib->p->firmware;
+	return cmd_serve_verify(path, j->ib->cfg, &o, pkg, j->why, sizeof(j->why));
+}
+
+/* Written within the settle time (a future modification time counts as now)? */
+static bool fresh(const struct ijob *j, const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && (int64_t)j->wall - (int64_t)st.st_mtime < SERVE_SETTLE_MS / 1000;
+}
+
+static bool report_exists(const struct ijob *j, const char *id)
+{
+	struct cmd_serve_report r;
+
+	if (cmd_serve_report_load(&r, j->ib->p->outbox, id) == -ENOENT)
+		return false;
+	cmd_serve_report_release(&r);
+	return true;
+}
+
+static void examine_run(struct ijob *j, const atomic_bool *cancel)
+{
+	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16];
+	struct cmd_serve_report rep;
+	struct cmd_serve_pkg pkg;
+	bool requeue = false;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, j->name);
+	memset(&pkg, 0, sizeof(pkg));
+	err = cmd_serve_load_request(path, &pkg.req, j->why, sizeof(j->why));
+	if (err == -ENOENT) {
+		j->r = IR_GONE;
+		return;
+	}
+	if (err) {
+		if (!j->final && fresh(j, path)) {
+			j->r = IR_RETRY;
+			return;
+		}
+		reject(j, &pkg);
+		return;
+	}
+	pkg.id_known = true;
+	j->req = pkg.req;
+	if (!strcmp(pkg.req.id, j->id)) {
+		if (!j->cur_name[0] || !strcmp(j->cur_name, j->name)) {
+			j->r = IR_CURRENT;
+			return;
+		}
+	} else if (!cmd_serve_report_load(&rep, j->ib->p->outbox, pkg.req.id)) {
+		const char *st = cmd_serve_report_status(&rep);
+		struct json_object *rf;
+
+		/* seen before a restart: still pending, from this very file */
+		requeue = st && !strcmp(st, CMD_SERVE_PENDING) &&
+			  json_object_object_get_ex(rep.o, "request_file", &rf) &&
+			  json_object_is_type(rf, json_type_string) &&
+			  !strcmp(json_object_get_string(rf), j->name);
+		cmd_serve_report_release(&rep);
+	}
+	if (!requeue && (!strcmp(pkg.req.id, j->id) || report_exists(j, pkg.req.id))) {
+		snprintf(j->why, sizeof(j->why), "request id already handled");
+		move_done(j);
+		j->r = IR_DUP;
+		return;
+	}
+	err = verify(j, &pkg, pkg.req.id, cancel);
+	if (err) {
+		reject(j, &pkg);
+		return;
+	}
+	j->bytes = pkg.bytes;
+	if (!requeue) {
+		j->why[0] = '\0';
+		if (!cmd_serve_report_new(&rep, pkg.req.id, j->name, j->wall)) {
+			cmd_serve_report_set_str(&rep, "ecu", pkg.req.ecu);
+			cmd_serve_report_set_str(&rep, "firmware", pkg.req.firmware);
+			cmd_serve_report_set_str(&rep, "sha256", pkg.req.sha256_hex);
+			cmd_serve_report_set_int(&rep, "image_bytes", (int64_t)pkg.bytes);
+			cmd_serve_report_log(&rep, j->wall, "received", NULL, -1, 0, NULL);
+			err = cmd_serve_report_write(&rep, j->ib->p->outbox);
+			if (err)
+				snprintf(j->why, sizeof(j->why), "report not written: %s",
+					 strerror(-err));
+			cmd_serve_report_release(&rep);
+		}
+	}
+	cmd_serve_pkg_release(&pkg);
+	j->r = IR_QUEUED;
+}
+
+static void prepare_run(struct ijob *j, const atomic_bool *cancel)
+{
+	if (verify(j, &j->pkg, j->id, cancel)) {
+		if (j->pkg.id_known && strcmp(j->pkg.req.id, j->id)) {
+			j->r = IR_RETRY; /* the file now holds another request: examine it anew */
+			return;
+		}
+		if (!j->pkg.id_known && errno == ENOENT) {
+			j->r = IR_GONE;
+			return;
+		}
+		reject(j, &j->pkg);
+		return;
+	}
+	if (strcmp(j->pkg.req.id, j->id)) {
+		cmd_serve_pkg_release(&j->pkg);
+		j->r = IR_RETRY;
+		return;
+	}
+	j->r = IR_OK;
+}
+
+static void withdraw_run(struct ijob *j)
+{
+	char copy[CFG_PATH_MAX + 64];
+
+	report_final(j, j->id, CMD_SERVE_CANCELLED, "withdrawn", j->reason, NULL, 0);
+	copy_path(j, j->id, copy, sizeof(copy));
+	unlink(copy);
+	move_done(j);
+}
+
+/* After a restart with an update offered: find its request file again. */
+static void resume_run(struct ijob *j, const atomic_bool *cancel)
+{
+	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], why[768];
+	struct cmd_serve_entry *v = NULL;
+	struct cfg_request req;
+	size_t n = 0;
+
+	j->r = IR_NOTFOUND;
+	cmd_serve_inbox_list(j->ib->p->inbox, &v, &n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, v[i].name);
+		if (cmd_serve_load_request(path, &req, why, sizeof(why)) || strcmp(req.id, j->id))
+			continue;
+		snprintf(j->name, sizeof(j->name), "%s", v[i].name);
+		j->r = verify(j, &j->pkg, j->id, cancel) ? IR_REJECTED : IR_OK;
+		break;
+	}
+	free(v);
+}
+
+static void ijob_run(void *arg, const atomic_bool *cancel)
+{
+	struct ijob *j = arg;
+
+	switch (j->kind) {
+	case IJ_SCAN:
+		scan_run(j);
+		break;
+	case IJ_EXAMINE:
+		examine_run(j, cancel);
+		break;
+	case IJ_PREPARE:
+		prepare_run(j, cancel);
+		break;
+	case IJ_WITHDRAW:
+		withdraw_run(j);
+		break;
+	case IJ_RESUME:
+		resume_run(j, cancel);
+		break;
+	}
+}
+
+/* ---- the loop's side ---- */
+
+static struct inbox_entry *find(struct inbox *ib, const char *name)
+{
+	size_t lo = 0, hi = ib->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(ib->e[mid].name, name);
+
+		if (!c)
+			return &ib->e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void drop(struct inbox *ib, struct inbox_entry *e)
+{
+	size_t i = (size_t)(e - ib->e);
+
+	memmove(e, e + 1, (ib->n - i - 1) * sizeof(*e));
+	ib->n--;
+}
+
+static void ijob_done(void *ctx, void *arg, bool ran);
+
+static struct ijob *submit(struct inbox *ib, enum ijob_kind kind, const char *name,
+			   const char *id, fota_us now)
+{
+	struct ijob *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->kind = kind;
+	j->ib = ib;
+	j->wall = tcu_wall(ib->t, now);
+	snprintf(j->name, sizeof(j->name), "%s", name ? name : "");
+	snprintf(j->id, sizeof(j->id), "%s", id ? id : "");
+	if (worker_submit(ib->w, ijob_run, ijob_done, ib, j, false)) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void withdraw(struct inbox *ib, struct inbox_entry *e, const char *how, fota_us now)
+{
+	struct ijob *j;
+
+	fota_info("update %s: withdrawn before it was offered (%s)", e->id[0] ? e->id : e->name,
+		  how);
+	j = submit(ib, IJ_WITHDRAW, e->name, e->id, now);
+	if (j) {
+		snprintf(j->reason, sizeof(j->reason), "%s", how);
+		e->st = E_BUSY;
+	}
+}
+
+static void handle_cancel(struct inbox *ib, const char *base, fota_us now)
+{
+	char yaml[CMD_SERVE_NAME_MAX + 8];
+	struct tcu *t = ib->t;
+
+	snprintf(yaml, sizeof(yaml), "%s.yaml", base);
+	if ((t->have_pkg || t->resuming) &&
+	    (!strcmp(base, tcu_current_id(t)) || !strcmp(yaml, t->req_name))) {
+		tcu_cancel_offer(t, "cancelled remotely", now);
+		return;
+	}
+	for (size_t i = 0; i < ib->n; i++) {
+		struct inbox_entry *e = &ib->e[i];
+
+		if (strcmp(e->id, base) && strcmp(e->name, yaml))
+			continue;
+		if (e->st == E_QUEUED)
+			withdraw(ib, e, "cancel file", now);
+		else if (e->st == E_NEW || e->st == E_BUSY)
+			e->cancelled = true;
+		return;
+	}
+	fota_warn("%s.cancel: no pending request with that id or name", base);
+}
+
+/* Merge a listing (sorted by name) into the entries (sorted by name). */
+static void merge(struct inbox *ib, const struct cmd_serve_entry *v, size_t n, fota_us now)
+{
+	struct inbox_entry *old = ib->e, *ne;
+	size_t nold = ib->n, i = 0, k = 0, m = 0;
+	struct tcu *t = ib->t;
+
+	ne = calloc(n + nold + 1, sizeof(*ne));
+	if (!ne)
+		return; /* looked at again at the next listing */
+	while (i < nold || k < n) {
+		int c = i == nold ? 1 : k == n ? -1 : strcmp(old[i].name, v[k].name);
+
+		if (c < 0) { /* gone from the inbox */
+			struct inbox_entry *e = &old[i++];
+
+			if (e->st == E_QUEUED) {
+				ne[m] = *e;
+				withdraw(ib, &ne[m++], "request file removed", now);
+			} else if (e->st == E_BUSY) {
+				ne[m++] = *e; /* its job decides */
+			} else if (e->st == E_OFFERED && t->u.state == UPD_ST_AVAILABLE &&
+				   !strcmp(e->name, t->req_name)) {
+				tcu_cancel_offer(t, "cancelled remotely (request file removed)",
+						 now);
+			}
+			continue;
+		}
+		if (c == 0) {
+			ne[m] = old[i++];
+			ne[m].mtime_ns = v[k++].mtime_ns;
+			/* the TCU let go of it (final status): examine again, it is a duplicate */
+			if (ne[m].st == E_OFFERED && strcmp(ne[m].name, t->req_name))
+				ne[m].st = E_NEW;
+			m++;
+			continue;
+		}
+		memset(&ne[m], 0, sizeof(ne[m]));
+		snprintf(ne[m].name, sizeof(ne[m].name), "%s", v[k].name);
+		ne[m].mtime_ns = v[k++].mtime_ns;
+		ne[m].st = E_NEW;
+		ne[m].first_seen = now;
+		m++;
+	}
+	free(old);
+	ib->e = ne;
+	ib->n = m;
+	ib->cap = n + nold + 1;
+}
+
+static void scan_done(struct inbox *ib, struct ijob *j, fota_us now)
+{
+	ib->scan_busy = false;
+	if (j->r == IR_GONE) {
+		fota_error("%s", j->why);
+		return;
+	}
+	for (size_t i = 0; i < j->ncancels; i++)
+		handle_cancel(ib, j->cancels[i], now);
+	merge(ib, j->list, j->nlist, now);
+}
+
+static void examine_done(struct inbox *ib, struct ijob *j, struct inbox_entry *e, fota_us now)
+{
+	ib->examine_busy = false;
+	if (!e)
+		return;
+	switch (j->r) {
+	case IR_QUEUED:
+		e->st = E_QUEUED;
+		snprintf(e->id, sizeof(e->id), "%s", j->req.id);
+		fota_info("update %s: queued (ecu %s, %" PRIu64 " bytes, %s)", e->id, j->req.ecu,
+			  j->bytes, e->name);
+		if (j->why[0])
+			fota_warn("update %s: %s", e->id, j->why);
+		if (e->cancelled)
+			withdraw(ib, e, "cancel file", now);
+		break;
+	case IR_REJECTED:
+		fota_error("update %s: not offered: %s", j->req.id[0] ? j->req.id : e->name,
+			   j->why);
+		e->st = E_DONE;
+		break;
+	case IR_RETRY:
+		e->st = E_NEW;
+		e->tries++;
+		e->retry_at = now + FOTA_MS(250u << (e->tries < 3 ? e->tries : 3));
+		break;
+	case IR_DUP:
+		fota_error("update %s: %s: %s; moved to %s", j->req.id, e->name, j->why,
+			   ib->p->done);
+		e->st = E_DONE;
+		break;
+	case IR_CURRENT:
+		e->st = E_OFFERED;
+		break;
+	default:
+		drop(ib, e);
+		break;
+	}
+}
+
+static void prepare_done(struct inbox *ib, struct ijob *j, struct inbox_entry *e, fota_us now)
+{
+	ib->prepare_busy = false;
+	if (j->r == IR_OK) {
+		if (e && tcu_offerable(ib->t) && !tcu_offer(ib->t, &j->pkg, j->name, now)) {
+			e->st = E_OFFERED;
+			return;
+		}
+		cmd_serve_pkg_release(&j->pkg);
+		if (e)
+			e->st = E_QUEUED;
+		return;
+	}
+	if (!e)
+		return;
+	if (j->r == IR_REJECTED) {
+		fota_error("update %s: not offered: %s", j->id, j->why);
+		e->st = E_DONE;
+	} else if (j->r == IR_RETRY) {
+		e->st = E_NEW;
+	} else {
+		drop(ib, e);
+	}
+}
+
+static void resume_done(struct inbox *ib, struct ijob *j, fota_us now)
+{
+	char why[896];
+	struct inbox_entry *e;
+
+	if (j->r == IR_OK) {
+		tcu_resume(ib->t, &j->pkg, j->name, now);
+		e = find(ib, j->name);
+		if (e)
+			e->st = E_OFFERED;
+		return;
+	}
+	if (j->r == IR_REJECTED)
+		snprintf(why, sizeof(why), "package no longer valid: %s", j->why);
+	else
+		snprintf(why, sizeof(why),
+			 "cancelled remotely (request withdrawn while the TCU was off)");
+	tcu_cancel_offer(ib->t, why, now);
+}
+
+static void ijob_done(void *ctx, void *arg, bool ran)
+{
+	struct inbox *ib = ctx;
+	struct ijob *j = arg;
+	struct inbox_entry *e = j->name[0] ? find(ib, j->name) : NULL;
+	fota_us now = fota_now();
+
+	if (ran) {
+		tcu_clock(ib->t, now);
+		switch (j->kind) {
+		case IJ_SCAN:
+			scan_done(ib, j, now);
+			break;
+		case IJ_EXAMINE:
+			examine_done(ib, j, e, now);
+			break;
+		case IJ_PREPARE:
+			prepare_done(ib, j, e, now);
+			break;
+		case IJ_WITHDRAW:
+			if (e)
+				drop(ib, e);
+			break;
+		case IJ_RESUME:
+			resume_done(ib, j, now);
+			break;
+		}
+	}
+	if (j->kind == IJ_PREPARE || j->kind == IJ_RESUME)
+		cmd_serve_pkg_release(&j->pkg);
+	free(j->list);
+	free(j->cancels);
+	free(j);
+}
+
+/* The oldest entry in state st (creation order: mtime, then name) that is due. */
+static struct inbox_entry *oldest(struct inbox *ib, enum entry_state st, fota_us now)
+{
+	struct inbox_entry *best = NULL;
+
+	for (size_t i = 0; i < ib->n; i++) {
+		struct inbox_entry *e = &ib->e[i];
+
+		if (e->st != st || e->retry_at > now)
+			continue;
+		if (!best || e->mtime_ns < best->mtime_ns ||
+		    (e->mtime_ns == best->mtime_ns && strcmp(e->name, best->name) < 0))
+			best = e;
+	}
+	return best;
+}
+
+static void m_tick(void *ctx, fota_us now)
+{
+	struct inbox *ib = ctx;
+	struct inbox_entry *e;
+	struct ijob *j;
+	struct tcu *t = ib->t;
+
+	if (t->resuming && !ib->resume_sent) {
+		ib->resume_sent = submit(ib, IJ_RESUME, NULL, tcu_current_id(t), now) != NULL;
+		return;
+	}
+	if ((ib->rescan || now >= ib->next_scan) && !ib->scan_busy &&
+	    now >= ib->last_scan + SERVE_SCAN_GAP_US) {
+		ib->scan_busy = submit(ib, IJ_SCAN, NULL, NULL, now) != NULL;
+		ib->rescan = false;
+		ib->last_scan = now;
+		ib->next_scan = now + SERVE_RESCAN_US;
+	}
+	if (!ib->examine_busy && (e = oldest(ib, E_NEW, now))) {
+		j = submit(ib, IJ_EXAMINE, e->name, tcu_current_id(t), now);
+		if (j) {
+			snprintf(j->cur_name, sizeof(j->cur_name), "%s",
+				 t->resuming ? "" : t->req_name);
+			j->final = now >= e->first_seen + FOTA_MS(SERVE_SETTLE_MS);
+			e->st = E_BUSY;
+			ib->examine_busy = true;
+		}
+	}
+	if (!ib->prepare_busy && tcu_offerable(t) && (e = oldest(ib, E_QUEUED, now))) {
+		if (submit(ib, IJ_PREPARE, e->name, e->id, now)) {
+			e->st = E_BUSY;
+			ib->prepare_busy = true;
+		}
+	}
+}
+
+static fota_us m_deadline(void *ctx)
+{
+	struct inbox *ib = ctx;
+	fota_us d = FOTA_NEVER;
+
+	if (ib->t->resuming && !ib->resume_sent)
+		return 0;
+	if (!ib->scan_busy)
+		d = ib->rescan ? ib->last_scan + SERVE_SCAN_GAP_US : ib->next_scan;
+	if (!ib->examine_busy)
+		for (size_t i = 0; i < ib->n; i++)
+			if (ib->e[i].st == E_NEW)
+				d = fota_min_deadline(d, ib->e[i].retry_at);
+	if (!ib->prepare_busy && tcu_offerable(ib->t))
+		for (size_t i = 0; i < ib->n; i++)
+			if (ib->e[i].st == E_QUEUED)
+				return 0;
+	return d;
+}
+
+const struct loop_member_ops inbox_member_ops = {
+	.tick = m_tick,
+	.deadline = m_deadline,
+};
+
+void inbox_init(struct inbox *ib, const struct fota_config *cfg, const struct serve_paths *p,
+		struct worker *w, struct tcu *t)
+{
+	memset(ib, 0, sizeof(*ib));
+	ib->cfg = cfg;
+	ib->p = p;
+	ib->w = w;
+	ib->t = t;
+	ib->max_bytes = cfg->tcu.max_firmware_bytes;
+	ib->rescan = true;
+}
+
+void inbox_poke(struct inbox *ib)
+{
+	ib->rescan = true;
+}
+
+size_t inbox_queued(const struct inbox *ib)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ib->n; i++)
+		n += ib->e[i].st == E_QUEUED;
+	return n;
+}
+
+void inbox_release(struct inbox *ib)
+{
+	free(ib->e);
+	ib->e = NULL;
+	ib->n = 0;
+}
