@@ -241,7 +241,7 @@ static int probe_node(struct serve *s, struct bus *bus)
 			   bus->name, s->node, pr.seen_id);
 		return -EADDRINUSE;
 	}
-	return err == -ETIMEDOUT ? 0 : err;
+	return err;
 }
 
 static int serve_filters(struct serve *s, struct bus *bus)

@@ -112,6 +112,8 @@ static void probe_tick(void *ctx, fota_us now)
 
 	if (p->end == FOTA_NEVER)
 		p->end = now + FOTA_MS(p->ms);
+	else if (now >= p->end)
+		p->over = true;
 }
 
 /* CiA 301 §7.2.4.3.6: initiate upload of 0x1000:00 (device type), which every node has. */
@@ -135,14 +137,14 @@ static fota_us probe_deadline(void *ctx)
 {
 	const struct nmt_probe *p = ctx;
 
-	return p->sent ? p->end : 0;
+	return !p->sent || p->end == FOTA_NEVER ? 0 : p->end;
 }
 
 static bool probe_done(void *ctx)
 {
 	const struct nmt_probe *p = ctx;
 
-	return p->seen_id != 0;
+	return p->seen_id != 0 || p->over;
 }
 
 const struct loop_member_ops nmt_probe_ops = {

@@ -36,10 +36,10 @@
 #define NMT_PROBE_MS 500u /* how long the start-up probe listens */
 
 enum nmt_input_result {
-	NMT_IN_NONE,	    /* not for us, or no change */
-	NMT_IN_STATE,	    /* start/stop/pre-operational applied */
-	NMT_IN_RESET_NODE,  /* reset node: the caller resets, then nmt_boot() */
-	NMT_IN_RESET_COMM,  /* reset communication: likewise */
+	NMT_IN_NONE,	   /* not for us, or no change */
+	NMT_IN_STATE,	   /* start/stop/pre-operational applied */
+	NMT_IN_RESET_NODE, /* reset node: the caller resets, then nmt_boot() */
+	NMT_IN_RESET_COMM, /* reset communication: likewise */
 };
 
 struct nmt_slave {
@@ -72,8 +72,10 @@ struct nmt_probe {
 	fota_us end;	  /* set at the first tick */
 	uint32_t ms;	  /* listening time */
 	uint32_t seen_id; /* COB-ID of the first answer, 0 = none */
+	bool over;	  /* the window has passed */
 };
 
+/* The member is done when another node answered (seen_id) or the window passed. */
 void nmt_probe_init(struct nmt_probe *p, uint8_t node, uint32_t ms);
 extern const struct loop_member_ops nmt_probe_ops;
 
