@@ -146,7 +146,7 @@ static void test_serve_tcu__whole_cycle_and_clock_step(void)
 				     .compute_key = ecu_key,
 				     .key_ctx = &e,
 				     .seed_of_seeds = 3 };
-	char sha[65], req[512], why[768], path[2048];
+	char sha[65], req[2304], why[768], path[2048];
 	const uint8_t *mem;
 	uint32_t base;
 	size_t span;
