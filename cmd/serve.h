@@ -163,11 +163,12 @@ int cmd_serve_move_done(const char *inbox, const char *done, const char *name);
 int cmd_serve_clean_tmp(const char *dir);
 
 /*
- * A file name of at most NAME_MAX bytes made of prefix, base and suffix: when
- * they are too long together, base is cut and followed by '-' and 16 hex
- * digits of its SHA-256, so distinct long names stay distinct.
+ * A file name of at most max bytes made of prefix, base and suffix: when they
+ * are too long together, base is cut and followed by '-' and 16 hex digits of
+ * its SHA-256, so distinct long names stay distinct. (Reports use NAME_MAX - 4:
+ * the atomic writer's temporary file adds ".tmp".)
  */
-void cmd_serve_file_name(char *out, size_t size, const char *prefix, const char *base,
+void cmd_serve_file_name(char *out, size_t size, size_t max, const char *prefix, const char *base,
 			 size_t baselen, const char *suffix);
 
 #endif

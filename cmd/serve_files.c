@@ -437,20 +437,24 @@ static void set_file(struct cmd_serve_report *r, const char *id, bool rejected)
 
 	if (n > 5 && !strcmp(id + n - 5, ".yaml"))
 		n -= 5;
-	cmd_serve_file_name(r->file, sizeof(r->file), rejected ? "rejected-" : "", id, n, ".json");
+	/* the atomic writer adds ".tmp" to the name */
+	cmd_serve_file_name(r->file, sizeof(r->file), NAME_MAX - 4, rejected ? "rejected-" : "", id,
+			    n, ".json");
 }
 
-void cmd_serve_file_name(char *out, size_t size, const char *prefix, const char *base,
+void cmd_serve_file_name(char *out, size_t size, size_t max, const char *prefix, const char *base,
 			 size_t baselen, const char *suffix)
 {
 	size_t fixed = strlen(prefix) + strlen(suffix), keep;
 	uint8_t d[32];
 
-	if (fixed + baselen <= NAME_MAX && fixed + baselen < size) {
+	if (max > size - 1)
+		max = size - 1;
+	if (fixed + baselen <= max) {
 		snprintf(out, size, "%s%.*s%s", prefix, (int)baselen, base, suffix);
 		return;
 	}
-	keep = NAME_MAX - fixed - 17;
+	keep = max - fixed - 17;
 	if (keep > baselen)
 		keep = baselen;
 	if (sha256_buf(base, baselen, d))
@@ -597,7 +601,7 @@ int cmd_serve_move_done(const char *inbox, const char *done, const char *name)
 			snprintf(sfx, sizeof(sfx), ".%u", n);
 		else
 			sfx[0] = '\0';
-		cmd_serve_file_name(base, sizeof(base), "", name, strlen(name), sfx);
+		cmd_serve_file_name(base, sizeof(base), NAME_MAX, "", name, strlen(name), sfx);
 		if ((size_t)snprintf(to, sizeof(to), "%s/%s", done, base) >= sizeof(to))
 			return -ENAMETOOLONG;
 		if (!move_noreplace(from, to)) {

@@ -296,6 +296,49 @@ static void test_serve__report_roundtrip(void)
 	rm_tmp();
 }
 
+/* File names of 255 bytes and names that are not UTF-8 still give a report that is written and parses. */
+static void test_serve__report_of_hostile_file_names(void)
+{
+	struct cmd_serve_report r;
+	char name[256], path[1024];
+	json_object *o, *v;
+
+	mk_tmp();
+	memset(name, 'b', 250);
+	strcpy(name + 250, ".yaml");
+	T_OK(cmd_serve_report_new(&r, NULL, name, 1700000000u));
+	T_EQ(strlen(r.file), 251); /* 255 - 4: room for the writer's .tmp */
+	T_EQ(strncmp(r.file, "rejected-bbbb", 13), 0);
+	T_OK(cmd_serve_report_write(&r, tmpdir));
+	cmd_serve_report_release(&r);
+
+	T_OK(cmd_serve_report_new(&r, NULL, "bad\377name\300\200.yaml", 1700000000u));
+	T_OK(cmd_serve_report_write(&r, tmpdir));
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, r.file);
+	o = json_object_from_file(path);
+	T_TRUE(o != NULL);
+	T_TRUE(json_object_object_get_ex(o, "request_file", &v));
+	/* the invalid bytes (an overlong form among them) as text, the rest kept */
+	T_EQ_STR(json_object_get_string(v), "bad\\xffname\\xc0\\x80.yaml");
+	json_object_put(o);
+	cmd_serve_report_release(&r);
+
+	/* two long names that differ only at the end stay two files */
+	{
+		char a[256], b[256], fa[300], fb[300];
+
+		memset(a, 'x', 254);
+		a[254] = '\0';
+		strcpy(b, a);
+		b[253] = 'y';
+		cmd_serve_file_name(fa, sizeof(fa), 251, "", a, 254, ".json");
+		cmd_serve_file_name(fb, sizeof(fb), 251, "", b, 254, ".json");
+		T_EQ(strlen(fa), 251);
+		T_TRUE(strcmp(fa, fb) != 0);
+	}
+	rm_tmp();
+}
+
 static void test_serve__write_atomic_replaces(void)
 {
 	char p[512], buf[16] = { 0 };
@@ -321,6 +364,7 @@ static const struct t_case cases[] = {
 	T_CASE(serve__verify_reasons),
 	T_CASE(serve__platform_status),
 	T_CASE(serve__report_roundtrip),
+	T_CASE(serve__report_of_hostile_file_names),
 	T_CASE(serve__write_atomic_replaces),
 };
 
