@@ -461,8 +461,6 @@ void tcu_resume(struct tcu *t, struct cmd_serve_pkg *pkg, const char *req_name, 
 
 void tcu_cancel_offer(struct tcu *t, const char *reason, fota_us now)
 {
-	bool was_resuming = t->resuming;
-
 	t->resuming = false;
 	if (t->u.state != UPD_ST_AVAILABLE && !t->start_pending) {
 		fota_warn("update %s: cancel ignored: the update was already approved",
@@ -477,7 +475,6 @@ void tcu_cancel_offer(struct tcu *t, const char *reason, fota_us now)
 		snprintf(t->cancel_reason, sizeof(t->cancel_reason), "%s", reason);
 		upd_handle(&t->u, UPD_EV_CANCEL, now);
 	}
-	(void)was_resuming;
 	tcu_process(t, now);
 }
 
