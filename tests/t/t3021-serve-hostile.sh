@@ -320,9 +320,10 @@ test_expect_success 'the original removed after the offer: approve flashes the v
 '
 
 test_expect_success 'the private copy is kept until the final status, then removed' '
-	test -f once/firmware/$(uuid 5) &&
+	ls once/firmware >copies 2>&1
 	fota health ok -b "$BUS" &&
 	test "$(field update_status)" = 0x40 &&
+	test_grep "^$(uuid 5)\$" copies &&
 	test_grep "^  \"status\": \"successful\"" once/outbox/$(uuid 5).json &&
 	gone once/firmware/$(uuid 5)
 '
