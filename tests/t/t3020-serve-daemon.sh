@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+test_description='fota serve as a daemon: one instance per state directory and per node-ID, signals, a live trace'
+. "$(dirname "$0")/lib.sh"
+
+# Several serves, buses and state directories side by side: unix: buses are
+# made up per test; SocketCAN has one bus per interface.
+case $BUS in
+unix:*) test_set_prereq UNIXBUS ;;
+esac
+
+CFG=$FOTA_SRC/examples/fota.yaml # node 0x27
+ST1=$TRASH/st1
+
+# daemon NAME cmd...: cmd in the background, its pid in NAME.pid and, once
+# it has ended, its exit status in NAME.rc (a wrapper shell waits for it:
+# daemons outlive the test body that starts them). The pid also goes to
+# lib.sh's list, so test_done kills what is left (SIGKILL after 2 s).
+daemon()
+{
+	d_n=$1
+	shift
+	rm -f "$TRASH/$d_n.pid" "$TRASH/$d_n.rc"
+	(
+		"$@" >"$TRASH/$d_n.out" 2>"$TRASH/$d_n.err" &
+		echo $! >"$TRASH/$d_n.pid.new"
+		mv "$TRASH/$d_n.pid.new" "$TRASH/$d_n.pid"
+		wait $!
+		echo $? >"$TRASH/$d_n.rc"
+	) </dev/null >/dev/null 2>&1 &
+	# the wrapper first: killed with cmd by test_done, it writes no
+	# NAME.rc into the scratch directory lib.sh is removing
+	echo $! >"$TRASH/$d_n.wpid"
+	echo $! >>"$TRASH/.bgpids"
+	wait_until "test -s \"$TRASH/$d_n.pid\"" 5 &&
+	cat "$TRASH/$d_n.pid" >>"$TRASH/.bgpids"
+}
+
+# ended NAME: wait (5 s at most) for NAME.rc; then test_done no longer
+# signals NAME's pids, which may belong to another process by then
+ended()
+{
+	wait_until "test -f \"$TRASH/$1.rc\"" 5 || return 1
+	for f_p in $(cat "$TRASH/$1.wpid" "$TRASH/$1.pid"); do
+		t_forget "$f_p"
+	done
+}
+
+# ends_within NAME SIGNAL MS: send SIGNAL; pass if NAME exits 0 within MS
+# milliseconds. One still running 3 s later is killed (SIGKILL). serve must
+# end within 1 s; the tests allow 1.5 s, for a sanitized build on a busy machine.
+ends_within()
+{
+	e_p=$(cat "$TRASH/$1.pid") || return 1
+	e_t0=$(date +%s%N)
+	kill -"$2" "$e_p" || return 1
+	if ! wait_until "test -f \"$TRASH/$1.rc\"" $(($3 / 1000 + 3)) 2>/dev/null; then
+		echo "$1: still running $(($3 / 1000 + 3)) s after SIG$2; killed" >&2
+		kill -9 "$e_p"
+		ended "$1"
+		return 1
+	fi
+	e_ms=$(elapsed_ms $e_t0)
+	ended "$1" &&
+	echo "$1: exit $(cat "$TRASH/$1.rc") ${e_ms} ms after SIG$2"
+	test "$(cat "$TRASH/$1.rc")" = 0 && test "$e_ms" -le "$3"
+}
+
+# st [OPTIONS]: one `fota status`, a single attempt of 500 ms per object
+st()
+{
+	timeout -k 2 10 fota status -b "$BUS" --retries=0 -t 500 "$@"
+}
+
+# serve NAME STATE_DIR [OPTIONS]: start serve on $BUS, wait for it to run
+serve()
+{
+	s_n=$1 s_d=$2
+	shift 2
+	daemon "$s_n" fota serve -c "$CFG" -b "$BUS" --state-dir "$s_d" "$@" &&
+	wait_until "grep -q \"on $BUS\" \"$TRASH/$s_n.err\"" 10
+}
+
+# elapsed_ms T0: milliseconds since T0 (from date +%s%N)
+elapsed_ms()
+{
+	echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+test_expect_success 'setup: serve A on $BUS with a trace file' '
+	serve A "$ST1" --trace "$TRASH/A.trc" &&
+	st >out &&
+	test_grep "^update_available: 0x00" out
+'
+
+# Every SDO request of a status and its answer are in the trace while serve
+# still runs (the requests serve itself sent before, if any, aside).
+test_expect_success 'the trace holds the answers of a status while serve runs' '
+	q0=$(grep -c " 627#" A.trc)
+	a0=$(grep -c " 5A7#" A.trc)
+	st >/dev/null &&
+	wait_until "test \$(grep -c \" 5A7#\" A.trc) -gt $a0 &&
+		test \$((\$(grep -c \" 5A7#\" A.trc) - $a0)) -eq \$((\$(grep -c \" 627#\" A.trc) - $q0))" 2 ||
+	{
+		echo "627 lines: $q0 -> $(grep -c " 627#" A.trc), 5A7 lines: $a0 -> $(grep -c " 5A7#" A.trc)"
+		false
+	}
+'
+
+test_expect_success UNIXBUS 'a second serve on the same state directory (other bus): exit 5, the holder named' '
+	pid=$(cat A.pid) &&
+	t0=$(date +%s%N) &&
+	timeout -k 2 5 fota serve -c "$CFG" -b "unix:$TRASH/bus2" --state-dir "$ST1" 2>err
+	rc=$? ms=$(elapsed_ms $t0)
+	echo "exit $rc after $ms ms; stderr:" && cat err &&
+	test $rc = 5 && test "$ms" -le 2000 &&
+	test "$(grep -i "lock" err | grep -cw "$pid")" = 1 &&
+	test -f "$ST1/lock" &&
+	st >out && test_grep "^update_available: 0x00" out
+'
+
+test_expect_success UNIXBUS 'node 0x27 taken on the bus (other state dir): exit 5 with no boot-up' '
+	n=$(bus_members)
+	fota-test dump -t 4000 -i 0x727 "$BUS" >boot.out &
+	d=$!
+	wait_until "test \$(bus_members) -gt $n" 5 &&
+	timeout -k 2 5 fota serve -c "$CFG" -b "$BUS" --state-dir "$TRASH/st2" 2>err
+	rc=$?
+	echo "exit $rc; stderr:" && cat err &&
+	wait $d &&
+	test $rc = 5 &&
+	test_must_be_empty boot.out &&
+	test_grep "node 0x27" err &&
+	st >out && test_grep "^update_available: 0x00" out
+'
+
+test_expect_success UNIXBUS 'node 0x28 on the same bus starts; both nodes answer' '
+	serve B "$TRASH/st3" -n 0x28 &&
+	st -n 0x28 >out28 && test_grep "^update_available: 0x00" out28 &&
+	st -n 0x27 >out27 && test_grep "^update_available: 0x00" out27 &&
+	ends_within B TERM 1500
+'
+
+# A heartbeat every 50 ms plus a process start: about every 100 ms.
+test_expect_success UNIXBUS 'a node sending heartbeats 0x727#05 every 100 ms: exit 5' '
+	B3=unix:$TRASH/bus3
+	(while :; do fota-test send "$B3" 727#05; sleep 0.05; done) >/dev/null 2>&1 &
+	hb=$!
+	echo $hb >>"$TRASH/.bgpids"
+	sleep 0.3 &&
+	timeout -k 2 5 fota serve -c "$CFG" -b "$B3" --state-dir "$TRASH/st4" 2>err
+	rc=$?
+	kill $hb && t_forget $hb
+	echo "exit $rc; stderr:" && cat err &&
+	test $rc = 5 &&
+	test_grep "node 0x27" err
+'
+
+test_expect_success 'SIGTERM on an idle serve: exit 0 within 1 s' '
+	ends_within A TERM 1500
+'
+
+test_expect_success 'a lock left by a SIGKILLed serve does not refuse the restart' '
+	serve A "$ST1" &&
+	kill -9 "$(cat A.pid)" &&
+	ended A &&
+	serve A "$ST1" &&
+	st >out && test_grep "^update_available: 0x00" out
+'
+
+test_expect_success 'SIGINT on an idle serve: exit 0 within 1 s' '
+	ends_within A INT 1500
+'
+
+test_done
