@@ -10,6 +10,9 @@
 #   test_lazy_prereq NAME 'script'  / test_set_prereq NAME
 #   bg_start NAME cmd...          run in the background, killed at test_done
 #   bg_stop NAME                  SIGTERM, wait; returns its exit status
+#   daemon NAME cmd...            a daemon that outlives the test body; NAME.pid, NAME.rc
+#   ended NAME / ends_within NAME SIGNAL MS   its end, and its exit 0 within MS after SIGNAL
+#   elapsed_ms T0                 milliseconds since T0=$(date +%s%N)
 #   wait_until 'cmd' [SECONDS]    poll cmd until it succeeds (default 10 s)
 #   bus_members                   sockets listening on $BUS (unix: or SocketCAN)
 #   gen_hex BYTES SEED            a pseudo-random Intel HEX image at 0x08000000
@@ -261,4 +264,63 @@ test_done()
 	t_cleanup
 	echo "1..$t_count"
 	[ "$t_fail" -eq 0 ]
+}
+
+# daemon NAME cmd...: cmd in the background, its pid in NAME.pid and, once
+# it has ended, its exit status in NAME.rc (a wrapper shell waits for it:
+# daemons outlive the test body that starts them). The pid also goes to
+# lib.sh's list, so test_done kills what is left (SIGKILL after 2 s).
+daemon()
+{
+	d_n=$1
+	shift
+	rm -f "$TRASH/$d_n.pid" "$TRASH/$d_n.rc"
+	(
+		"$@" >"$TRASH/$d_n.out" 2>"$TRASH/$d_n.err" &
+		echo $! >"$TRASH/$d_n.pid.new"
+		mv "$TRASH/$d_n.pid.new" "$TRASH/$d_n.pid"
+		wait $!
+		echo $? >"$TRASH/$d_n.rc"
+	) </dev/null >/dev/null 2>&1 &
+	# the wrapper first: killed with cmd by test_done, it writes no
+	# NAME.rc into the scratch directory lib.sh is removing
+	echo $! >"$TRASH/$d_n.wpid"
+	echo $! >>"$TRASH/.bgpids"
+	wait_until "test -s \"$TRASH/$d_n.pid\"" 5 &&
+	cat "$TRASH/$d_n.pid" >>"$TRASH/.bgpids"
+}
+
+# ended NAME: wait (5 s at most) for NAME.rc; then test_done no longer
+# signals NAME's pids, which may belong to another process by then
+ended()
+{
+	wait_until "test -f \"$TRASH/$1.rc\"" 5 || return 1
+	for f_p in $(cat "$TRASH/$1.wpid" "$TRASH/$1.pid"); do
+		t_forget "$f_p"
+	done
+}
+
+# ends_within NAME SIGNAL MS: send SIGNAL; pass if NAME exits 0 within MS
+# milliseconds. One still running 3 s later is killed (SIGKILL). serve must
+# end within 1 s; the tests allow 1.5 s, for a sanitized build on a busy machine.
+ends_within()
+{
+	e_p=$(cat "$TRASH/$1.pid") || return 1
+	e_t0=$(date +%s%N)
+	kill -"$2" "$e_p" || return 1
+	if ! wait_until "test -f \"$TRASH/$1.rc\"" $(($3 / 1000 + 3)) 2>/dev/null; then
+		echo "$1: still running $(($3 / 1000 + 3)) s after SIG$2; killed" >&2
+		kill -9 "$e_p"
+		ended "$1"
+		return 1
+	fi
+	e_ms=$(elapsed_ms $e_t0)
+	ended "$1" &&
+	echo "$1: exit $(cat "$TRASH/$1.rc") ${e_ms} ms after SIG$2"
+	test "$(cat "$TRASH/$1.rc")" = 0 && test "$e_ms" -le "$3"
+}
+
+elapsed_ms()
+{
+	echo $((($(date +%s%N) - $1) / 1000000))
 }
