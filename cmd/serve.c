@@ -26,6 +26,7 @@
 #include "core/bus.h"
 #include "core/config.h"
 #include "core/loop.h"
+#include "core/notify.h"
 #include "core/update.h"
 #include "hex/image.h"
 #include "sdo/fota_od.h"
@@ -89,6 +90,7 @@ struct serve {
 	struct upd u;
 	struct fota_od fo;
 	struct sdo_server sdo;
+	struct fota_notify notify; /* systemd: READY, STATUS, watchdog (core/notify.h) */
 
 	/* NMT slave and heartbeat */
 	uint8_t nmt;
@@ -748,6 +750,9 @@ static void log_state(struct serve *s, fota_us now)
 	const char *id = cur_id(s);
 	char msg[384];
 
+	fota_notify_status(&s->notify, "update_status 0x%02x: %s%s", u->update_status,
+			   upd_status_str(u->update_status),
+			   u->update_available ? "; update offered" : "");
 	if (u->state == s->seen)
 		return;
 	s->seen = u->state;
@@ -1168,8 +1173,15 @@ static int run_serve(int argc, char **argv)
 	s->rescan = true;
 	fota_info("node 0x%02x on %s, state %s, update_status 0x%02x", s->node, ctx.bus->name,
 		  s->dir, s->u.update_status);
+	if ((err = fota_notify_init(&s->notify)))
+		fota_warn("%s: %s: ignored", s->notify.bad, strerror(-err));
+	log_state(s, now); /* the first STATUS= */
+	if ((err = fota_notify_ready(&s->notify)))
+		fota_warn("NOTIFY_SOCKET: %s", strerror(-err));
+	loop_add(&s->loop, &fota_notify_member_ops, &s->notify);
 
 	err = loop_run(&s->loop, FOTA_NEVER);
+	fota_notify_stopping(&s->notify);
 	now = fota_now();
 	serve_clock(s, now);
 	if (err == -EINTR) {
@@ -1196,6 +1208,7 @@ static int run_serve(int argc, char **argv)
 		rc = FOTA_EXIT_FAIL;
 	}
 	loop_release(&s->loop);
+	fota_notify_release(&s->notify);
 out_bus:
 	drop_current(s);
 	if (s->have_rep)
