@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-test_description='fota serve under a service manager: sd_notify READY, STATUS, WATCHDOG, STOPPING'
+test_description='fota serve under a service manager: sd_notify READY, STATUS, WATCHDOG, STOPPING; the systemd unit'
 . "$(dirname "$0")/lib.sh"
 
 # Without systemd as PID 1: fota-test notify-listen plays its part and prints
@@ -143,6 +143,32 @@ test_expect_success 'a bad NOTIFY_SOCKET: one warning, serve runs on' '
 	fota status -b "$VBUS" >/dev/null &&
 	test_grep "warning: NOTIFY_SOCKET: Invalid argument: ignored" serve.err &&
 	stop serve
+'
+
+# ---- the unit that make install puts in $(SYSTEMDUNITDIR) ----
+
+UNIT=$FOTA_BINDIR/../lib/systemd/system/fota-serve.service
+
+test_expect_success 'the installed unit runs the installed fota-serve, Type=notify' '
+	test -f "$UNIT" &&
+	exec_start=$(sed -n "s/^ExecStart=//p" "$UNIT") &&
+	bin=${exec_start%% *} &&
+	case $FOTA_BINDIR in *"$(dirname "$bin")") ;; *) false ;; esac &&
+	test -x "$FOTA_BINDIR/$(basename "$bin")" &&
+	test_grep "^Type=notify$" "$UNIT" &&
+	test_grep "^WatchdogSec=" "$UNIT" &&
+	test_grep "^StateDirectory=fota$" "$UNIT"
+'
+
+test_lazy_prereq SYSTEMD_ANALYZE 'systemd-analyze --version'
+
+# The unit as installed, its ExecStart pointed into the scratch install
+# (verify checks that the program exists) and man pages looked up there.
+test_expect_success SYSTEMD_ANALYZE 'systemd-analyze verify: no error, no warning' '
+	sed "s|^ExecStart=[^ ]*/|ExecStart=$FOTA_BINDIR/|" "$UNIT" >fota-serve.service &&
+	MANPATH=$FOTA_BINDIR/../share/man systemd-analyze verify ./fota-serve.service \
+		>verify.out 2>&1 &&
+	test_must_be_empty verify.out
 '
 
 test_done
