@@ -10,6 +10,7 @@ MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR     ?=
 O           ?= build
 PKG_CONFIG  ?= pkg-config
@@ -62,7 +63,7 @@ MANPAGES   := man/fota.1 $(CMDS:%=man/fota-%.1) man/fota.yaml.5
 	clean format format-check help FORCE
 .DELETE_ON_ERROR:
 
-all: $(O)/fota $(O)/bin/fota
+all: $(O)/fota $(O)/bin/fota $(O)/fota-serve.service
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS).
 $(O)/CFLAGS: FORCE
@@ -79,6 +80,12 @@ $(O)/libfota.a: $(LIB_OBJS)
 
 $(O)/fota: $(CMD_OBJS) $(O)/libfota.a
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(O)/libfota.a $(LIBS)
+
+# The systemd unit names the installed binary: regenerated when BINDIR changes.
+$(O)/fota-serve.service: cmd/fota-serve.service.in FORCE
+	@mkdir -p $(@D)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' $< >$@.new && \
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 # The build tree gets the same symlinks as an install, so tests run fota-CMD.
 $(O)/bin/fota: $(O)/fota cmd/commands.h
@@ -230,7 +237,8 @@ lint:
 # ---- install ------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(O)/fota $(DESTDIR)$(BINDIR)/fota
 	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BINDIR)/fota-$$c; done
 	install -m 0644 man/fota.1 $(CMDS:%=man/fota-%.1) $(DESTDIR)$(MANDIR)/man1/
@@ -239,6 +247,7 @@ install: all
 	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BASHCOMPDIR)/fota-$$c; done
 	install -m 0644 completions/_fota $(DESTDIR)$(ZSHCOMPDIR)/_fota
 	install -m 0644 completions/fota.fish $(DESTDIR)$(FISHCOMPDIR)/fota.fish
+	install -m 0644 $(O)/fota-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/fota-serve.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fota $(CMDS:%=$(DESTDIR)$(BINDIR)/fota-%)
@@ -246,6 +255,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/fota.yaml.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/fota $(CMDS:%=$(DESTDIR)$(BASHCOMPDIR)/fota-%)
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_fota $(DESTDIR)$(FISHCOMPDIR)/fota.fish
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/fota-serve.service
 
 # ---- style ----------------------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -269,7 +279,7 @@ help:
 	@echo '  uninstall     remove what install put there'
 	@echo '  format        clang-format -i;  format-check: fail on unformatted code'
 	@echo '  clean         remove $(O)'
-	@echo 'variables: O=DIR  PREFIX=  DESTDIR=  V=1  WERROR=1  SANITIZE=address,undefined'
+	@echo 'variables: O=DIR  PREFIX=  DESTDIR=  SYSTEMDUNITDIR=  V=1  WERROR=1  SANITIZE=address,undefined'
 
 # `make demo`: one whole update cycle on a virtual bus (examples/demo.sh, the README's main job).
 .PHONY: demo

@@ -31,6 +31,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/notify.h"
 #include "sdo/fota_od.h"
 #include "sdo/nmt.h"
 #include "sdo/sdo.h"
@@ -68,7 +69,8 @@ struct serve {
 	struct nmt_slave nmt;
 	struct tcu t;
 	struct inbox ib;
-	struct worker *w, *kw; /* inbox files; seed/key */
+	struct worker *w, *kw;	   /* inbox files; seed/key */
+	struct fota_notify notify; /* systemd: READY, STATUS, watchdog (core/notify.h) */
 	int ino, lockfd;
 };
 
@@ -145,6 +147,14 @@ static const struct loop_member_ops node_ops = {
 	.output = m_output,
 	.deadline = m_deadline,
 };
+
+/* STATUS= for systemctl status: update_status, and whether an update is offered. */
+static void notify_status(void *ctx, const struct upd *u)
+{
+	fota_notify_status(ctx, "update_status 0x%02x: %s%s", u->update_status,
+			   upd_status_str(u->update_status),
+			   u->update_available ? "; update offered" : "");
+}
 
 static int inotify_cb(void *ctx, int fd, short revents, fota_us now)
 {
@@ -286,6 +296,9 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 
 	if ((err = probe_node(s, ctx->bus)))
 		return err;
+	/* before any thread or child: it removes the variables from the environment */
+	if ((err = fota_notify_init(&s->notify)))
+		fota_warn("%s: %s: ignored", s->notify.bad, strerror(-err));
 	err = serve_filters(s, ctx->bus);
 	if (err)
 		fota_warn("%s: cannot set the receive filter: %s", ctx->bus->name, strerror(-err));
@@ -296,6 +309,8 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	now = fota_now();
 	tcu_init(&s->t, &s->cfg, &s->p, s->kw, now);
 	s->t.scale = time_scale();
+	s->t.on_status = notify_status;
+	s->t.status_ctx = &s->notify;
 	if ((err = tcu_start(&s->t, now)))
 		return err;
 	if (fota_od_init(&s->fo, &s->t.u, NULL)) {
@@ -309,6 +324,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	loop_init(&s->loop, ctx->bus);
 	if (loop_add(&s->loop, &node_ops, s) || loop_add(&s->loop, &tcu_member_ops, &s->t) ||
 	    loop_add(&s->loop, &inbox_member_ops, &s->ib) ||
+	    loop_add(&s->loop, &fota_notify_member_ops, &s->notify) ||
 	    loop_add_fd(&s->loop, worker_fd(s->w), POLLIN, worker_cb, s->w) ||
 	    loop_add_fd(&s->loop, worker_fd(s->kw), POLLIN, worker_cb, s->kw))
 		return -ENOSPC;
@@ -325,8 +341,12 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 		fota_warn("cannot catch signals: %s", strerror(-err));
 	fota_info("node 0x%02x on %s, state %s, update_status 0x%02x", s->node, ctx->bus->name,
 		  s->p.dir, s->t.u.update_status);
+	notify_status(&s->notify, &s->t.u);
+	if ((err = fota_notify_ready(&s->notify)))
+		fota_warn("NOTIFY_SOCKET: %s", strerror(-err));
 
 	err = loop_run(&s->loop, FOTA_NEVER);
+	fota_notify_stopping(&s->notify);
 	if (err == -EINTR) {
 		fota_info("signal %d: stopping", s->loop.signo);
 		tcu_stop(&s->t, s->loop.signo, fota_now());
@@ -420,6 +440,7 @@ static int run_serve(int argc, char **argv)
 		close(s->ino);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
+	fota_notify_release(&s->notify);
 	cmd_ctx_release(&ctx);
 	cfg_release(&s->cfg);
 	free(s);

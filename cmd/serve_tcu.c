@@ -309,9 +309,10 @@ static void log_state(struct tcu *t, fota_us now)
 		break;
 	case UPD_ST_VERIFY:
 		if (u->ecu_health_check_timeout)
-			snprintf(msg, sizeof(msg),
-				 "ECU flashed, waiting for OEM health verification (timeout %u min)",
-				 u->ecu_health_check_timeout);
+			snprintf(
+				msg, sizeof(msg),
+				"ECU flashed, waiting for OEM health verification (timeout %u min)",
+				u->ecu_health_check_timeout);
 		else
 			snprintf(msg, sizeof(msg),
 				 "ECU flashed, waiting for OEM health verification (no timeout)");
@@ -355,7 +356,6 @@ static void log_state(struct tcu *t, fota_us now)
 
 void tcu_process(struct tcu *t, fota_us now)
 {
-	uint8_t status = t->u.update_status;
 	unsigned act;
 	int err;
 
@@ -381,9 +381,10 @@ void tcu_process(struct tcu *t, fota_us now)
 			if (t->have_pkg && t->pkg.ecu->has_bootloader_switch) {
 				t->switch_pending = true;
 				report_log(t, now, "bootloader_switch", NULL);
-				fota_info("update %s: bootloader switch frame sent, waiting %" PRIu32
-					  " ms",
-					  tcu_current_id(t), t->pkg.ecu->bootloader_switch_delay_ms);
+				fota_info(
+					"update %s: bootloader switch frame sent, waiting %" PRIu32
+					" ms",
+					tcu_current_id(t), t->pkg.ecu->bootloader_switch_delay_ms);
 			}
 		}
 		if (act & UPD_ACT_START_FLASH)
@@ -397,8 +398,13 @@ void tcu_process(struct tcu *t, fota_us now)
 		}
 		job_poll(t, now);
 	}
-	if (t->u.update_status != status && t->on_status)
+	/* SDO write hooks and offers change the objects before this runs: compare with what was told */
+	if (t->on_status &&
+	    (t->u.update_status != t->told_status || t->u.update_available != t->told_available)) {
+		t->told_status = t->u.update_status;
+		t->told_available = t->u.update_available;
 		t->on_status(t->status_ctx, &t->u);
+	}
 }
 
 bool tcu_offerable(const struct tcu *t)

@@ -53,9 +53,10 @@ struct tcu {
 	int save_err;
 	bool switch_pending;
 
-	/* called when update_status changes (sd_notify STATUS); may be NULL */
+	/* called when update_status or update_available changes (sd_notify STATUS); may be NULL */
 	void (*on_status)(void *ctx, const struct upd *u);
 	void *status_ctx;
+	uint8_t told_status, told_available; /* what on_status last said */
 };
 
 void tcu_init(struct tcu *t, const struct fota_config *cfg, const struct serve_paths *p,

@@ -32,14 +32,26 @@
  *   fota-test ifinfo BUS
  *	what libsocketcan reports for an interface (core/canif.h), one
  *	"key: value" per line; exit 0, or 4 with the reason
+ *   fota-test notify-listen PATH
+ *	the service manager's end of sd_notify (core/notify.h): bind a unix
+ *	datagram socket at PATH ("@NAME": abstract) and print each assignment
+ *	of each datagram received as "MS PID KEY=VALUE" (MS: milliseconds since
+ *	the socket was bound, monotonic; PID: the sender's, from the kernel's
+ *	credentials), flushed at once; exit 0 on SIGTERM/SIGINT, 1 if PATH
+ *	cannot be bound
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include "core/bus.h"
 #include "core/canif.h"
 #include "core/time.h"
@@ -62,7 +74,8 @@ static int usage(void)
 	      "[-t MS] BUS TX RX HEXFILE\n"
 	      "       fota-test isotp-recv [--fd] [--dl N] [--bs N] [--stmin N] [--pad N] "
 	      "[-t MS] [-n COUNT] BUS TX RX\n"
-	      "       fota-test ifinfo BUS\n",
+	      "       fota-test ifinfo BUS\n"
+	      "       fota-test notify-listen PATH\n",
 	      stderr);
 	return 2;
 }
@@ -578,6 +591,88 @@ static int cmd_ifinfo(int argc, char **argv)
 	return 0;
 }
 
+static int notify_bind(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	int fd, on = 1;
+
+	if (!len || len >= sizeof(a.sun_path)) {
+		fprintf(stderr, "fota-test: %s: bad socket name\n", path);
+		return -1;
+	}
+	memcpy(a.sun_path, path, len);
+	if (path[0] == '@')
+		a.sun_path[0] = '\0'; /* abstract: the length ends the name */
+	else
+		len++;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&a,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on))) {
+		fprintf(stderr, "fota-test: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int cmd_notify_listen(int argc, char **argv)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} c;
+	char buf[4096];
+	fota_us t0;
+	int fd, ret = 0;
+
+	if (argc != 2)
+		return usage();
+	fd = notify_bind(argv[1]);
+	if (fd < 0)
+		return 1;
+	t0 = fota_now();
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = &c,
+				    .msg_controllen = sizeof(c) };
+		struct cmsghdr *h;
+		struct ucred cr = { .pid = 0 };
+		fota_us t;
+		ssize_t r;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue; /* a timeout, or a signal: look at stop */
+		r = recvmsg(fd, &m, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fprintf(stderr, "fota-test: %s: %s\n", argv[1], strerror(errno));
+			ret = 1;
+			break;
+		}
+		t = fota_now() - t0;
+		buf[r] = '\0';
+		for (h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS)
+				memcpy(&cr, CMSG_DATA(h), sizeof(cr));
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			printf("%" PRIu64 ".%03u %d %s\n", t / 1000, (unsigned)(t % 1000),
+			       (int)cr.pid, line);
+		fflush(stdout);
+	}
+	close(fd);
+	if (argv[1][0] != '@')
+		unlink(argv[1]);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -598,5 +693,7 @@ int main(int argc, char **argv)
 		return cmd_isotp(argc - 1, argv + 1, false);
 	if (!strcmp(argv[1], "ifinfo"))
 		return cmd_ifinfo(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "notify-listen"))
+		return cmd_notify_listen(argc - 1, argv + 1);
 	return usage();
 }
