@@ -27,38 +27,75 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 		ctx->bus_spec = NULL;
 }
 
+int cmd_opt_verbose(void *base, const char *value, char *msg, size_t size)
+{
+	struct cmd_ctx *ctx = base;
+
+	if (ctx->verbose >= 0)
+		ctx->verbose++;
+	fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG : FOTA_LOG_INFO);
+	return 0;
+}
+
+int cmd_opt_quiet(void *base, const char *value, char *msg, size_t size)
+{
+	struct cmd_ctx *ctx = base;
+
+	ctx->verbose = -1;
+	fota_log_set_level(FOTA_LOG_ERROR);
+	return 0;
+}
+
+/* Store the value of option o; 0 or a usage error reported (FOTA_EXIT_USAGE). */
+static int store(struct cmd_ctx *ctx, void *args, const struct fota_opt *o)
+{
+	void *base = o->flags & FOTA_OPT_CTX ? (void *)ctx : args;
+	char msg[256];
+
+	if (!base)
+		FOTA_BUG("%s --%s: no args to store the value in", ctx->cmd->name, o->long_name);
+	if (fota_opt_store(o, base, ctx->getopt.arg, msg, sizeof(msg)))
+		return fota_usage_error(ctx->cmd, "%s", msg);
+	ctx->given |= 1ull << (o - ctx->cmd->opts);
+	return 0;
+}
+
+int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
+{
+	const struct fota_cmd *cmd = ctx->cmd;
+	struct fota_getopt *g = &ctx->getopt;
+	int c, n;
+
+	while ((c = fota_getopt(g, argc, argv)) != -1) {
+		if (c == FOTA_GETOPT_HELP)
+			exit(fota_finish_stdout(FOTA_EXIT_OK));
+		if (c == FOTA_GETOPT_ERROR || store(ctx, args, fota_opt_find(cmd, c)))
+			exit(FOTA_EXIT_USAGE);
+	}
+	n = argc - g->ind;
+	if (cmd->max_operands != FOTA_OPERANDS_ANY && n > cmd->max_operands) {
+		fota_usage_error(cmd, "unexpected argument '%s'", argv[g->ind + cmd->max_operands]);
+		exit(FOTA_EXIT_USAGE);
+	}
+	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));
+	argv[n] = NULL;
+	return n;
+}
+
+bool cmd_opt_given(const struct cmd_ctx *ctx, int key)
+{
+	const struct fota_opt *o = fota_opt_find(ctx->cmd, key);
+
+	return o && (ctx->given & 1ull << (o - ctx->cmd->opts));
+}
+
 int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key)
 {
-	const char *arg = ctx->getopt.arg;
+	const struct fota_opt *o = fota_opt_find(ctx->cmd, key);
 
-	switch (key) {
-	case 'b':
-		ctx->bus_spec = arg;
-		return 0;
-	case 'c':
-		ctx->config_path = arg;
-		return 0;
-	case 'n':
-		if (fota_parse_u32(arg, 1, 127, &ctx->node))
-			return fota_usage_error(ctx->cmd, "invalid node-ID '%s' (1..127)", arg);
-		return 0;
-	case FOTA_KEY_TRACE:
-		ctx->trace_path = arg;
-		return 0;
-	case FOTA_KEY_JSON:
-		ctx->json = true;
-		return 0;
-	case 'v':
-		if (ctx->verbose >= 0)
-			ctx->verbose++;
-		fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG : FOTA_LOG_INFO);
-		return 0;
-	case 'q':
-		ctx->verbose = -1;
-		fota_log_set_level(FOTA_LOG_ERROR);
-		return 0;
-	}
-	return 1;
+	if (!o || !(o->flags & FOTA_OPT_CTX))
+		return 1;
+	return store(ctx, NULL, o);
 }
 
 void cmd_ctx_release(struct cmd_ctx *ctx)
@@ -117,7 +154,8 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 	cfg_release(&cfg);
 }
 
-int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
+/* cmd_load_config() with -errno: -EBADMSG for a bus: that is no bus. */
+static int load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
 {
 	const char *path = ctx->config_path;
 	struct cfg_error err;
@@ -137,8 +175,25 @@ int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requi
 		else
 			fota_error_errno(r, "%s", path);
 		cfg_init(cfg);
+		return r;
 	}
-	return r;
+	/* Malformed like any other bad field, whether or not -b overrides it. */
+	if (cfg->bus[0] && bus_spec_check(cfg->bus, buf, sizeof(buf))) {
+		fota_error("%s: bus: %s", cfg->source, buf);
+		cfg_release(cfg);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int cmd_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
+{
+	return fota_exit_status(FOTA_FAIL_INPUT, load_config(ctx, cfg, required));
+}
+
+int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
+{
+	return load_config(ctx, cfg, required);
 }
 
 /*
@@ -185,8 +240,18 @@ static void report_controller(const struct bus *bus)
 			  bus->name, errs);
 }
 
-int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
-		     const struct bus_opts *opts)
+int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct cfg_ecu **ecu)
+{
+	*ecu = cfg_find_ecu(cfg, name);
+	if (*ecu)
+		return FOTA_EXIT_OK;
+	fota_error("%s: no ECU named '%s'", cfg->source[0] ? cfg->source : "configuration", name);
+	return fota_exit_status(FOTA_FAIL_USAGE, -ENOENT);
+}
+
+/* cmd_open_bus(), with the legacy -errno in *err as cmd_ctx_open_bus() returns it. */
+static int open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts,
+		    int *err)
 {
 	struct bus_opts o = { 0 };
 	const char *spec = ctx->bus_spec;
@@ -196,9 +261,9 @@ int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 	if (!spec && cfg && cfg->bus[0])
 		spec = cfg->bus;
 	if (!spec) {
-		fota_usage_error(ctx->cmd, "no bus given (-b BUS, $FOTA_BUS or 'bus:' in the "
-					   "configuration)");
-		return -EINVAL;
+		*err = -EINVAL;
+		return fota_usage_error(ctx->cmd, "no bus given (-b BUS, $FOTA_BUS or 'bus:' in "
+						  "the configuration)");
 	}
 	if (opts) {
 		o = *opts;
@@ -212,7 +277,8 @@ int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 		if (!ctx->trace) {
 			r = -errno;
 			fota_error_errno(r, "%s", ctx->trace_path);
-			return r == -EINVAL ? -EIO : r;
+			*err = r == -EINVAL ? -EIO : r;
+			return fota_exit_status(FOTA_FAIL_OUTPUT, r);
 		}
 	}
 	r = bus_open(&ctx->bus, spec, &o, why, sizeof(why));
@@ -222,13 +288,31 @@ int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
 			fota_error("%s", why);
 		else
 			fota_error_errno(r, "%s", spec);
-		/* A bus that is not there is unreachable (4), whatever errno says. */
-		return r == -ENOENT || r == -ENOTDIR ? -ENODEV : r;
+		/* A bus that is not there is unreachable, whatever errno says. */
+		*err = r == -ENOENT || r == -ENOTDIR ? -ENODEV : r;
+		return fota_exit_status(FOTA_FAIL_BUS, r);
 	}
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
 	report_controller(ctx->bus);
-	return 0;
+	*err = 0;
+	return FOTA_EXIT_OK;
+}
+
+int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts)
+{
+	int err;
+
+	return open_bus(ctx, cfg, opts, &err);
+}
+
+int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
+		     const struct bus_opts *opts)
+{
+	int err;
+
+	open_bus(ctx, cfg, opts, &err);
+	return err;
 }
 
 const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t size)

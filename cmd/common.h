@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Plumbing shared by the commands: the common options (-b -c -n -v -q --trace),
- * configuration and bus opening, with their errors reported in the one message
- * format. Everything here prints through core/log and returns exit-code-ready
- * errors; library code below it never prints.
+ * Plumbing shared by the commands: the option parser that fills a command's
+ * args from its table, the common options (-b -c -n -v -q --trace --json, and
+ * -t --retries of the SDO commands), configuration and bus opening, with their
+ * errors reported in the one message format and the one exit status of what
+ * failed (core/err.h). Library code below it never prints.
  */
 #ifndef FOTA_CMD_COMMON_H
 #define FOTA_CMD_COMMON_H
@@ -13,6 +14,7 @@
 
 struct bus;
 struct bus_opts;
+struct cfg_ecu;
 struct fota_config;
 
 struct cmd_ctx {
@@ -22,43 +24,109 @@ struct cmd_ctx {
 	const char *bus_spec;	 /* -b, or $FOTA_BUS, or the config's bus */
 	const char *trace_path;	 /* --trace */
 	uint32_t node;		 /* -n; 0 = not given */
+	uint32_t sdo_timeout_ms; /* -t */
+	uint32_t sdo_retries;	 /* --retries */
 	bool json;		 /* --json */
 	int verbose;		 /* -v count; -1 for -q */
+	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
 	struct bus *bus;
 	FILE *trace;
 };
 
+/* Common options: same letters, names, help and place everywhere. */
+#define FOTA_KEY_TRACE	 FOTA_OPT_LONG(90)
+#define FOTA_KEY_JSON	 FOTA_OPT_LONG(91)
+#define FOTA_KEY_BITRATE FOTA_OPT_LONG(92)
+#define FOTA_KEY_FD	 FOTA_OPT_LONG(93)
+
+#define CMD_CTX_OPT(k, name, a, h, fl, field)                             \
+	{                                                                 \
+		.key = (k), .long_name = (name), .arg = (a), .help = (h), \
+		.flags = (fl) | FOTA_OPT_CTX, .type = FOTA_OPT_T_STRING,  \
+		.off = offsetof(struct cmd_ctx, field)                    \
+	}
+#define FOTA_OPT_BUS                                                                             \
+	CMD_CTX_OPT('b', "bus", "BUS",                                                           \
+		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: config, $FOTA_BUS)", \
+		    FOTA_OPT_IFACE, bus_spec)
+#define FOTA_OPT_CONFIG                                                                \
+	CMD_CTX_OPT('c', "config", "FILE",                                             \
+		    "configuration file (default: $FOTA_CONFIG, /etc/fota/fota.yaml)", \
+		    FOTA_OPT_FILE, config_path)
+#define FOTA_OPT_TRACE                               \
+	CMD_CTX_OPT(FOTA_KEY_TRACE, "trace", "FILE", \
+		    "log every CAN frame to FILE in candump -l format", FOTA_OPT_FILE, trace_path)
+#define FOTA_OPT_NODE                                                            \
+	{                                                                        \
+		.key = 'n', .long_name = "node", .arg = "ID",                    \
+		.help = "TCU CANopen node-ID, 1..127 (default: config, 0x27)",   \
+		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32, \
+		.off = offsetof(struct cmd_ctx, node), .min = 1, .max = 127      \
+	}
+#define FOTA_OPT_JSON                                                                    \
+	{                                                                                \
+		.key = FOTA_KEY_JSON, .long_name = "json",                               \
+		.help = "machine-readable JSON output on stdout", .flags = FOTA_OPT_CTX, \
+		.type = FOTA_OPT_T_FLAG, .off = offsetof(struct cmd_ctx, json)           \
+	}
+#define FOTA_OPT_VERBOSE                                                                     \
+	{                                                                                    \
+		.key = 'v', .long_name = "verbose",                                          \
+		.help = "more messages on stderr (repeat for debug)", .flags = FOTA_OPT_CTX, \
+		.type = FOTA_OPT_T_FN, .fn = cmd_opt_verbose                                 \
+	}
+#define FOTA_OPT_QUIET                                                             \
+	{                                                                          \
+		.key = 'q', .long_name = "quiet", .help = "only errors on stderr", \
+		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_quiet  \
+	}
+int cmd_opt_verbose(void *ctx, const char *value, char *msg, size_t size);
+int cmd_opt_quiet(void *ctx, const char *value, char *msg, size_t size);
+
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
+
 /*
- * Handle a common option key returned by fota_getopt(). Returns 0 if handled,
- * 1 if the key is not a common option, or FOTA_EXIT_USAGE after printing a
- * usage error for a bad value.
+ * Parse argv by ctx->cmd's option table, git's parse_options() way: each
+ * value goes where its entry says, into args (the command's own struct; may
+ * be NULL if no entry needs it) or into ctx. -h/--help prints the help and
+ * exits 0. A usage error (unknown option, missing or invalid value, more
+ * operands than cmd->max_operands) is reported and exits 2. Returns the
+ * number of operands, moved to argv[0..n-1] (argv[n] is NULL).
  */
-int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key);
-/* Close the trace file and the bus opened by cmd_ctx_open_bus() (if any). */
-void cmd_ctx_release(struct cmd_ctx *ctx);
+int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv);
+
+/* Was the option of key on the command line (after cmd_parse_options())? */
+bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*
  * Load the configuration into *cfg (cfg_init() defaults first): -c FILE or
  * $FOTA_CONFIG if given (then it must exist), else /etc/fota/fota.yaml when it
- * exists. With required set, a missing default file is an error too.
- * Reports errors ("FILE:LINE:COL: msg"). Returns 0, or -errno to pass to
- * fota_exit_code() (-EBADMSG / -ENOENT: 3). *cfg is then empty (cfg_init()).
- * On success the caller cfg_release()s it.
+ * exists. With required set, a missing default file is an error too. A
+ * configuration whose bus: is no bus (bus_spec_check()) is malformed. Reports
+ * the error ("FILE:LINE:COL: msg") and returns its exit status (3; 0 when
+ * loaded), with *cfg empty (cfg_init()). On success the caller cfg_release()s it.
  */
-int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required);
+int cmd_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required);
+
+/*
+ * The ECU named by -e NAME in cfg, into *ecu. A name the configuration does
+ * not have is a bad command line: reported ("FILE: no ECU named 'x'"), exit
+ * status 2. Returns 0 or that status.
+ */
+int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct cfg_ecu **ecu);
 
 /*
  * Open ctx->bus: -b BUS, $FOTA_BUS, else cfg->bus (cfg may be NULL). opts may
  * be NULL (then the config's fd/bitrate apply). Opens --trace FILE first (for
  * writing, truncated) and traces every frame in candump -l format. Reports
- * errors ("BUS: reason"). Returns 0; -EINVAL (no bus given, reported with
- * the usage lines; or a malformed spec: exit 2); -ENODEV-like -errno for a bus that cannot
- * be opened (fota_exit_code(): 4; a missing unix: directory is -ENODEV too);
- * -errno from fopen for the trace file (exit 1).
+ * the error ("BUS: reason", "FILE: reason") and returns its exit status: 2
+ * for no bus given or a spec that is no bus, 1 for a trace file that cannot
+ * be created, 4 for a bus that cannot be opened.
  */
-int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
-		     const struct bus_opts *opts);
+int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts);
+
+/* Close the trace file and the bus opened by cmd_open_bus() (if any). */
+void cmd_ctx_release(struct cmd_ctx *ctx);
 
 /*
  * The reason a bus error ended the work, for a message "BUS: reason": when err
@@ -70,5 +138,21 @@ const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t s
 
 /* Completion of ECU names from the configuration named in WORDS (-c), if any. */
 void cmd_complete_ecus(const char *cur, int argc, char **argv);
+
+/*
+ * ---- for cmd/serve.c until it calls cmd_parse_options(), cmd_load_config()
+ * and cmd_open_bus(); remove then ----
+ *
+ * cmd_ctx_common_opt(): store the value of a FOTA_OPT_CTX option that
+ * fota_getopt() returned: 0, 1 if key is not one, or FOTA_EXIT_USAGE after
+ * printing the usage error. cmd_ctx_load_config() and cmd_ctx_open_bus():
+ * as above, but return 0 or -errno (-EINVAL: no bus or a malformed spec; the
+ * trace file's -errno when ctx->trace stayed NULL; -ENODEV for a bus not
+ * there).
+ */
+int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key);
+int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required);
+int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
+		     const struct bus_opts *opts);
 
 #endif

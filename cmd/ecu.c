@@ -56,56 +56,6 @@ static const char *const ecu_usage[] = {
 #define KEY_NO_BSC     FOTA_OPT_LONG(25)
 #define KEY_RESET_XFER FOTA_OPT_LONG(26)
 
-static const struct fota_opt ecu_opts[] = {
-	FOTA_OPT_BUS,
-	FOTA_OPT_CONFIG,
-	{ 'e', "ecu", "NAME", "take ids, regions, key and timing from this ECU of the config",
-	  FOTA_OPT_ECU },
-	FOTA_OPT_TRACE,
-	{ KEY_REQ_ID, "request-id", "ID", "CAN id the ECU listens on (default 0x7E0)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_RSP_ID, "response-id", "ID", "CAN id the ECU answers on (default 0x7E8)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_REGION, "region", "START:SIZE",
-	  "programmable memory region; repeat for several (default 0x08000000:0x100000)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_MEMORY, "memory", "FILE", "keep the flash in FILE (flat binary, created if absent)",
-	  FOTA_OPT_FILE },
-	{ KEY_KEY, "key", "SPEC", "seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0 },
-	{ KEY_LEVEL, "level", "N",
-	  "SecurityAccess requestSeed level, odd 0x01..0x7d; 0: no security (default 0x01)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_BLOCK_LEN, "block-length", "N",
-	  "maxNumberOfBlockLength reported to RequestDownload (default 4095)", FOTA_OPT_NUMBER },
-	{ KEY_P2, "p2", "MS", "P2server_max reported by DiagnosticSessionControl (default 50)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_P2_STAR, "p2-star", "MS", "P2*server_max reported (default 5000)", FOTA_OPT_NUMBER },
-	{ KEY_S3, "s3", "MS", "S3server session timeout (default 5000)", FOTA_OPT_NUMBER },
-	{ KEY_BL_SWITCH, "bootloader-switch", "ID#DATA",
-	  "start in the application; this frame switches to the bootloader", 0 },
-	{ KEY_DID, "did", "ID=VALUE",
-	  "identification DID F180..F19F (hex) answered with VALUE (text, or hex:BYTES)", 0 },
-	{ KEY_READY_FILE, "ready-file", "FILE", "create FILE once the ECU listens", FOTA_OPT_FILE },
-	{ KEY_FAIL, "fail", "SERVICE[:N]=NRC",
-	  "fault: answer SERVICE (its N-th request only) with a negative response", 0 },
-	{ KEY_PENDING, "pending", "[SERVICE[:N]=]COUNT",
-	  "fault: COUNT responsePending (0x78) before each answer (or SERVICE's)", 0 },
-	{ KEY_DROP, "drop-response", "[SERVICE:]N",
-	  "fault: never send the N-th response (to SERVICE)", 0 },
-	{ KEY_DELAY, "delay", "MS", "fault: send every response MS milliseconds late",
-	  FOTA_OPT_NUMBER },
-	{ KEY_WRONG_BSC, "wrong-counter", "N",
-	  "fault: lose the block counter after the N-th TransferData (then NRC 0x73)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_NO_BSC, "no-counter-check", NULL,
-	  "fault: accept any block counter, writing a repeated block again", 0 },
-	{ KEY_RESET_XFER, "reset-during-transfer", "N",
-	  "fault: reset without answering on the N-th TransferData", FOTA_OPT_NUMBER },
-	FOTA_OPT_VERBOSE,
-	FOTA_OPT_QUIET,
-	FOTA_OPT_END,
-};
-
 #define ECU_DEF_REQ_ID	0x7E0u
 #define ECU_DEF_RSP_ID	0x7E8u
 #define ECU_DEF_START	0x08000000u
@@ -129,8 +79,7 @@ struct ecu_args {
 	const char *memory;
 	const char *ready_file;
 	const char *key_spec;
-	uint32_t req_id, rsp_id;
-	bool req_eff, rsp_eff, req_set, rsp_set;
+	struct fota_can_id req, rsp;
 	struct uds_region regions[CFG_REGIONS_MAX];
 	size_t nregions;
 	int level; /* -1: not given */
@@ -230,93 +179,97 @@ static int parse_service_nth(char *s, uint8_t *sid, unsigned *nth)
 	return parse_service(s, sid);
 }
 
-static int opt_fail(struct ecu_args *a, const char *arg)
+static int opt_fail(void *args, const char *arg, char *msg, size_t size)
 {
+	struct ecu_args *a = args;
 	char buf[128], *lhs, *rhs;
 	struct uds_server_faults *f = &a->faults;
 
 	if (a->fail_set)
-		return fota_usage_error(&cmd_ecu, "--fail given twice (one fault of each kind)");
+		return fota_opt_error(msg, size, "--fail given twice (one fault of each kind)");
 	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs)
-		return fota_usage_error(&cmd_ecu, "invalid --fail '%s' (expected SERVICE[:N]=NRC)",
-					arg);
+		return fota_opt_error(msg, size, "invalid --fail '%s' (expected SERVICE[:N]=NRC)",
+				      arg);
 	if (parse_service_nth(lhs, &f->nrc_sid, &f->nrc_nth))
-		return fota_usage_error(&cmd_ecu,
-					"invalid --fail '%s': unknown service or bad N in '%s'",
-					arg, lhs);
+		return fota_opt_error(msg, size,
+				      "invalid --fail '%s': unknown service or bad N in '%s'", arg,
+				      lhs);
 	if (parse_nrc(rhs, &f->nrc) ||
 	    f->nrc == UDS_NRC_REQUEST_CORRECTLY_RECEIVED_RESPONSE_PENDING)
-		return fota_usage_error(&cmd_ecu,
-					"invalid --fail '%s': '%s' is not an NRC (0x01..0xff, "
-					"not 0x78: see --pending)",
-					arg, rhs);
+		return fota_opt_error(msg, size,
+				      "invalid --fail '%s': '%s' is not an NRC (0x01..0xff, "
+				      "not 0x78: see --pending)",
+				      arg, rhs);
 	a->fail_set = true;
 	return 0;
 }
 
-static int opt_pending(struct ecu_args *a, const char *arg)
+static int opt_pending(void *args, const char *arg, char *msg, size_t size)
 {
+	struct ecu_args *a = args;
 	char buf[128], *lhs, *rhs;
 	struct uds_server_faults *f = &a->faults;
 	uint32_t n;
 
 	if (a->pending_set)
-		return fota_usage_error(&cmd_ecu, "--pending given twice (one fault of each kind)");
+		return fota_opt_error(msg, size, "--pending given twice (one fault of each kind)");
 	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs))
-		return fota_usage_error(&cmd_ecu, "invalid --pending '%s'", arg);
+		return fota_opt_error(msg, size, "invalid --pending '%s'", arg);
 	if (!rhs) {
 		rhs = lhs;
 		lhs = NULL;
 	}
 	if (fota_parse_u32(rhs, 1, 1000, &n))
-		return fota_usage_error(&cmd_ecu, "invalid --pending count '%s' (1..1000)", rhs);
+		return fota_opt_error(msg, size, "invalid --pending count '%s' (1..1000)", rhs);
 	if (lhs && parse_service_nth(lhs, &f->pending_sid, &f->pending_nth))
-		return fota_usage_error(&cmd_ecu,
-					"invalid --pending '%s': unknown service or bad N in '%s'",
-					arg, lhs);
+		return fota_opt_error(msg, size,
+				      "invalid --pending '%s': unknown service or bad N in '%s'",
+				      arg, lhs);
 	f->pending_count = n;
 	a->pending_set = true;
 	return 0;
 }
 
-static int opt_drop(struct ecu_args *a, const char *arg)
+static int opt_drop(void *args, const char *arg, char *msg, size_t size)
 {
+	struct ecu_args *a = args;
 	char buf[128], *lhs, *rhs;
 	struct uds_server_faults *f = &a->faults;
 	uint32_t n;
 
 	if (a->drop_set)
-		return fota_usage_error(&cmd_ecu, "--drop-response given twice");
+		return fota_opt_error(msg, size, "--drop-response given twice");
 	if (split(arg, ':', buf, sizeof(buf), &lhs, &rhs))
-		return fota_usage_error(&cmd_ecu, "invalid --drop-response '%s'", arg);
+		return fota_opt_error(msg, size, "invalid --drop-response '%s'", arg);
 	if (!rhs) {
 		rhs = lhs;
 		lhs = NULL;
 	}
 	if (fota_parse_u32(rhs, 1, UINT32_MAX, &n) || (lhs && parse_service(lhs, &f->drop_sid)))
-		return fota_usage_error(
-			&cmd_ecu, "invalid --drop-response '%s' (expected [SERVICE:]N, N >= 1)",
-			arg);
+		return fota_opt_error(msg, size,
+				      "invalid --drop-response '%s' (expected [SERVICE:]N, N >= 1)",
+				      arg);
 	f->drop_nth = n;
 	a->drop_set = true;
 	return 0;
 }
 
-static int opt_region(struct ecu_args *a, const char *arg)
+static int opt_region(void *args, const char *arg, char *msg, size_t size)
 {
+	struct ecu_args *a = args;
 	char buf[64], *lhs, *rhs;
-	uint64_t start, size;
+	uint64_t start, len;
 
 	if (a->nregions == CFG_REGIONS_MAX)
-		return fota_usage_error(&cmd_ecu, "more than %d --region", CFG_REGIONS_MAX);
+		return fota_opt_error(msg, size, "more than %d --region", CFG_REGIONS_MAX);
 	if (split(arg, ':', buf, sizeof(buf), &lhs, &rhs) || !rhs ||
 	    fota_parse_u64(lhs, 0, UINT32_MAX, &start) ||
-	    fota_parse_u64(rhs, 1, (uint64_t)UINT32_MAX + 1 - start, &size) || size > UINT32_MAX)
-		return fota_usage_error(&cmd_ecu,
-					"invalid region '%s' (expected START:SIZE, SIZE > 0, "
-					"ending at or below 4 GiB)",
-					arg);
-	a->regions[a->nregions++] = (struct uds_region){ (uint32_t)start, (uint32_t)size };
+	    fota_parse_u64(rhs, 1, (uint64_t)UINT32_MAX + 1 - start, &len) || len > UINT32_MAX)
+		return fota_opt_error(msg, size,
+				      "invalid region '%s' (expected START:SIZE, SIZE > 0, "
+				      "ending at or below 4 GiB)",
+				      arg);
+	a->regions[a->nregions++] = (struct uds_region){ (uint32_t)start, (uint32_t)len };
 	return 0;
 }
 
@@ -337,37 +290,40 @@ static int parse_did(const char *s, uint32_t *did)
 	return 0;
 }
 
-static int opt_did(struct ecu_args *a, const char *arg)
+static int opt_did(void *args, const char *arg, char *msg, size_t size)
 {
+	struct ecu_args *a = args;
 	char buf[256], *lhs, *rhs;
 	uint32_t did;
 	struct ecu_did d = { 0 };
 	size_t i;
 
 	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs || parse_did(lhs, &did))
-		return fota_usage_error(
-			&cmd_ecu, "invalid --did '%s' (expected ID=VALUE, ID 0xF180..0xF19F)", arg);
+		return fota_opt_error(msg, size,
+				      "invalid --did '%s' (expected ID=VALUE, ID 0xF180..0xF19F)",
+				      arg);
 	if (did == UDS_DID_ACTIVE_DIAGNOSTIC_SESSION)
-		return fota_usage_error(&cmd_ecu, "--did 0xF186: the active session is answered "
-						  "by the ECU itself");
+		return fota_opt_error(msg, size,
+				      "--did 0xF186: the active session is answered "
+				      "by the ECU itself");
 	d.did = (uint16_t)did;
 	if (!strncmp(rhs, "hex:", 4)) {
 		if (fota_parse_hex_bytes(rhs + 4, d.data, sizeof(d.data), &d.len) || !d.len)
-			return fota_usage_error(
-				&cmd_ecu, "invalid --did '%s': 1..%d hex bytes after hex:", arg,
-				ECU_DID_LEN_MAX);
+			return fota_opt_error(msg, size,
+					      "invalid --did '%s': 1..%d hex bytes after hex:", arg,
+					      ECU_DID_LEN_MAX);
 	} else {
 		d.len = strlen(rhs);
 		if (!d.len || d.len > ECU_DID_LEN_MAX)
-			return fota_usage_error(&cmd_ecu, "invalid --did '%s': 1..%d characters",
-						arg, ECU_DID_LEN_MAX);
+			return fota_opt_error(msg, size, "invalid --did '%s': 1..%d characters",
+					      arg, ECU_DID_LEN_MAX);
 		memcpy(d.data, rhs, d.len);
 	}
 	/* A later --did for the same identifier replaces the earlier one (and a default). */
 	for (i = 0; i < a->ndids && a->dids[i].did != d.did; i++)
 		;
 	if (i == ECU_DID_MAX)
-		return fota_usage_error(&cmd_ecu, "more than %d --did", ECU_DID_MAX);
+		return fota_opt_error(msg, size, "more than %d --did", ECU_DID_MAX);
 	a->dids[i] = d;
 	if (i == a->ndids)
 		a->ndids++;
@@ -392,6 +348,102 @@ static void add_default_did(struct ecu_args *a, uint16_t did, const char *text)
 	a->ndids++;
 }
 
+static int opt_level(void *args, const char *arg, char *msg, size_t size)
+{
+	struct ecu_args *a = args;
+	uint32_t v;
+
+	if (fota_parse_u32(arg, 0, 0x7D, &v) || (v && !(v & 1)))
+		return fota_opt_error(msg, size, "invalid --level '%s' (0, or odd 0x01..0x7d)",
+				      arg);
+	a->level = (int)v;
+	return 0;
+}
+
+static int opt_switch(void *args, const char *arg, char *msg, size_t size)
+{
+	struct ecu_args *a = args;
+
+	if (bus_frame_parse(&a->sw, arg) < 0 || (a->sw.flags & BUS_FRAME_RTR))
+		return fota_opt_error(msg, size,
+				      "invalid --bootloader-switch '%s' (a frame: ID#DATA, e.g. "
+				      "700#0102)",
+				      arg);
+	a->has_switch = true;
+	return 0;
+}
+
+/* The fault counters are unsigned in the server, stored as uint32_t here. */
+_Static_assert(_Generic((unsigned *)0, uint32_t * : 1, default : 0), "unsigned is uint32_t");
+
+#define ARG(field) offsetof(struct ecu_args, field)
+
+static const struct fota_opt ecu_opts[] = {
+	FOTA_OPT_BUS,
+	FOTA_OPT_CONFIG,
+	FOTA_OPT_STRING('e', "ecu", "NAME",
+			"take ids, regions, key and timing from this ECU of the config",
+			FOTA_OPT_ECU, ARG(ecu_name)),
+	FOTA_OPT_TRACE,
+	FOTA_OPT_CAN_ID(KEY_REQ_ID, "request-id", "CAN id the ECU listens on (default 0x7E0)",
+			ARG(req)),
+	FOTA_OPT_CAN_ID(KEY_RSP_ID, "response-id", "CAN id the ECU answers on (default 0x7E8)",
+			ARG(rsp)),
+	FOTA_OPT_FN(KEY_REGION, "region", "START:SIZE",
+		    "programmable memory region; repeat for several (default 0x08000000:0x100000)",
+		    FOTA_OPT_NUMBER, opt_region),
+	FOTA_OPT_STRING(KEY_MEMORY, "memory", "FILE",
+			"keep the flash in FILE (flat binary, created if absent)", FOTA_OPT_FILE,
+			ARG(memory)),
+	FOTA_OPT_STRING(KEY_KEY, "key", "SPEC",
+			"seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0,
+			ARG(key_spec)),
+	FOTA_OPT_FN(
+		KEY_LEVEL, "level", "N",
+		"SecurityAccess requestSeed level, odd 0x01..0x7d; 0: no security (default 0x01)",
+		FOTA_OPT_NUMBER, opt_level),
+	FOTA_OPT_U32(KEY_BLOCK_LEN, "block-length", "N",
+		     "maxNumberOfBlockLength reported to RequestDownload (default 4095)",
+		     ARG(block_len), 3, ISOTP_RX_MAX_LIMIT, NULL),
+	FOTA_OPT_U32(KEY_P2, "p2", "MS",
+		     "P2server_max reported by DiagnosticSessionControl (default 50)", ARG(p2_ms),
+		     1, 0xFFFF, "ms"),
+	FOTA_OPT_U32(KEY_P2_STAR, "p2-star", "MS", "P2*server_max reported (default 5000)",
+		     ARG(p2_star_ms), 10, 655350, "ms"),
+	FOTA_OPT_U32(KEY_S3, "s3", "MS", "S3server session timeout (default 5000)", ARG(s3_ms), 100,
+		     3600000, "ms"),
+	FOTA_OPT_FN(KEY_BL_SWITCH, "bootloader-switch", "ID#DATA",
+		    "start in the application; this frame switches to the bootloader", 0,
+		    opt_switch),
+	FOTA_OPT_FN(KEY_DID, "did", "ID=VALUE",
+		    "identification DID F180..F19F (hex) answered with VALUE (text, or hex:BYTES)",
+		    0, opt_did),
+	FOTA_OPT_STRING(KEY_READY_FILE, "ready-file", "FILE", "create FILE once the ECU listens",
+			FOTA_OPT_FILE, ARG(ready_file)),
+	FOTA_OPT_FN(KEY_FAIL, "fail", "SERVICE[:N]=NRC",
+		    "fault: answer SERVICE (its N-th request only) with a negative response", 0,
+		    opt_fail),
+	FOTA_OPT_FN(KEY_PENDING, "pending", "[SERVICE[:N]=]COUNT",
+		    "fault: COUNT responsePending (0x78) before each answer (or SERVICE's)", 0,
+		    opt_pending),
+	FOTA_OPT_FN(KEY_DROP, "drop-response", "[SERVICE:]N",
+		    "fault: never send the N-th response (to SERVICE)", 0, opt_drop),
+	FOTA_OPT_U32(KEY_DELAY, "delay", "MS", "fault: send every response MS milliseconds late",
+		     ARG(faults.delay_ms), 0, 600000, "ms"),
+	FOTA_OPT_U32(KEY_WRONG_BSC, "wrong-counter", "N",
+		     "fault: lose the block counter after the N-th TransferData (then NRC 0x73)",
+		     ARG(faults.bsc_skip_nth), 1, UINT32_MAX, NULL),
+	FOTA_OPT_FLAG(KEY_NO_BSC, "no-counter-check",
+		      "fault: accept any block counter, writing a repeated block again",
+		      ARG(faults.accept_wrong_bsc)),
+	FOTA_OPT_U32(KEY_RESET_XFER, "reset-during-transfer", "N",
+		     "fault: reset without answering on the N-th TransferData",
+		     ARG(faults.reset_nth_transfer), 1, UINT32_MAX, NULL),
+	FOTA_OPT_VERBOSE,
+	FOTA_OPT_QUIET,
+	FOTA_OPT_END,
+};
+
 /* ---- configuration (-c/-e) ---- */
 
 /*
@@ -403,30 +455,24 @@ static int apply_config(struct ecu_args *a, struct fota_config *cfg, struct cfg_
 			bool *have_cfg)
 {
 	const struct cfg_ecu *e;
-	int r;
+	int rc;
 
 	cfg_ecu_defaults(ecu);
 	/* -e needs a configuration; without it one is read (if any) for its bus only. */
-	r = cmd_ctx_load_config(&a->ctx, cfg, a->ecu_name != NULL);
-	if (r)
-		return fota_exit_code(r);
+	rc = cmd_load_config(&a->ctx, cfg, a->ecu_name != NULL);
+	if (rc)
+		return rc;
 	*have_cfg = true;
 	if (!a->ecu_name)
 		return FOTA_EXIT_OK;
-	e = cfg_find_ecu(cfg, a->ecu_name);
-	if (!e) {
-		fota_error("%s: no ECU named '%s'", cfg->source, a->ecu_name);
-		return FOTA_EXIT_DATA;
-	}
+	rc = cmd_find_ecu(cfg, a->ecu_name, &e);
+	if (rc)
+		return rc;
 	*ecu = *e;
-	if (!a->req_set) {
-		a->req_id = e->request_id;
-		a->req_eff = e->extended;
-	}
-	if (!a->rsp_set) {
-		a->rsp_id = e->response_id;
-		a->rsp_eff = e->extended;
-	}
+	if (!cmd_opt_given(&a->ctx, KEY_REQ_ID))
+		a->req = (struct fota_can_id){ e->request_id, e->extended };
+	if (!cmd_opt_given(&a->ctx, KEY_RSP_ID))
+		a->rsp = (struct fota_can_id){ e->response_id, e->extended };
 	if (!a->nregions) {
 		for (size_t i = 0; i < e->nregions; i++)
 			a->regions[i] =
@@ -623,126 +669,6 @@ static int key_adapter(void *ctx, uint8_t level, const uint8_t *seed, size_t n, 
 
 /* ---- setup ---- */
 
-static int parse_args(struct ecu_args *a, int argc, char **argv)
-{
-	struct fota_getopt *g = &a->ctx.getopt;
-	uint32_t v;
-	int c;
-
-	while ((c = fota_getopt(g, argc, argv)) != -1) {
-		const char *arg = g->arg;
-		int r = 0;
-
-		switch (c) {
-		case 'e':
-			a->ecu_name = arg;
-			break;
-		case KEY_REQ_ID:
-		case KEY_RSP_ID: {
-			uint32_t *id = c == KEY_REQ_ID ? &a->req_id : &a->rsp_id;
-			bool *eff = c == KEY_REQ_ID ? &a->req_eff : &a->rsp_eff;
-
-			if (fota_parse_can_id(arg, id, eff))
-				return fota_usage_error(&cmd_ecu, "invalid CAN id '%s'", arg);
-			*(c == KEY_REQ_ID ? &a->req_set : &a->rsp_set) = true;
-			break;
-		}
-		case KEY_REGION:
-			r = opt_region(a, arg);
-			break;
-		case KEY_MEMORY:
-			a->memory = arg;
-			break;
-		case KEY_READY_FILE:
-			a->ready_file = arg;
-			break;
-		case KEY_KEY:
-			a->key_spec = arg;
-			break;
-		case KEY_LEVEL:
-			if (fota_parse_u32(arg, 0, 0x7D, &v) || (v && !(v & 1)))
-				return fota_usage_error(
-					&cmd_ecu, "invalid --level '%s' (0, or odd 0x01..0x7d)",
-					arg);
-			a->level = (int)v;
-			break;
-		case KEY_BLOCK_LEN:
-			if (fota_parse_u32(arg, 3, ISOTP_RX_MAX_LIMIT, &a->block_len))
-				return fota_usage_error(&cmd_ecu,
-							"invalid --block-length '%s' (3..%u)", arg,
-							ISOTP_RX_MAX_LIMIT);
-			break;
-		case KEY_P2:
-			if (fota_parse_u32(arg, 1, 0xFFFF, &a->p2_ms))
-				return fota_usage_error(&cmd_ecu, "invalid --p2 '%s' (1..65535 ms)",
-							arg);
-			break;
-		case KEY_P2_STAR:
-			if (fota_parse_u32(arg, 10, 655350, &a->p2_star_ms))
-				return fota_usage_error(
-					&cmd_ecu, "invalid --p2-star '%s' (10..655350 ms)", arg);
-			break;
-		case KEY_S3:
-			if (fota_parse_u32(arg, 100, 3600000, &a->s3_ms))
-				return fota_usage_error(&cmd_ecu,
-							"invalid --s3 '%s' (100..3600000 ms)", arg);
-			break;
-		case KEY_BL_SWITCH:
-			if (bus_frame_parse(&a->sw, arg) < 0 || (a->sw.flags & BUS_FRAME_RTR))
-				return fota_usage_error(&cmd_ecu,
-							"invalid --bootloader-switch '%s' "
-							"(a frame: ID#DATA, e.g. 700#0102)",
-							arg);
-			a->has_switch = true;
-			break;
-		case KEY_DID:
-			r = opt_did(a, arg);
-			break;
-		case KEY_FAIL:
-			r = opt_fail(a, arg);
-			break;
-		case KEY_PENDING:
-			r = opt_pending(a, arg);
-			break;
-		case KEY_DROP:
-			r = opt_drop(a, arg);
-			break;
-		case KEY_DELAY:
-			if (fota_parse_u32(arg, 0, 600000, &a->faults.delay_ms))
-				return fota_usage_error(&cmd_ecu,
-							"invalid --delay '%s' (0..600000 ms)", arg);
-			break;
-		case KEY_WRONG_BSC:
-			if (fota_parse_u32(arg, 1, UINT32_MAX, &v))
-				return fota_usage_error(
-					&cmd_ecu, "invalid --wrong-counter '%s' (N >= 1)", arg);
-			a->faults.bsc_skip_nth = v;
-			break;
-		case KEY_NO_BSC:
-			a->faults.accept_wrong_bsc = true;
-			break;
-		case KEY_RESET_XFER:
-			if (fota_parse_u32(arg, 1, UINT32_MAX, &v))
-				return fota_usage_error(
-					&cmd_ecu, "invalid --reset-during-transfer '%s' (N >= 1)",
-					arg);
-			a->faults.reset_nth_transfer = v;
-			break;
-		case FOTA_GETOPT_HELP:
-			return -1;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			r = cmd_ctx_common_opt(&a->ctx, c) ? FOTA_EXIT_USAGE : 0;
-		}
-		if (r)
-			return r;
-	}
-	if (g->ind < argc)
-		return fota_usage_error(&cmd_ecu, "unexpected argument '%s'", argv[g->ind]);
-	return 0;
-}
-
 static int check_regions(const struct ecu_args *a)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
@@ -790,8 +716,7 @@ static int open_memory(struct ecu *e)
 		r = uds_server_save(e->srv, e->memory);
 		if (r) {
 			fota_error_errno(r, "%s: cannot create the flash file", e->memory);
-			return fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL :
-								      fota_exit_code(r);
+			return fota_exit_status(FOTA_FAIL_OUTPUT, r);
 		}
 		fota_info("%s: created, %zu bytes erased (0xFF)", e->memory, span);
 		return FOTA_EXIT_OK;
@@ -804,11 +729,11 @@ static int open_memory(struct ecu *e)
 				   "(0x%08" PRIX32 "-0x%08" PRIX32 ")",
 				   e->memory, (long long)st.st_size, span, base,
 				   (uint32_t)(base + span - 1));
-		return FOTA_EXIT_DATA;
+		return fota_exit_status(FOTA_FAIL_INPUT, r);
 	}
 	if (r) {
 		fota_error_errno(r, "%s", e->memory);
-		return FOTA_EXIT_DATA;
+		return fota_exit_status(FOTA_FAIL_INPUT, r);
 	}
 	return FOTA_EXIT_OK;
 }
@@ -850,23 +775,21 @@ static int run_ecu(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	cmd_ctx_init(&a.ctx, &cmd_ecu);
 	a.level = -1;
-	r = parse_args(&a, argc, argv);
-	if (r)
-		return r < 0 ? FOTA_EXIT_OK : r;
+	cmd_parse_options(&a.ctx, &a, argc, argv);
 	rc = apply_config(&a, &cfg, &ce, &have_cfg);
 	if (rc)
 		goto out;
 	rc = FOTA_EXIT_USAGE;
-	if (!a.req_set && !a.ecu_name)
-		a.req_id = ECU_DEF_REQ_ID;
-	if (!a.rsp_set && !a.ecu_name)
-		a.rsp_id = ECU_DEF_RSP_ID;
-	if (bus_filter_norm(a.req_id | (a.req_eff ? BUS_FILTER_EFF : 0)) ==
-	    bus_filter_norm(a.rsp_id | (a.rsp_eff ? BUS_FILTER_EFF : 0))) {
+	if (!cmd_opt_given(&a.ctx, KEY_REQ_ID) && !a.ecu_name)
+		a.req.id = ECU_DEF_REQ_ID;
+	if (!cmd_opt_given(&a.ctx, KEY_RSP_ID) && !a.ecu_name)
+		a.rsp.id = ECU_DEF_RSP_ID;
+	if (bus_filter_norm(a.req.id | (a.req.eff ? BUS_FILTER_EFF : 0)) ==
+	    bus_filter_norm(a.rsp.id | (a.rsp.eff ? BUS_FILTER_EFF : 0))) {
 		fota_usage_error(&cmd_ecu, "request and response ids are the same");
 		goto out;
 	}
-	if (a.req_eff != a.rsp_eff) {
+	if (a.req.eff != a.rsp.eff) {
 		fota_usage_error(&cmd_ecu, "request and response ids must both be 11-bit or "
 					   "both 29-bit");
 		goto out;
@@ -910,13 +833,13 @@ static int run_ecu(int argc, char **argv)
 	r = uds_server_new(&e.srv, &sc);
 	if (r) {
 		fota_error_errno(r, "cannot set up the UDS server");
-		rc = r == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_FAIL;
+		rc = fota_exit_status(FOTA_FAIL_USAGE, r); /* settings that cannot work */
 		goto out;
 	}
 
-	ic.tx_id = a.rsp_id;
-	ic.rx_id = a.req_id;
-	ic.id_flags = a.req_eff ? BUS_FRAME_EFF : 0;
+	ic.tx_id = a.rsp.id;
+	ic.rx_id = a.req.id;
+	ic.id_flags = a.req.eff ? BUS_FRAME_EFF : 0;
 	ic.fd = ce.isotp.fd;
 	ic.tx_dl = ce.isotp.tx_dl;
 	ic.pad = ce.isotp.padding;
@@ -930,7 +853,7 @@ static int run_ecu(int argc, char **argv)
 	if (!e.tp) {
 		r = -errno;
 		fota_error_errno(r, "cannot set up ISO-TP");
-		rc = r == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_FAIL;
+		rc = fota_exit_status(FOTA_FAIL_USAGE, r);
 		goto out;
 	}
 	e.memory = a.memory;
@@ -948,11 +871,9 @@ static int run_ecu(int argc, char **argv)
 	bo.fd = cfg.fd || ce.isotp.fd;
 	bo.bitrate = cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
-	r = cmd_ctx_open_bus(&a.ctx, &cfg, &bo);
-	if (r) {
-		rc = r == -EINVAL ? FOTA_EXIT_USAGE : fota_exit_code(r);
+	rc = cmd_open_bus(&a.ctx, &cfg, &bo);
+	if (rc)
 		goto out;
-	}
 	bus = a.ctx.bus;
 	if (a.ctx.trace)
 		setvbuf(a.ctx.trace, NULL, _IOLBF, 0); /* a long run: lines out as they come */
@@ -960,12 +881,12 @@ static int run_ecu(int argc, char **argv)
 	if (rc)
 		goto out;
 
-	filter[0] = bus_filter_norm(a.req_id | (a.req_eff ? BUS_FILTER_EFF : 0));
+	filter[0] = bus_filter_norm(a.req.id | (a.req.eff ? BUS_FILTER_EFF : 0));
 	filter[1] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
 	r = bus_set_filter(bus, filter, a.has_switch ? 2 : 1);
 	if (r) {
 		fota_error_errno(r, "%s: cannot set the receive filter", bus->name);
-		rc = FOTA_EXIT_FAIL;
+		rc = fota_exit_status(FOTA_FAIL_RUN, r);
 		goto out;
 	}
 
@@ -976,17 +897,17 @@ static int run_ecu(int argc, char **argv)
 		r = loop_catch_signals(&l, sigs, FOTA_ARRAY_SIZE(sigs));
 	if (r) {
 		fota_error_errno(r, "cannot set up the event loop");
-		rc = FOTA_EXIT_FAIL;
+		rc = fota_exit_status(FOTA_FAIL_RUN, r);
 		goto out;
 	}
-	fmt_id(req, sizeof(req), a.req_id, a.req_eff);
-	fmt_id(rsp, sizeof(rsp), a.rsp_id, a.rsp_eff);
+	fmt_id(req, sizeof(req), a.req.id, a.req.eff);
+	fmt_id(rsp, sizeof(rsp), a.rsp.id, a.rsp.eff);
 	fota_info("listening on %s (request %s, response %s)", bus->name, req, rsp);
 	if (a.ready_file) {
 		r = touch(a.ready_file);
 		if (r) {
 			fota_error_errno(r, "%s", a.ready_file);
-			rc = FOTA_EXIT_FAIL;
+			rc = fota_exit_status(FOTA_FAIL_OUTPUT, r);
 			goto out;
 		}
 	}
@@ -1000,11 +921,11 @@ static int run_ecu(int argc, char **argv)
 		char why[96];
 
 		fota_error("%s: %s", bus->name, cmd_bus_strerror(bus, r, why, sizeof(why)));
-		rc = fota_exit_code(r) == FOTA_EXIT_USAGE ? FOTA_EXIT_FAIL : fota_exit_code(r);
+		rc = fota_exit_status(FOTA_FAIL_RUN, r);
 	}
 	ecu_save(&e, true);
 	if (e.save_err && rc == FOTA_EXIT_OK)
-		rc = FOTA_EXIT_FAIL;
+		rc = fota_exit_status(FOTA_FAIL_OUTPUT, e.save_err);
 out:
 	if (loop_ok)
 		loop_release(&l);

@@ -42,32 +42,95 @@ static const char *const flash_usage[] = {
 #define KEY_BL_SWITCH	FOTA_OPT_LONG(10)
 #define KEY_NO_SECURITY FOTA_OPT_LONG(11)
 
+struct flash_args {
+	const char *ecu_name, *key_spec, *isotp;
+	struct fota_can_id req, rsp;
+	uint32_t block_len, level, bitrate;
+	bool no_reset, no_security, dry_run, bl_switch;
+	struct cfg_region regions[CFG_REGIONS_MAX];
+	size_t nregions;
+};
+
+static int opt_region(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+	const char *colon = strchr(value, ':');
+	struct cfg_region *r = &a->regions[a->nregions];
+	char start_s[32];
+	uint64_t start, len;
+
+	if (a->nregions == CFG_REGIONS_MAX)
+		return fota_opt_error(msg, size, "at most %d regions", CFG_REGIONS_MAX);
+	if (!colon || (size_t)(colon - value) >= sizeof(start_s))
+		goto bad;
+	memcpy(start_s, value, (size_t)(colon - value));
+	start_s[colon - value] = '\0';
+	if (fota_parse_u64(start_s, 0, UINT32_MAX, &start) ||
+	    fota_parse_u64(colon + 1, 1, 1ull << 32, &len) || start + len > 1ull << 32)
+		goto bad;
+	r->start = (uint32_t)start;
+	r->size = (uint32_t)(len == 1ull << 32 ? UINT32_MAX : len);
+	a->nregions++;
+	return 0;
+bad:
+	return fota_opt_error(msg, size, "invalid region '%s' (START:SIZE)", value);
+}
+
+static int opt_level(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (!fota_parse_u32(value, 1, 0x7D, &a->level) && (a->level & 1))
+		return 0;
+	return fota_opt_error(msg, size, "invalid level '%s' (odd, 0x01..0x7d)", value);
+}
+
+static int opt_isotp(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (strcmp(value, "user") && strcmp(value, "kernel"))
+		return fota_opt_error(msg, size, "--isotp takes 'user' or 'kernel'");
+	a->isotp = value;
+	return 0;
+}
+
+#define ARG(field) offsetof(struct flash_args, field)
+
 static const struct fota_opt flash_opts[] = {
 	FOTA_OPT_BUS,
 	FOTA_OPT_CONFIG,
-	{ 'e', "ecu", "NAME", "the ECU of the configuration to program", FOTA_OPT_ECU },
-	{ KEY_REQ_ID, "request-id", "ID", "CAN id of requests to the ECU (0x7E0, 29-bit accepted)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_RSP_ID, "response-id", "ID", "CAN id of the ECU's responses (0x7E8)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_REGION, "region", "START:SIZE",
-	  "ECU memory region, repeatable (default 0x08000000:0x100000 without -e)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_KEY, "key", "SPEC", "seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0 },
-	{ KEY_LEVEL, "level", "N", "SecurityAccess requestSeed level, odd (default 0x01)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_NO_SECURITY, "no-security", NULL, "skip SecurityAccess", 0 },
-	{ KEY_BLOCK_LEN, "block-length", "N",
-	  "cap on the ECU's maxNumberOfBlockLength (TransferData bytes incl. SID and counter)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_NO_RESET, "no-reset", NULL, "leave out the final ECUReset", 0 },
-	{ KEY_BL_SWITCH, "bootloader-switch", NULL,
-	  "send the ECU's bootloader switch frame first (from the configuration)", 0 },
-	{ FOTA_KEY_BITRATE, "bitrate", "N", "set the interface bitrate first (SocketCAN)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_ISOTP, "isotp", "user|kernel",
-	  "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0 },
-	{ KEY_DRY_RUN, "dry-run", NULL, "print the plan and exit without opening the bus", 0 },
+	FOTA_OPT_STRING('e', "ecu", "NAME", "the ECU of the configuration to program", FOTA_OPT_ECU,
+			ARG(ecu_name)),
+	FOTA_OPT_CAN_ID(KEY_REQ_ID, "request-id",
+			"CAN id of requests to the ECU (0x7E0, 29-bit accepted)", ARG(req)),
+	FOTA_OPT_CAN_ID(KEY_RSP_ID, "response-id", "CAN id of the ECU's responses (0x7E8)",
+			ARG(rsp)),
+	FOTA_OPT_FN(KEY_REGION, "region", "START:SIZE",
+		    "ECU memory region, repeatable (default 0x08000000:0x100000 without -e)",
+		    FOTA_OPT_NUMBER, opt_region),
+	FOTA_OPT_STRING(KEY_KEY, "key", "SPEC",
+			"seed/key algorithm: xor:HEX, cmd:PATH or lib:PATH[:SYMBOL]", 0,
+			ARG(key_spec)),
+	FOTA_OPT_FN(KEY_LEVEL, "level", "N", "SecurityAccess requestSeed level, odd (default 0x01)",
+		    FOTA_OPT_NUMBER, opt_level),
+	FOTA_OPT_FLAG(KEY_NO_SECURITY, "no-security", "skip SecurityAccess", ARG(no_security)),
+	FOTA_OPT_U32(KEY_BLOCK_LEN, "block-length", "N",
+		     "cap on the ECU's maxNumberOfBlockLength (TransferData bytes incl. SID and "
+		     "counter)",
+		     ARG(block_len), 3, UINT32_MAX, NULL),
+	FOTA_OPT_FLAG(KEY_NO_RESET, "no-reset", "leave out the final ECUReset", ARG(no_reset)),
+	FOTA_OPT_FLAG(KEY_BL_SWITCH, "bootloader-switch",
+		      "send the ECU's bootloader switch frame first (from the configuration)",
+		      ARG(bl_switch)),
+	FOTA_OPT_U32(FOTA_KEY_BITRATE, "bitrate", "N",
+		     "set the interface bitrate first (SocketCAN)", ARG(bitrate), 1, 10000000,
+		     "bit/s"),
+	FOTA_OPT_FN(KEY_ISOTP, "isotp", "user|kernel",
+		    "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0,
+		    opt_isotp),
+	FOTA_OPT_FLAG(KEY_DRY_RUN, "dry-run", "print the plan and exit without opening the bus",
+		      ARG(dry_run)),
 	FOTA_OPT_JSON,
 	FOTA_OPT_TRACE,
 	FOTA_OPT_VERBOSE,
@@ -373,9 +436,7 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 	}
 	if (err == -EINPROGRESS) /* loop ended without a result (cannot happen) */
 		err = -EIO;
-	code = fota_exit_code(err);
-	if (err == -ECANCELED || err == -EPROTO || err == -EMSGSIZE)
-		code = FOTA_EXIT_FAIL;
+	code = fota_exit_status(FOTA_FAIL_RUN, err);
 	uds_job_progress(fl->job, &done, &total);
 	if (given && !err)
 		done = total;
@@ -411,24 +472,6 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 	return code;
 }
 
-static int parse_region(const char *s, struct cfg_region *r)
-{
-	const char *colon = strchr(s, ':');
-	char a[32];
-	uint64_t start, size;
-
-	if (!colon || (size_t)(colon - s) >= sizeof(a))
-		return -EINVAL;
-	memcpy(a, s, (size_t)(colon - s));
-	a[colon - s] = '\0';
-	if (fota_parse_u64(a, 0, UINT32_MAX, &start) ||
-	    fota_parse_u64(colon + 1, 1, 1ull << 32, &size) || start + size > 1ull << 32)
-		return -EINVAL;
-	r->start = (uint32_t)start;
-	r->size = (uint32_t)(size == 1ull << 32 ? UINT32_MAX : size);
-	return 0;
-}
-
 static int cmp_region(const void *a, const void *b)
 {
 	const struct cfg_region *x = a, *y = b;
@@ -436,97 +479,20 @@ static int cmp_region(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-struct flash_args {
-	const char *ecu_name, *key_spec, *isotp;
-	bool has_req, has_rsp, req_eff, rsp_eff;
-	uint32_t req, rsp, block_len, level, bitrate;
-	bool no_reset, no_security, dry_run, bl_switch;
-	struct cfg_region regions[CFG_REGIONS_MAX];
-	size_t nregions;
-};
-
-static int parse_args(struct flash *fl, struct flash_args *a, int argc, char **argv)
+/* The rules between options, once they are parsed. 0 or a usage error. */
+static int check_args(struct flash *fl, const struct flash_args *a, int n, char **argv)
 {
 	const struct fota_cmd *cmd = &cmd_flash;
-	const char *arg;
-	int c;
+	bool has_req = cmd_opt_given(&fl->ctx, KEY_REQ_ID);
+	bool has_rsp = cmd_opt_given(&fl->ctx, KEY_RSP_ID);
 
-	while ((c = fota_getopt(&fl->ctx.getopt, argc, argv)) != -1) {
-		arg = fl->ctx.getopt.arg;
-		switch (c) {
-		case 'e':
-			a->ecu_name = arg;
-			break;
-		case KEY_REQ_ID:
-			if (fota_parse_can_id(arg, &a->req, &a->req_eff))
-				return fota_usage_error(cmd, "invalid CAN id '%s'", arg);
-			a->has_req = true;
-			break;
-		case KEY_RSP_ID:
-			if (fota_parse_can_id(arg, &a->rsp, &a->rsp_eff))
-				return fota_usage_error(cmd, "invalid CAN id '%s'", arg);
-			a->has_rsp = true;
-			break;
-		case KEY_REGION:
-			if (a->nregions == CFG_REGIONS_MAX)
-				return fota_usage_error(cmd, "at most %d regions", CFG_REGIONS_MAX);
-			if (parse_region(arg, &a->regions[a->nregions]))
-				return fota_usage_error(cmd, "invalid region '%s' (START:SIZE)",
-							arg);
-			a->nregions++;
-			break;
-		case KEY_KEY:
-			a->key_spec = arg;
-			break;
-		case KEY_LEVEL:
-			if (fota_parse_u32(arg, 1, 0x7D, &a->level) || !(a->level & 1))
-				return fota_usage_error(cmd, "invalid level '%s' (odd, 0x01..0x7d)",
-							arg);
-			break;
-		case KEY_NO_SECURITY:
-			a->no_security = true;
-			break;
-		case KEY_BLOCK_LEN:
-			if (fota_parse_u32(arg, 3, UINT32_MAX, &a->block_len))
-				return fota_usage_error(cmd, "invalid block length '%s' (>= 3)",
-							arg);
-			break;
-		case KEY_NO_RESET:
-			a->no_reset = true;
-			break;
-		case KEY_BL_SWITCH:
-			a->bl_switch = true;
-			break;
-		case FOTA_KEY_BITRATE:
-			if (fota_parse_u32(arg, 1, 10000000, &a->bitrate))
-				return fota_usage_error(cmd, "invalid bitrate '%s'", arg);
-			break;
-		case KEY_ISOTP:
-			if (strcmp(arg, "user") && strcmp(arg, "kernel"))
-				return fota_usage_error(cmd, "--isotp takes 'user' or 'kernel'");
-			a->isotp = arg;
-			break;
-		case KEY_DRY_RUN:
-			a->dry_run = true;
-			break;
-		case FOTA_GETOPT_HELP:
-			return -1;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			if (cmd_ctx_common_opt(&fl->ctx, c))
-				return FOTA_EXIT_USAGE;
-		}
-	}
-	if (fl->ctx.getopt.ind >= argc)
+	if (!n)
 		return fota_usage_error(cmd, "no HEX file given");
-	if (argc - fl->ctx.getopt.ind > 1)
-		return fota_usage_error(cmd, "one HEX file at a time");
-	fl->hex_path = argv[fl->ctx.getopt.ind];
-	if (a->ecu_name && (a->has_req || a->has_rsp))
+	fl->hex_path = argv[0];
+	if (a->ecu_name && (has_req || has_rsp))
 		return fota_usage_error(cmd,
 					"--ecu and --request-id/--response-id exclude each other");
-	if (!a->ecu_name && !(a->has_req && a->has_rsp))
+	if (!a->ecu_name && !(has_req && has_rsp))
 		return fota_usage_error(cmd,
 					"give -e NAME, or both --request-id and --response-id");
 	if (a->ecu_name && a->nregions)
@@ -544,20 +510,18 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 	char why[160];
 
 	if (a->ecu_name) {
-		const struct cfg_ecu *e = cfg_find_ecu(cfg, a->ecu_name);
+		const struct cfg_ecu *e;
+		int rc = cmd_find_ecu(cfg, a->ecu_name, &e);
 
-		if (!e) {
-			fota_error("%s: no ECU '%s' in the configuration",
-				   cfg->source[0] ? cfg->source : "(none)", a->ecu_name);
-			return FOTA_EXIT_USAGE;
-		}
+		if (rc)
+			return rc;
 		*ecu = *e;
 		snprintf(fl->label, sizeof(fl->label), "ecu '%s'", e->name);
 	} else {
 		cfg_ecu_defaults(ecu);
-		ecu->request_id = a->req;
-		ecu->response_id = a->rsp;
-		ecu->extended = a->req_eff || a->rsp_eff;
+		ecu->request_id = a->req.id;
+		ecu->response_id = a->rsp.id;
+		ecu->extended = a->req.eff || a->rsp.eff;
 		if (a->nregions) {
 			qsort(a->regions, a->nregions, sizeof(a->regions[0]), cmp_region);
 			for (size_t i = 1; i < a->nregions; i++)
@@ -571,8 +535,8 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 			ecu->regions[0].size = 0x100000;
 			ecu->nregions = 1;
 		}
-		snprintf(ecu->name, sizeof(ecu->name), "0x%" PRIX32, a->req);
-		snprintf(fl->label, sizeof(fl->label), "ecu 0x%" PRIX32, a->req);
+		snprintf(ecu->name, sizeof(ecu->name), "0x%" PRIX32, a->req.id);
+		snprintf(fl->label, sizeof(fl->label), "ecu 0x%" PRIX32, a->req.id);
 	}
 	if (a->key_spec) {
 		if (uds_key_parse(a->key_spec, &ecu->key, why, sizeof(why)))
@@ -613,16 +577,12 @@ static int run_flash(int argc, char **argv)
 
 	memset(&fl, 0, sizeof(fl));
 	cmd_ctx_init(&fl.ctx, &cmd_flash);
-	rc = parse_args(&fl, &a, argc, argv);
-	if (rc < 0)
-		return FOTA_EXIT_OK; /* --help */
+	rc = check_args(&fl, &a, cmd_parse_options(&fl.ctx, &a, argc, argv), argv);
 	if (rc)
 		return rc;
-
-	err = cmd_ctx_load_config(&fl.ctx, &cfg, a.ecu_name != NULL);
-	if (err)
-		return fota_exit_code(err) == FOTA_EXIT_USAGE ? FOTA_EXIT_DATA :
-								fota_exit_code(err);
+	rc = cmd_load_config(&fl.ctx, &cfg, a.ecu_name != NULL);
+	if (rc)
+		return rc;
 	rc = build_ecu(&fl, &a, &cfg, &ecu);
 	if (rc)
 		goto out_cfg;
@@ -633,7 +593,7 @@ static int run_flash(int argc, char **argv)
 			fota_error("%s:%u: %s", fl.hex_path, herr.line, herr.msg);
 		else
 			fota_error("%s: %s", fl.hex_path, herr.msg);
-		rc = FOTA_EXIT_DATA;
+		rc = fota_exit_status(FOTA_FAIL_INPUT, err);
 		goto out_cfg;
 	}
 	if (!img.nseg) {
@@ -650,7 +610,8 @@ static int run_flash(int argc, char **argv)
 	err = uds_job_new(&fl.job, &jc, &jr);
 	if (err) {
 		fota_error("%s: %s", fl.hex_path, jr.msg[0] ? jr.msg : strerror(-err));
-		rc = err == -ERANGE ? FOTA_EXIT_DATA : fota_exit_code(err);
+		/* the image outside the ECU's regions; or settings that cannot work */
+		rc = fota_exit_status(err == -ERANGE ? FOTA_FAIL_INPUT : FOTA_FAIL_USAGE, err);
 		goto out_img;
 	}
 	if (a.dry_run) {
@@ -670,7 +631,7 @@ static int run_flash(int argc, char **argv)
 		fl.t_start = fota_now();
 		err = cmd_isotp_kernel_run(spec, &ecu, fl.job, &jr);
 		if (err && !jr.msg[0]) /* setup failed, already reported */
-			rc = err == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+			rc = fota_exit_status(FOTA_FAIL_BUS, err);
 		else
 			rc = report(&fl, 0, &jr);
 		goto out_job;
@@ -679,11 +640,9 @@ static int run_flash(int argc, char **argv)
 	bo.fd = cfg.fd || ecu.isotp.fd;
 	bo.bitrate = a.bitrate ? a.bitrate : cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
-	err = cmd_ctx_open_bus(&fl.ctx, &cfg, &bo);
-	if (err) {
-		rc = err == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+	rc = cmd_open_bus(&fl.ctx, &cfg, &bo);
+	if (rc)
 		goto out_job;
-	}
 	err = run_loop(&fl, &ecu);
 	rc = report(&fl, err, NULL);
 out_job:
@@ -703,4 +662,5 @@ const struct fota_cmd cmd_flash = {
 	.opts = flash_opts,
 	.run = run_flash,
 	.operand_flags = FOTA_OPT_FILE,
+	.max_operands = 1,
 };

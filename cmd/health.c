@@ -25,6 +25,24 @@ static const char *const health_usage[] = {
 
 #define KEY_TIMEOUT FOTA_OPT_LONG(1)
 
+struct health_args {
+	bool timeout_mode; /* --timeout: read the timeout, or write it */
+	bool write;	   /* --timeout=MIN */
+	uint32_t minutes;  /* MIN */
+};
+
+static int opt_timeout(void *args, const char *value, char *msg, size_t size)
+{
+	struct health_args *a = args;
+
+	a->timeout_mode = true;
+	a->write = value != NULL;
+	if (value && fota_parse_u32(value, 0, UINT16_MAX, &a->minutes))
+		return fota_opt_error(msg, size, "invalid --timeout '%s' (0..65535 minutes)",
+				      value);
+	return 0;
+}
+
 static const struct fota_opt health_opts[] = {
 	FOTA_OPT_BUS,
 	FOTA_OPT_NODE,
@@ -34,9 +52,9 @@ static const struct fota_opt health_opts[] = {
 	CMD_SDO_OPT_RETRIES,
 	FOTA_OPT_JSON,
 	FOTA_OPT_QUIET,
-	{ KEY_TIMEOUT, "timeout", "MIN",
-	  "show the health-check timeout, or set it to MIN minutes (0 = wait forever)",
-	  FOTA_OPT_OPTARG | FOTA_OPT_NUMBER },
+	FOTA_OPT_FN(KEY_TIMEOUT, "timeout", "MIN",
+		    "show the health-check timeout, or set it to MIN minutes (0 = wait forever)",
+		    FOTA_OPT_OPTARG | FOTA_OPT_NUMBER, opt_timeout),
 	FOTA_OPT_END,
 };
 
@@ -87,80 +105,49 @@ static void print_timeout(struct cmd_sdo *s, uint32_t minutes, bool written)
 			"ecu_health_check_timeout set to 0: the TCU waits for the verdict forever");
 }
 
-static int health_timeout(struct cmd_sdo *s, const char *arg)
+static int health_timeout(struct cmd_sdo *s, const struct health_args *a)
 {
 	uint32_t minutes;
 	int err;
 
-	if (!arg) {
+	if (!a->write) {
 		err = cmd_sdo_read_uint(s, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, &minutes);
 		if (err)
 			return cmd_sdo_report(s, "reading", FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, err);
 		print_timeout(s, minutes, false);
 		return FOTA_EXIT_OK;
 	}
-	/* The range was checked while parsing options. */
-	fota_parse_u32(arg, 0, UINT16_MAX, &minutes);
-	err = cmd_sdo_write_uint(s, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes);
+	err = cmd_sdo_write_uint(s, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, a->minutes);
 	if (err)
 		return cmd_sdo_report(s, "writing", FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, err);
-	print_timeout(s, minutes, true);
+	print_timeout(s, a->minutes, true);
 	return FOTA_EXIT_OK;
 }
 
 static int run_health(int argc, char **argv)
 {
 	const struct cmd_sdo_verdict *v = NULL;
-	const char *timeout_arg = NULL;
-	bool timeout_mode = false;
+	struct health_args a = { 0 };
 	struct cmd_sdo s;
-	uint32_t tmp;
-	int c, rc;
+	int n, rc;
 
 	cmd_sdo_init(&s, &cmd_health);
-	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
-		switch (c) {
-		case KEY_TIMEOUT:
-			timeout_mode = true;
-			timeout_arg = s.ctx.getopt.arg;
-			if (timeout_arg && fota_parse_u32(timeout_arg, 0, UINT16_MAX, &tmp))
-				return fota_usage_error(&cmd_health,
-							"invalid timeout '%s' (0..65535 minutes)",
-							timeout_arg);
-			break;
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			rc = cmd_sdo_opt(&s, c);
-			if (rc)
-				return rc == 1 ? FOTA_EXIT_USAGE : rc;
-		}
-	}
-	if (timeout_mode) {
-		if (s.ctx.getopt.ind != argc)
-			return fota_usage_error(&cmd_health,
-						"--timeout takes no verdict; got '%s' as well",
-						argv[s.ctx.getopt.ind]);
-	} else {
-		if (s.ctx.getopt.ind == argc)
-			return fota_usage_error(&cmd_health, "expected a verdict: ok or fail");
-		if (argc - s.ctx.getopt.ind > 1)
-			return fota_usage_error(&cmd_health, "unexpected argument '%s'",
-						argv[s.ctx.getopt.ind + 1]);
-		if (!strcmp(argv[s.ctx.getopt.ind], "ok"))
-			v = &verdict_ok;
-		else if (!strcmp(argv[s.ctx.getopt.ind], "fail"))
-			v = &verdict_fail;
-		else
-			return fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)",
-						argv[s.ctx.getopt.ind]);
-	}
+	n = cmd_parse_options(&s.ctx, &a, argc, argv);
+	if (a.timeout_mode && n)
+		return fota_usage_error(&cmd_health, "--timeout takes no verdict; got '%s' as well",
+					argv[0]);
+	if (!a.timeout_mode && !n)
+		return fota_usage_error(&cmd_health, "expected a verdict: ok or fail");
+	if (n && !strcmp(argv[0], "ok"))
+		v = &verdict_ok;
+	else if (n && !strcmp(argv[0], "fail"))
+		v = &verdict_fail;
+	else if (n)
+		return fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)", argv[0]);
 
 	rc = cmd_sdo_open(&s);
 	if (!rc)
-		rc = v ? cmd_sdo_verdict(&s, v) : health_timeout(&s, timeout_arg);
+		rc = v ? cmd_sdo_verdict(&s, v) : health_timeout(&s, &a);
 	cmd_sdo_close(&s);
 	return rc;
 }
@@ -173,4 +160,5 @@ const struct fota_cmd cmd_health = {
 	.opts = health_opts,
 	.run = run_health,
 	.operands = health_operands,
+	.max_operands = 1,
 };

@@ -29,42 +29,49 @@ static const char *const hexinfo_usage[] = {
 #define KEY_FILL  FOTA_OPT_LONG(2)
 #define KEY_RANGE FOTA_OPT_LONG(3)
 
-static const struct fota_opt hexinfo_opts[] = {
-	FOTA_OPT_JSON,
-	{ KEY_BIN, "bin", "OUT", "also write the image as a flat binary to OUT (atomically)",
-	  FOTA_OPT_FILE },
-	{ KEY_FILL, "fill", "BYTE", "value for the gaps in --bin output (default 0xff)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_RANGE, "range", "START-END",
-	  "--bin covers addresses START to END inclusive (default: the image's span)",
-	  FOTA_OPT_NUMBER },
-	FOTA_OPT_END,
-};
-
 struct bin_opts {
 	const char *path; /* NULL: no --bin */
-	uint8_t fill;
+	uint32_t fill;	  /* 0..0xff */
 	bool has_range;
 	uint32_t first, last;
 };
 
-static int parse_range(const char *s, uint32_t *first, uint32_t *last)
+static int opt_range(void *args, const char *value, char *msg, size_t size)
 {
-	const char *dash = strchr(s, '-');
+	struct bin_opts *b = args;
+	const char *dash = strchr(value, '-');
 	char a[32];
 	uint64_t x, y;
 
-	if (!dash || (size_t)(dash - s) >= sizeof(a))
-		return -EINVAL;
-	memcpy(a, s, (size_t)(dash - s));
-	a[dash - s] = '\0';
+	if (!dash || (size_t)(dash - value) >= sizeof(a))
+		goto bad;
+	memcpy(a, value, (size_t)(dash - value));
+	a[dash - value] = '\0';
 	if (fota_parse_u64(a, 0, UINT32_MAX, &x) || fota_parse_u64(dash + 1, 0, UINT32_MAX, &y) ||
 	    x > y)
-		return -EINVAL;
-	*first = (uint32_t)x;
-	*last = (uint32_t)y;
+		goto bad;
+	b->first = (uint32_t)x;
+	b->last = (uint32_t)y;
+	b->has_range = true;
 	return 0;
+bad:
+	return fota_opt_error(msg, size,
+			      "invalid range '%s' (expected START-END, START <= END <= 0xffffffff)",
+			      value);
 }
+
+static const struct fota_opt hexinfo_opts[] = {
+	FOTA_OPT_JSON,
+	FOTA_OPT_STRING(KEY_BIN, "bin", "OUT",
+			"also write the image as a flat binary to OUT (atomically)", FOTA_OPT_FILE,
+			offsetof(struct bin_opts, path)),
+	FOTA_OPT_U32(KEY_FILL, "fill", "BYTE", "value for the gaps in --bin output (default 0xff)",
+		     offsetof(struct bin_opts, fill), 0, 0xff, NULL),
+	FOTA_OPT_FN(KEY_RANGE, "range", "START-END",
+		    "--bin covers addresses START to END inclusive (default: the image's span)",
+		    FOTA_OPT_NUMBER, opt_range),
+	FOTA_OPT_END,
+};
 
 static void report_warnings(const char *file, const struct ihex_image *img)
 {
@@ -225,7 +232,7 @@ static int fill_bin(int fd, void *ctx)
 /* Write OUT atomically (core/file.h: tmp, fsync, rename, fsync of the directory). */
 static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
 {
-	struct bin_job j = { img, b->first, b->last, b->fill, img->nseg || b->has_range };
+	struct bin_job j = { img, b->first, b->last, (uint8_t)b->fill, img->nseg || b->has_range };
 	uint64_t outside = 0;
 	int r;
 
@@ -244,7 +251,7 @@ static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
 	r = fota_replace_file(b->path, fill_bin, &j);
 	if (r) {
 		fota_error_errno(r, "%s", b->path);
-		return FOTA_EXIT_FAIL;
+		return fota_exit_status(FOTA_FAIL_OUTPUT, r);
 	}
 	if (outside)
 		fota_warn("%s: %" PRIu64 " image bytes lie outside 0x%08" PRIx32 "-0x%08" PRIx32
@@ -271,7 +278,7 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 			fota_error("%s:%u: %s", file, err.line, err.msg);
 		else
 			fota_error("%s: %s", file, err.msg);
-		return fota_exit_code(r);
+		return fota_exit_status(FOTA_FAIL_INPUT, r);
 	}
 	report_warnings(file, &img);
 	/* One pass per segment for its CRC; the image CRC is combined from them. */
@@ -292,7 +299,7 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 		fota_error_errno(r, "%s", file);
 		free(crc);
 		ihex_release(&img);
-		return FOTA_EXIT_FAIL;
+		return fota_exit_status(FOTA_FAIL_RUN, r);
 	}
 	sha_hex(sha_txt, job.sha);
 	r = FOTA_EXIT_OK;
@@ -315,49 +322,20 @@ static int run_hexinfo(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
 	struct bin_opts bin = { .fill = 0xff };
-	bool fill_given = false, printed = false;
-	uint32_t v;
-	int c, rc = FOTA_EXIT_OK;
+	bool printed = false;
+	int n, rc = FOTA_EXIT_OK;
 
 	cmd_ctx_init(&ctx, &cmd_hexinfo);
-	while ((c = fota_getopt(&ctx.getopt, argc, argv)) != -1) {
-		switch (c) {
-		case KEY_BIN:
-			bin.path = ctx.getopt.arg;
-			break;
-		case KEY_FILL:
-			if (fota_parse_u32(ctx.getopt.arg, 0, 0xff, &v))
-				return fota_usage_error(&cmd_hexinfo,
-							"invalid fill byte '%s' (0..0xff)",
-							ctx.getopt.arg);
-			bin.fill = (uint8_t)v;
-			fill_given = true;
-			break;
-		case KEY_RANGE:
-			if (parse_range(ctx.getopt.arg, &bin.first, &bin.last))
-				return fota_usage_error(&cmd_hexinfo,
-							"invalid range '%s' (expected START-END, "
-							"START <= END <= 0xffffffff)",
-							ctx.getopt.arg);
-			bin.has_range = true;
-			break;
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			if (cmd_ctx_common_opt(&ctx, c))
-				return FOTA_EXIT_USAGE;
-		}
-	}
-	if (ctx.getopt.ind >= argc)
+	n = cmd_parse_options(&ctx, &bin, argc, argv);
+	if (!n)
 		return fota_usage_error(&cmd_hexinfo, "no HEX file given");
-	if (bin.path && argc - ctx.getopt.ind > 1)
-		return fota_usage_error(&cmd_hexinfo, "--bin takes exactly one FILE");
-	if (!bin.path && (fill_given || bin.has_range))
+	if (bin.path && n > 1)
+		return fota_usage_error(&cmd_hexinfo,
+					"unexpected argument '%s' (--bin takes one FILE)", argv[1]);
+	if (!bin.path && (cmd_opt_given(&ctx, KEY_FILL) || bin.has_range))
 		return fota_usage_error(&cmd_hexinfo, "--fill and --range need --bin");
 
-	for (int i = ctx.getopt.ind; i < argc; i++)
+	for (int i = 0; i < n; i++)
 		rc = fota_exit_worst(rc, hexinfo_one(argv[i], ctx.json, &bin, &printed));
 	cmd_ctx_release(&ctx);
 	return rc;
@@ -370,4 +348,5 @@ const struct fota_cmd cmd_hexinfo = {
 	.opts = hexinfo_opts,
 	.run = run_hexinfo,
 	.operand_flags = FOTA_OPT_FILE,
+	.max_operands = FOTA_OPERANDS_ANY,
 };

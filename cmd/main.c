@@ -6,7 +6,6 @@
  * prefixes: adding a command must never change what an old script means.
  * Documented in man/fota.1.
  */
-#include <errno.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,24 +34,10 @@ static void overview(FILE *fp)
 	fprintf(fp, "\nSee 'fota COMMAND --help' and man fota-COMMAND for each command.\n");
 }
 
-/*
- * git's run_builtin() epilogue: data that could not be written is an error,
- * but a reader that went away (EPIPE) is the reader's business.
- */
-static int finish_stdout(int status)
-{
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return status;
-	if (errno == EPIPE)
-		return status;
-	fota_error_errno(-errno, "write error on standard output");
-	return status ? status : FOTA_EXIT_FAIL;
-}
-
 static int run(const struct fota_cmd *cmd, int argc, char **argv)
 {
 	fota_log_set_prefix(prog);
-	return finish_stdout(cmd->run(argc, argv));
+	return fota_finish_stdout(cmd->run(argc, argv));
 }
 
 int main(int argc, char **argv)
@@ -84,11 +69,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    (!strcmp(argv[1], "help") && argc == 2)) {
 		overview(stdout);
-		return finish_stdout(FOTA_EXIT_OK);
+		return fota_finish_stdout(FOTA_EXIT_OK);
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("fota %s\n", FOTA_VERSION);
-		return finish_stdout(FOTA_EXIT_OK);
+		return fota_finish_stdout(FOTA_EXIT_OK);
 	}
 	if (!strcmp(argv[1], "help")) {
 		cmd = fota_cmd_find(argv[2]);
@@ -97,7 +82,7 @@ int main(int argc, char **argv)
 			return FOTA_EXIT_USAGE;
 		}
 		fota_print_help(cmd);
-		return finish_stdout(FOTA_EXIT_OK);
+		return fota_finish_stdout(FOTA_EXIT_OK);
 	}
 	if (argv[1][0] == '-') {
 		fota_error("unknown option '%s'; see 'fota --help'", argv[1]);

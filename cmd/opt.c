@@ -38,7 +38,7 @@ void fota_getopt_init(struct fota_getopt *g, const struct fota_cmd *cmd)
 	g->ind = 1;
 }
 
-static const struct fota_opt *opt_by_key(const struct fota_cmd *cmd, int key)
+const struct fota_opt *fota_opt_find(const struct fota_cmd *cmd, int key)
 {
 	for (const struct fota_opt *o = cmd->opts; o && o->long_name; o++)
 		if (o->key == key)
@@ -100,13 +100,13 @@ int fota_getopt(struct fota_getopt *g, int argc, char **argv)
 	g->arg = optarg;
 	if (c == -1)
 		return -1;
-	if (c == 'h' && !opt_by_key(cmd, 'h')) {
+	if (c == 'h' && !fota_opt_find(cmd, 'h')) {
 		fota_print_help(cmd);
 		return FOTA_GETOPT_HELP;
 	}
 	if (c == '?' || c == ':') {
 		const char *bad = argv[optind - 1];
-		const struct fota_opt *o = optopt ? opt_by_key(cmd, optopt) : NULL;
+		const struct fota_opt *o = optopt ? fota_opt_find(cmd, optopt) : NULL;
 
 		if (c == ':' && o)
 			fota_usage_error(cmd, "option '%s' needs a value (%s)", bad, o->arg);
@@ -124,7 +124,7 @@ int fota_getopt(struct fota_getopt *g, int argc, char **argv)
 	}
 	/* An optional argument may also be the next word, if it is a number. */
 	{
-		const struct fota_opt *o = opt_by_key(cmd, c);
+		const struct fota_opt *o = fota_opt_find(cmd, c);
 
 		if (o && (o->flags & FOTA_OPT_OPTARG) && !optarg && optind < argc &&
 		    all_digits(argv[optind])) {
@@ -133,6 +133,62 @@ int fota_getopt(struct fota_getopt *g, int argc, char **argv)
 		}
 	}
 	return c;
+}
+
+int fota_opt_error(char *msg, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int fota_opt_store(const struct fota_opt *o, void *base, const char *value, char *msg, size_t size)
+{
+	void *p = (char *)base + o->off;
+
+	msg[0] = '\0';
+	if (!value && o->arg && o->type != FOTA_OPT_T_STRING && o->type != FOTA_OPT_T_FN)
+		FOTA_BUG("--%s: an optional value is for FOTA_OPT_T_STRING or _FN", o->long_name);
+	switch (o->type) {
+	case FOTA_OPT_T_FLAG:
+		*(bool *)p = true;
+		return 0;
+	case FOTA_OPT_T_STRING:
+		*(const char **)p = value;
+		return 0;
+	case FOTA_OPT_T_U32:
+		if (!fota_parse_u32(value, o->min, o->max, p))
+			return 0;
+		if (o->max == UINT32_MAX)
+			return fota_opt_error(msg, size,
+					      "invalid --%s '%s' (%" PRIu32 " or more%s%s)",
+					      o->long_name, value, o->min, o->unit ? " " : "",
+					      o->unit ? o->unit : "");
+		return fota_opt_error(msg, size, "invalid --%s '%s' (%" PRIu32 "..%" PRIu32 "%s%s)",
+				      o->long_name, value, o->min, o->max, o->unit ? " " : "",
+				      o->unit ? o->unit : "");
+	case FOTA_OPT_T_CAN_ID: {
+		struct fota_can_id *c = p;
+
+		if (!fota_parse_can_id(value, &c->id, &c->eff))
+			return 0;
+		return fota_opt_error(msg, size, "invalid CAN id '%s' for --%s (up to 0x1FFFFFFF)",
+				      value, o->long_name);
+	}
+	case FOTA_OPT_T_FN:
+		if (!o->fn(base, value, msg, size))
+			return 0;
+		if (!msg[0])
+			fota_opt_error(msg, size, "invalid --%s '%s'", o->long_name,
+				       value ? value : "");
+		return -EINVAL;
+	case FOTA_OPT_T_NONE:
+		break;
+	}
+	FOTA_BUG("--%s: no place for its value", o->long_name);
 }
 
 static void help_opt_line(FILE *fp, int key, const char *lname, const char *arg, unsigned flags,
@@ -183,6 +239,16 @@ int fota_usage_error(const struct fota_cmd *cmd, const char *fmt, ...)
 		fprintf(stderr, "%s %s\n", u == cmd->usage ? "usage:" : "   or:", *u);
 	fprintf(stderr, "see 'fota %s --help'\n", cmd->name);
 	return FOTA_EXIT_USAGE;
+}
+
+int fota_finish_stdout(int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	if (errno == EPIPE)
+		return status;
+	fota_error_errno(-errno, "write error on standard output");
+	return status ? status : FOTA_EXIT_FAIL;
 }
 
 int fota_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)

@@ -21,32 +21,6 @@ void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd)
 {
 	memset(s, 0, sizeof(*s));
 	cmd_ctx_init(&s->ctx, cmd);
-	s->timeout_ms = SDO_CLIENT_TIMEOUT_MS;
-	s->retries = CMD_SDO_RETRIES_DEFAULT;
-}
-
-int cmd_sdo_opt(struct cmd_sdo *s, int key)
-{
-	const char *arg = s->ctx.getopt.arg;
-	uint32_t v;
-
-	switch (key) {
-	case 't':
-		if (fota_parse_u32(arg, 1, CMD_SDO_TIMEOUT_MAX_MS, &v))
-			return fota_usage_error(s->ctx.cmd, "invalid SDO timeout '%s' (1..%u ms)",
-						arg, CMD_SDO_TIMEOUT_MAX_MS);
-		s->timeout_ms = v;
-		s->timeout_given = true;
-		return 0;
-	case CMD_SDO_KEY_RETRIES:
-		if (fota_parse_u32(arg, 0, CMD_SDO_RETRIES_MAX, &v))
-			return fota_usage_error(s->ctx.cmd, "invalid retry count '%s' (0..%u)", arg,
-						CMD_SDO_RETRIES_MAX);
-		s->retries = v;
-		s->retries_given = true;
-		return 0;
-	}
-	return cmd_ctx_common_opt(&s->ctx, key);
 }
 
 int cmd_sdo_open(struct cmd_sdo *s)
@@ -55,30 +29,36 @@ int cmd_sdo_open(struct cmd_sdo *s)
 	struct fota_config cfg;
 	uint32_t resp;
 	bool loaded;
-	int r;
+	int rc, r;
 
-	r = cmd_ctx_load_config(ctx, &cfg, false);
-	if (r)
-		return fota_exit_code(r);
+	rc = cmd_load_config(ctx, &cfg, false);
+	if (rc)
+		return rc;
 	loaded = cfg.source[0] != '\0';
 	/* command line > configuration > default */
 	s->node = (uint8_t)(ctx->node ? ctx->node : cfg.tcu.node_id);
 	if (!s->node)
 		s->node = FOTA_NODE_DEFAULT;
-	if (loaded && !s->timeout_given && cfg.tcu.sdo_timeout_ms)
+	s->timeout_ms = SDO_CLIENT_TIMEOUT_MS;
+	if (cmd_opt_given(ctx, 't'))
+		s->timeout_ms = ctx->sdo_timeout_ms;
+	else if (loaded && cfg.tcu.sdo_timeout_ms)
 		s->timeout_ms = cfg.tcu.sdo_timeout_ms;
-	if (loaded && !s->retries_given)
+	s->retries = CMD_SDO_RETRIES_DEFAULT;
+	if (cmd_opt_given(ctx, CMD_SDO_KEY_RETRIES))
+		s->retries = ctx->sdo_retries;
+	else if (loaded)
 		s->retries = cfg.tcu.sdo_retries;
-	r = cmd_ctx_open_bus(ctx, &cfg, NULL);
+	rc = cmd_open_bus(ctx, &cfg, NULL);
 	cfg_release(&cfg);
-	if (r)
-		return r == -EINVAL ? FOTA_EXIT_USAGE : fota_exit_code(r);
+	if (rc)
+		return rc;
 	/* Only the node's SDO responses: the bus may be busy with a flash session. */
 	resp = SDO_COB_RESPONSE + s->node;
 	r = bus_set_filter(ctx->bus, &resp, 1);
 	if (r) {
 		fota_error_errno(r, "%s: receive filter", ctx->bus->name);
-		return FOTA_EXIT_UNAVAILABLE;
+		return fota_exit_status(FOTA_FAIL_RUN, r);
 	}
 	return FOTA_EXIT_OK;
 }
@@ -225,7 +205,7 @@ static int error_text(struct cmd_sdo *s, const char *verb, uint8_t sub, int err,
 		else
 			snprintf(buf, size, "%s: node 0x%02x: no answer within %" PRIu32 " ms", bus,
 				 s->node, s->timeout_ms);
-		return FOTA_EXIT_UNAVAILABLE;
+		break;
 	case -EBUSY:
 	case -EREMOTEIO:
 		snprintf(buf, size,
@@ -233,7 +213,7 @@ static int error_text(struct cmd_sdo *s, const char *verb, uint8_t sub, int err,
 			 ")",
 			 s->node, verb, object_name(sub), FOTA_OD_INDEX, sub, sdo_abort_str(code),
 			 code);
-		return fota_exit_code(err);
+		break;
 	case -EPROTO:
 		if (s->res.sent_abort)
 			snprintf(buf, size,
@@ -247,15 +227,16 @@ static int error_text(struct cmd_sdo *s, const char *verb, uint8_t sub, int err,
 				 "expected %zu",
 				 bus, s->node, verb, object_name(sub), FOTA_OD_INDEX, sub,
 				 s->res.len, s->res.len == 1 ? "" : "s", object_size(sub));
-		return FOTA_EXIT_FAIL;
+		break;
 	case -EMSGSIZE:
 		snprintf(buf, size, "%s: node 0x%02x: %s %s (0x%04X:0x%02X): answer too long", bus,
 			 s->node, verb, object_name(sub), FOTA_OD_INDEX, sub);
-		return FOTA_EXIT_FAIL;
+		break;
+	default:
+		cmd_bus_strerror(s->ctx.bus, err, why, sizeof(why));
+		snprintf(buf, size, "%s: node 0x%02x: %s", bus, s->node, why);
 	}
-	cmd_bus_strerror(s->ctx.bus, err, why, sizeof(why));
-	snprintf(buf, size, "%s: node 0x%02x: %s", bus, s->node, why);
-	return fota_exit_code(err) == FOTA_EXIT_OK ? FOTA_EXIT_FAIL : fota_exit_code(err);
+	return fota_exit_status(FOTA_FAIL_RUN, err);
 }
 
 int cmd_sdo_report(struct cmd_sdo *s, const char *verb, uint8_t sub, int err)
@@ -517,23 +498,10 @@ int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *
 		      char **argv)
 {
 	struct cmd_sdo s;
-	int c, rc;
+	int rc;
 
 	cmd_sdo_init(&s, cmd);
-	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
-		switch (c) {
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			rc = cmd_sdo_opt(&s, c);
-			if (rc)
-				return rc == 1 ? FOTA_EXIT_USAGE : rc;
-		}
-	}
-	if (s.ctx.getopt.ind != argc)
-		return fota_usage_error(cmd, "unexpected argument '%s'", argv[s.ctx.getopt.ind]);
+	cmd_parse_options(&s.ctx, NULL, argc, argv);
 	rc = cmd_sdo_open(&s);
 	if (!rc)
 		rc = cmd_sdo_verdict(&s, v);

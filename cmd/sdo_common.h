@@ -21,29 +21,31 @@
 #define CMD_SDO_TIMEOUT_MAX_MS	600000u /* 10 minutes: anything above is a typo */
 #define CMD_SDO_RETRIES_MAX	100u
 
-/* Options shared by the four commands (same letters, names and help). */
+/* Options shared by the four commands (same letters, names and help); values in cmd_ctx. */
 #define CMD_SDO_KEY_RETRIES FOTA_OPT_LONG(60)
 #define CMD_SDO_OPT_TIMEOUT                                                                 \
 	{                                                                                   \
-		't', "sdo-timeout", "MS",                                                   \
-			"wait MS milliseconds for each SDO answer (default: config, 1000)", \
-			FOTA_OPT_NUMBER                                                     \
+		.key = 't', .long_name = "sdo-timeout", .arg = "MS",                        \
+		.help = "wait MS milliseconds for each SDO answer (default: config, 1000)", \
+		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32,            \
+		.off = offsetof(struct cmd_ctx, sdo_timeout_ms), .min = 1,                  \
+		.max = CMD_SDO_TIMEOUT_MAX_MS, .unit = "ms"                                 \
 	}
-#define CMD_SDO_OPT_RETRIES                                                                        \
-	{                                                                                          \
-		CMD_SDO_KEY_RETRIES, "retries", "N",                                               \
-			"send an unanswered SDO request again up to N times (default: config, 2)", \
-			FOTA_OPT_NUMBER                                                            \
+#define CMD_SDO_OPT_RETRIES                                                              \
+	{                                                                                \
+		.key = CMD_SDO_KEY_RETRIES, .long_name = "retries", .arg = "N",          \
+		.help = "send an unanswered SDO request again up to N times (default: "  \
+			"config, 2)",                                                    \
+		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32,         \
+		.off = offsetof(struct cmd_ctx, sdo_retries), .max = CMD_SDO_RETRIES_MAX \
 	}
 
 /* One TCU session: bus, node, timing; last transfer's detail. */
 struct cmd_sdo {
-	struct cmd_ctx ctx;    /* common options, bus and trace */
+	struct cmd_ctx ctx;    /* options, bus and trace */
 	uint8_t node;	       /* TCU node-ID 1..127 */
 	uint32_t timeout_ms;   /* per SDO answer */
 	unsigned retries;      /* repeats after a timeout */
-	bool timeout_given;    /* -t on the command line (beats the config) */
-	bool retries_given;    /* --retries on the command line */
 	struct sdo_result res; /* detail of the last transfer */
 	unsigned attempts;     /* requests sent for the last transfer (1 + retries used) */
 };
@@ -56,15 +58,8 @@ struct cmd_sdo {
  */
 int cmd_sdo_idle(struct cmd_sdo *s, fota_us duration);
 
-/* Set up for cmd (options not parsed yet). */
+/* Set up for cmd (options not parsed yet: cmd_parse_options(&s->ctx, ...)). */
 void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd);
-
-/*
- * Handle an option key from fota_getopt(): -t, --retries and the common
- * options. Returns 0 if handled, 1 if not ours, FOTA_EXIT_USAGE after a
- * printed usage error.
- */
-int cmd_sdo_opt(struct cmd_sdo *s, int key);
 
 /*
  * Load the configuration (if any), settle node, timeout and retries
@@ -166,8 +161,8 @@ const char *cmd_yaml_scalar(const char *s, size_t len, char *buf, size_t size);
 
 /*
  * The whole of a command that writes one value and reports the verdict
- * (approve, reject): parse the common SDO options (no operands), open the
- * bus, cmd_sdo_verdict(v). Returns the exit status.
+ * (approve, reject): parse its options (all of them common), open the bus,
+ * cmd_sdo_verdict(v). Returns the exit status.
  */
 int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *v, int argc,
 		      char **argv);

@@ -28,6 +28,28 @@ static const char *const status_usage[] = {
 #define KEY_TIMEOUT  FOTA_OPT_LONG(2)
 #define KEY_INTERVAL FOTA_OPT_LONG(3)
 
+struct wait_opts {
+	bool on;
+	int state;	    /* -1: any final state; else a status byte or CMD_WAIT_AVAILABLE */
+	uint32_t timeout_s; /* 0: none */
+	uint32_t interval_ms;
+};
+
+static int opt_wait(void *args, const char *value, char *msg, size_t size)
+{
+	struct wait_opts *w = args;
+
+	w->on = true;
+	w->state = -1;
+	if (value && cmd_wait_state_parse(value, &w->state))
+		return fota_opt_error(
+			msg, size,
+			"unknown state '%s' (a name such as waiting or success, or a value such "
+			"as 0x10)",
+			value);
+	return 0;
+}
+
 static const struct fota_opt status_opts[] = {
 	FOTA_OPT_BUS,
 	FOTA_OPT_NODE,
@@ -37,13 +59,15 @@ static const struct fota_opt status_opts[] = {
 	CMD_SDO_OPT_RETRIES,
 	FOTA_OPT_JSON,
 	FOTA_OPT_QUIET,
-	{ KEY_WAIT, "wait", "STATE",
-	  "poll until a final state (>= 0x40), or until STATE (waiting, 0x10...)",
-	  FOTA_OPT_OPTARG },
-	{ KEY_TIMEOUT, "timeout", "SEC", "--wait gives up after SEC seconds (default: never)",
-	  FOTA_OPT_NUMBER },
-	{ KEY_INTERVAL, "interval", "MS", "--wait polls every MS milliseconds (default 500)",
-	  FOTA_OPT_NUMBER },
+	FOTA_OPT_FN(KEY_WAIT, "wait", "STATE",
+		    "poll until a final state (>= 0x40), or until STATE (waiting, 0x10...)",
+		    FOTA_OPT_OPTARG, opt_wait),
+	FOTA_OPT_U32(KEY_TIMEOUT, "timeout", "SEC",
+		     "--wait gives up after SEC seconds (default: never)",
+		     offsetof(struct wait_opts, timeout_s), 0, 30u * 24 * 3600, "s"),
+	FOTA_OPT_U32(KEY_INTERVAL, "interval", "MS",
+		     "--wait polls every MS milliseconds (default 500)",
+		     offsetof(struct wait_opts, interval_ms), 10, 3600000, "ms"),
 	FOTA_OPT_END,
 };
 
@@ -168,13 +192,6 @@ static int show(struct cmd_sdo *s)
 	return FOTA_EXIT_OK;
 }
 
-struct wait_opts {
-	bool on;
-	int state;	    /* -1: any final state; else a status byte or CMD_WAIT_AVAILABLE */
-	uint32_t timeout_s; /* 0: none */
-	uint32_t interval_ms;
-};
-
 static const char *status_name(uint32_t v)
 {
 	const char *t = upd_status_str((uint8_t)v);
@@ -277,50 +294,12 @@ static int run_status(int argc, char **argv)
 {
 	struct cmd_sdo s;
 	struct wait_opts w = { .state = -1, .interval_ms = INTERVAL_DEFAULT_MS };
-	bool timeout_given = false, interval_given = false, ended = false;
-	int c, rc;
+	bool ended = false;
+	int rc;
 
 	cmd_sdo_init(&s, &cmd_status);
-	while ((c = fota_getopt(&s.ctx.getopt, argc, argv)) != -1) {
-		const char *arg = s.ctx.getopt.arg;
-
-		switch (c) {
-		case KEY_WAIT:
-			w.on = true;
-			w.state = -1;
-			if (arg && cmd_wait_state_parse(arg, &w.state))
-				return fota_usage_error(
-					&cmd_status,
-					"unknown state '%s' (a name such as waiting "
-					"or success, or a value such as 0x10)",
-					arg);
-			break;
-		case KEY_TIMEOUT:
-			if (fota_parse_u32(arg, 0, 30u * 24 * 3600, &w.timeout_s))
-				return fota_usage_error(&cmd_status,
-							"invalid timeout '%s' (0..2592000 s)", arg);
-			timeout_given = true;
-			break;
-		case KEY_INTERVAL:
-			if (fota_parse_u32(arg, 10, 3600000, &w.interval_ms))
-				return fota_usage_error(
-					&cmd_status, "invalid interval '%s' (10..3600000 ms)", arg);
-			interval_given = true;
-			break;
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			rc = cmd_sdo_opt(&s, c);
-			if (rc)
-				return rc == 1 ? FOTA_EXIT_USAGE : rc;
-		}
-	}
-	if (s.ctx.getopt.ind != argc)
-		return fota_usage_error(&cmd_status, "unexpected argument '%s'",
-					argv[s.ctx.getopt.ind]);
-	if (!w.on && (timeout_given || interval_given))
+	cmd_parse_options(&s.ctx, &w, argc, argv);
+	if (!w.on && (cmd_opt_given(&s.ctx, KEY_TIMEOUT) || cmd_opt_given(&s.ctx, KEY_INTERVAL)))
 		return fota_usage_error(&cmd_status, "--timeout and --interval need --wait");
 
 	rc = cmd_sdo_open(&s);

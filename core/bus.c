@@ -16,17 +16,10 @@ static void set_err(char *err, size_t errsize, const char *spec, const char *msg
 		snprintf(err, errsize, "%s%s%s", spec, *spec ? ": " : "", msg);
 }
 
-int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, char *err,
-	     size_t errsize)
+int bus_spec_check(const char *spec, char *err, size_t errsize)
 {
-	static const struct bus_opts defaults;
-	int ret;
-
-	*bus = NULL;
 	if (err && errsize)
 		err[0] = '\0';
-	if (!opts)
-		opts = &defaults;
 	if (!spec || !*spec) {
 		set_err(err, errsize, "", "no bus given");
 		return -EINVAL;
@@ -36,21 +29,37 @@ int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, ch
 			set_err(err, errsize, spec, "directory missing (unix:DIR)");
 			return -EINVAL;
 		}
-		ret = bus_unix_open(bus, spec + 5, opts, err, errsize);
 	} else if (!strncmp(spec, "mem:", 4)) {
 		if (!spec[4]) {
 			set_err(err, errsize, spec, "hub name missing (mem:NAME)");
 			return -EINVAL;
 		}
-		ret = bus_mem_open(bus, spec + 4, opts, err, errsize);
-	} else {
-		if (strchr(spec, ':') || strchr(spec, '/') || strlen(spec) >= 16) {
-			set_err(err, errsize, spec,
-				"not a bus (an interface name such as can0, or unix:DIR)");
-			return -EINVAL;
-		}
-		ret = bus_socketcan_open(bus, spec, opts, err, errsize);
+	} else if (strchr(spec, ':') || strchr(spec, '/') || strlen(spec) >= 16) {
+		set_err(err, errsize, spec,
+			"not a bus (an interface name such as can0, or unix:DIR)");
+		return -EINVAL;
 	}
+	return 0;
+}
+
+int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, char *err,
+	     size_t errsize)
+{
+	static const struct bus_opts defaults;
+	int ret;
+
+	*bus = NULL;
+	if (!opts)
+		opts = &defaults;
+	ret = bus_spec_check(spec, err, errsize);
+	if (ret)
+		return ret;
+	if (!strncmp(spec, "unix:", 5))
+		ret = bus_unix_open(bus, spec + 5, opts, err, errsize);
+	else if (!strncmp(spec, "mem:", 4))
+		ret = bus_mem_open(bus, spec + 4, opts, err, errsize);
+	else
+		ret = bus_socketcan_open(bus, spec, opts, err, errsize);
 	if (ret == 0 && !(*bus)->trace_if[0])
 		bus_set_trace_if(*bus, "vbus0");
 	if (ret < 0) {

@@ -109,11 +109,18 @@ struct bus {
  *   -ENODEV     no such CAN interface
  *   -EAFNOSUPPORT  kernel without AF_CAN
  *   -ENETDOWN   interface is down
- *   -EINVAL     malformed spec
+ *   -EINVAL     malformed spec (bus_spec_check())
  */
 int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, char *err,
 	     size_t errsize);
 void bus_close(struct bus *bus);
+
+/*
+ * Is spec a bus at all, before any attempt to open it: an interface name
+ * (below IFNAMSIZ, no ':' or '/'), unix:DIR or mem:NAME? 0, or -EINVAL with
+ * the reason in err ("unix:: directory missing (unix:DIR)").
+ */
+int bus_spec_check(const char *spec, char *err, size_t errsize);
 
 /*
  * These call the backend and write the trace line (if tracing).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * errno -> exit status (the table in core/err.h and fota(1) EXIT STATUS).
+ * (what failed, errno) -> exit status: the table of core/err.h and fota(1),
+ * EXIT STATUS.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,18 +9,25 @@
 #include "core/err.h"
 #include "core/log.h"
 
-int fota_exit_code(int err)
+int fota_exit_status(enum fota_fail what, int err)
 {
-	switch (err) {
-	case 0:
+	if (!err)
 		return FOTA_EXIT_OK;
-	case -EBADMSG:
-	case -ENOENT:
-	case -EISDIR:
-	case -EACCES:
-	case -EFBIG:
-	case -EILSEQ:
+	if (err == -ENOMEM)
+		return FOTA_EXIT_FAIL;
+	switch (what) {
+	case FOTA_FAIL_USAGE:
+		return FOTA_EXIT_USAGE;
+	case FOTA_FAIL_INPUT:
 		return FOTA_EXIT_DATA;
+	case FOTA_FAIL_OUTPUT:
+		return FOTA_EXIT_FAIL;
+	case FOTA_FAIL_BUS:
+		return err == -EINVAL ? FOTA_EXIT_USAGE : FOTA_EXIT_UNAVAILABLE;
+	case FOTA_FAIL_RUN:
+		break;
+	}
+	switch (err) {
 	case -ETIMEDOUT:
 	case -ENODEV:
 	case -ENETDOWN:
@@ -32,10 +40,25 @@ int fota_exit_code(int err)
 		return FOTA_EXIT_UNAVAILABLE;
 	case -EBUSY:
 		return FOTA_EXIT_STATE;
-	case -EINVAL:
-		return FOTA_EXIT_USAGE;
 	default:
 		return FOTA_EXIT_FAIL;
+	}
+}
+
+int fota_exit_code(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+	case -ENOENT:
+	case -EISDIR:
+	case -EACCES:
+	case -EFBIG:
+	case -EILSEQ:
+		return fota_exit_status(FOTA_FAIL_INPUT, err);
+	case -EINVAL:
+		return fota_exit_status(FOTA_FAIL_USAGE, err);
+	default:
+		return fota_exit_status(FOTA_FAIL_RUN, err);
 	}
 }
 

@@ -3,8 +3,8 @@
  * Error conventions. Library code (core/ hex/ uds/ sdo/) returns 0 or a
  * negative errno; detail travels in result structs, never in globals. The
  * protocol meanings of the errno values we use are fixed here, and
- * fota_exit_code() maps them to the one exit-status table documented in
- * fota(1), EXIT STATUS. Keep the two in step.
+ * fota_exit_status() maps what failed and its errno to the one exit-status
+ * table documented in fota(1), EXIT STATUS. Keep the two in step.
  *
  *   -EINPROGRESS  engine still working (not an error)
  *   -EALREADY     X_start() while an operation runs (caller bug)
@@ -33,7 +33,34 @@ enum fota_exit {
 	FOTA_EXIT_NOCMD = 127,	   /* fota-<unknown> symlink name */
 };
 
-/* Map a library error (0 or -errno) to an exit status from the table above. */
+/*
+ * What failed. One errno means different things by where it came from:
+ * -ENOENT from a configuration file is bad input data (3), from a unix: bus
+ * directory an unreachable bus (4), from a --trace file a failed run (1). So
+ * the exit status is a function of both, and this is the only place that
+ * decides it.
+ */
+enum fota_fail {
+	FOTA_FAIL_RUN,	  /* the work itself: bus traffic, a peer, an engine (errno decides) */
+	FOTA_FAIL_USAGE,  /* the command line, $FOTA_BUS, $FOTA_CONFIG: 2 */
+	FOTA_FAIL_INPUT,  /* a file read or its contents: configuration, HEX, request, state: 3 */
+	FOTA_FAIL_OUTPUT, /* a file written: --trace, --bin, --memory, a report, stdout: 1 */
+	FOTA_FAIL_BUS,	  /* opening the bus: 4; a spec that is no bus at all (-EINVAL): 2 */
+};
+
+/*
+ * The exit status for err (0 or -errno) from what. Whatever failed, 0 is 0 and
+ * -ENOMEM is 1. FOTA_FAIL_RUN: -EBUSY (the peer's state) 5; no answer, no
+ * such or no working interface (-ETIMEDOUT, -ENODEV, -ENETDOWN, ...) 4;
+ * anything else 1.
+ */
+int fota_exit_status(enum fota_fail what, int err);
+
+/*
+ * The status for an err whose origin the caller does not say, guessed from
+ * the errno alone (file errors 3, -EINVAL 2, else as FOTA_FAIL_RUN). Only
+ * for cmd/serve.c until it says what failed; do not use in new code.
+ */
 int fota_exit_code(int err);
 
 /* The worse of two exit statuses (for commands that carry on over several inputs). */

@@ -258,7 +258,7 @@ test_expect_success 'the ECU of a configuration file' '
 	test_cmp want got &&
 	test_grep "^7E9#066703[0-9A-F]{8}55$" out &&
 	bg_stop ecu &&
-	test_expect_code 3 fota ecu -c fota.yaml -e nosuch 2>err &&
+	test_expect_code 2 fota ecu -c fota.yaml -e nosuch 2>err &&
 	test_grep "fota.yaml: no ECU named .nosuch." err
 '
 
