@@ -89,15 +89,6 @@ bool cmd_opt_given(const struct cmd_ctx *ctx, int key)
 	return o && (ctx->given & 1ull << (o - ctx->cmd->opts));
 }
 
-int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key)
-{
-	const struct fota_opt *o = fota_opt_find(ctx->cmd, key);
-
-	if (!o || !(o->flags & FOTA_OPT_CTX))
-		return 1;
-	return store(ctx, NULL, o);
-}
-
 void cmd_ctx_release(struct cmd_ctx *ctx)
 {
 	if (ctx->bus)
@@ -191,11 +182,6 @@ int cmd_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
 	return fota_exit_status(FOTA_FAIL_INPUT, load_config(ctx, cfg, required));
 }
 
-int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
-{
-	return load_config(ctx, cfg, required);
-}
-
 /*
  * What a SocketCAN interface's controller reports (libsocketcan), once the
  * bus is open: a debug line (-vv), and a warning when the controller is
@@ -249,9 +235,7 @@ int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct c
 	return fota_exit_status(FOTA_FAIL_USAGE, -ENOENT);
 }
 
-/* cmd_open_bus(), with the legacy -errno in *err as cmd_ctx_open_bus() returns it. */
-static int open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts,
-		    int *err)
+int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts)
 {
 	struct bus_opts o = { 0 };
 	const char *spec = ctx->bus_spec;
@@ -260,11 +244,9 @@ static int open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const st
 
 	if (!spec && cfg && cfg->bus[0])
 		spec = cfg->bus;
-	if (!spec) {
-		*err = -EINVAL;
+	if (!spec)
 		return fota_usage_error(ctx->cmd, "no bus given (-b BUS, $FOTA_BUS or 'bus:' in "
 						  "the configuration)");
-	}
 	if (opts) {
 		o = *opts;
 	} else if (cfg) {
@@ -277,7 +259,6 @@ static int open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const st
 		if (!ctx->trace) {
 			r = -errno;
 			fota_error_errno(r, "%s", ctx->trace_path);
-			*err = r == -EINVAL ? -EIO : r;
 			return fota_exit_status(FOTA_FAIL_OUTPUT, r);
 		}
 	}
@@ -289,30 +270,12 @@ static int open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const st
 		else
 			fota_error_errno(r, "%s", spec);
 		/* A bus that is not there is unreachable, whatever errno says. */
-		*err = r == -ENOENT || r == -ENOTDIR ? -ENODEV : r;
 		return fota_exit_status(FOTA_FAIL_BUS, r);
 	}
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
 	report_controller(ctx->bus);
-	*err = 0;
 	return FOTA_EXIT_OK;
-}
-
-int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts)
-{
-	int err;
-
-	return open_bus(ctx, cfg, opts, &err);
-}
-
-int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
-		     const struct bus_opts *opts)
-{
-	int err;
-
-	open_bus(ctx, cfg, opts, &err);
-	return err;
 }
 
 const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t size)

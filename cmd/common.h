@@ -139,20 +139,4 @@ const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t s
 /* Completion of ECU names from the configuration named in WORDS (-c), if any. */
 void cmd_complete_ecus(const char *cur, int argc, char **argv);
 
-/*
- * ---- for cmd/serve.c until it calls cmd_parse_options(), cmd_load_config()
- * and cmd_open_bus(); remove then ----
- *
- * cmd_ctx_common_opt(): store the value of a FOTA_OPT_CTX option that
- * fota_getopt() returned: 0, 1 if key is not one, or FOTA_EXIT_USAGE after
- * printing the usage error. cmd_ctx_load_config() and cmd_ctx_open_bus():
- * as above, but return 0 or -errno (-EINVAL: no bus or a malformed spec; the
- * trace file's -errno when ctx->trace stayed NULL; -ENODEV for a bus not
- * there).
- */
-int cmd_ctx_common_opt(struct cmd_ctx *ctx, int key);
-int cmd_ctx_load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required);
-int cmd_ctx_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg,
-		     const struct bus_opts *opts);
-
 #endif

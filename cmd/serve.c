@@ -45,15 +45,22 @@ static const char *const serve_usage[] = {
 #define KEY_STATE_DIR FOTA_OPT_LONG(1)
 #define KEY_SYSLOG    FOTA_OPT_LONG(2)
 
+struct serve_args {
+	const char *state_dir; /* --state-dir, or NULL: the configuration's */
+	bool syslog;	       /* --syslog */
+};
+
 static const struct fota_opt serve_opts[] = {
 	FOTA_OPT_BUS,
 	FOTA_OPT_CONFIG,
 	FOTA_OPT_NODE,
-	{ KEY_STATE_DIR, "state-dir", "DIR",
-	  "state directory: state file, inbox/, outbox/, done/ (default: config, /var/lib/fota)",
-	  FOTA_OPT_DIR },
+	FOTA_OPT_STRING(KEY_STATE_DIR, "state-dir", "DIR",
+			"state directory: state file, inbox/, outbox/, done/ (default: config, "
+			"/var/lib/fota)",
+			FOTA_OPT_DIR, offsetof(struct serve_args, state_dir)),
 	FOTA_OPT_TRACE,
-	{ KEY_SYSLOG, "syslog", NULL, "log to syslog (daemon facility) instead of stderr", 0 },
+	FOTA_OPT_FLAG(KEY_SYSLOG, "syslog", "log to syslog (daemon facility) instead of stderr",
+		      offsetof(struct serve_args, syslog)),
 	FOTA_OPT_VERBOSE,
 	FOTA_OPT_QUIET,
 	FOTA_OPT_END,
@@ -72,6 +79,7 @@ struct serve {
 	struct worker *w, *kw;	   /* inbox files; seed/key */
 	struct fota_notify notify; /* systemd: READY, STATUS, watchdog (core/notify.h) */
 	int ino, lockfd;
+	char why[96];
 };
 
 /* ---- the CANopen side: NMT and SDO (the rest of the node is its members) ---- */
@@ -287,15 +295,16 @@ static uint32_t time_scale(void)
 	return v;
 }
 
-/* Everything between the open bus and the end of the loop. */
+/* Everything between the open bus and the end of the loop; returns the exit status. */
 static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
 	fota_us now;
 	int err;
 
-	if ((err = probe_node(s, ctx->bus)))
-		return err;
+	err = probe_node(s, ctx->bus);
+	if (err)
+		return err == -EADDRINUSE ? FOTA_EXIT_STATE : fota_exit_status(FOTA_FAIL_RUN, err);
 	/* before any thread or child: it removes the variables from the environment */
 	if ((err = fota_notify_init(&s->notify)))
 		fota_warn("%s: %s: ignored", s->notify.bad, strerror(-err));
@@ -304,7 +313,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 		fota_warn("%s: cannot set the receive filter: %s", ctx->bus->name, strerror(-err));
 	if ((err = worker_start(&s->w)) || (err = worker_start(&s->kw))) {
 		fota_error_errno(err, "worker thread");
-		return err;
+		return FOTA_EXIT_FAIL;
 	}
 	now = fota_now();
 	tcu_init(&s->t, &s->cfg, &s->p, s->kw, now);
@@ -312,11 +321,9 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	s->t.on_status = notify_status;
 	s->t.status_ctx = &s->notify;
 	if ((err = tcu_start(&s->t, now)))
-		return err;
-	if (fota_od_init(&s->fo, &s->t.u, NULL)) {
-		fota_error("BUG: object dictionary inconsistent");
-		return -EINVAL;
-	}
+		return fota_exit_status(FOTA_FAIL_INPUT, err); /* the state file */
+	if (fota_od_init(&s->fo, &s->t.u, NULL))
+		FOTA_BUG("object dictionary inconsistent");
 	inbox_init(&s->ib, &s->cfg, &s->p, s->w, &s->t);
 	nmt_init(&s->nmt, s->node);
 	node_reset(s, now);
@@ -327,7 +334,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	    loop_add(&s->loop, &fota_notify_member_ops, &s->notify) ||
 	    loop_add_fd(&s->loop, worker_fd(s->w), POLLIN, worker_cb, s->w) ||
 	    loop_add_fd(&s->loop, worker_fd(s->kw), POLLIN, worker_cb, s->kw))
-		return -ENOSPC;
+		FOTA_BUG("too many loop members");
 	s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ino < 0 ||
 	    inotify_add_watch(s->ino, s->p.inbox,
@@ -350,81 +357,55 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	if (err == -EINTR) {
 		fota_info("signal %d: stopping", s->loop.signo);
 		tcu_stop(&s->t, s->loop.signo, fota_now());
-		err = 0;
-	} else if (err) {
-		char why[96];
-
-		fota_error("%s: %s", ctx->bus->name,
-			   cmd_bus_strerror(ctx->bus, err, why, sizeof(why)));
+		return FOTA_EXIT_OK;
 	}
-	return err;
+	fota_error("%s: %s", ctx->bus->name,
+		   cmd_bus_strerror(ctx->bus, err, s->why, sizeof(s->why)));
+	return fota_exit_status(FOTA_FAIL_RUN, err);
 }
 
 static int run_serve(int argc, char **argv)
 {
+	struct serve_args a = { 0 };
 	struct cmd_ctx ctx;
 	struct serve *s;
-	const char *state_dir = NULL;
-	bool use_syslog = false;
-	int c, err, rc;
+	int err, rc;
 
 	cmd_ctx_init(&ctx, &cmd_serve);
-	while ((c = fota_getopt(&ctx.getopt, argc, argv)) != -1) {
-		switch (c) {
-		case KEY_STATE_DIR:
-			state_dir = ctx.getopt.arg;
-			break;
-		case KEY_SYSLOG:
-			use_syslog = true;
-			break;
-		case FOTA_GETOPT_HELP:
-			return FOTA_EXIT_OK;
-		case FOTA_GETOPT_ERROR:
-			return FOTA_EXIT_USAGE;
-		default:
-			if (cmd_ctx_common_opt(&ctx, c))
-				return FOTA_EXIT_USAGE;
-		}
-	}
-	if (ctx.getopt.ind < argc)
-		return fota_usage_error(&cmd_serve, "unexpected operand '%s'",
-					argv[ctx.getopt.ind]);
-	if (use_syslog)
+	cmd_parse_options(&ctx, &a, argc, argv);
+	if (a.syslog)
 		fota_log_use_syslog(1);
-
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fota_error_errno(-ENOMEM, "serve");
 		return FOTA_EXIT_FAIL;
 	}
 	s->ino = s->lockfd = -1;
-	err = cmd_ctx_load_config(&ctx, &s->cfg, true);
-	if (err) {
+	rc = cmd_load_config(&ctx, &s->cfg, true);
+	if (rc) {
 		free(s);
-		return fota_exit_code(err);
+		return rc;
 	}
 	s->node = (uint8_t)(ctx.node ? ctx.node : s->cfg.tcu.node_id);
-	snprintf(s->p.dir, sizeof(s->p.dir), "%s", state_dir ? state_dir : s->cfg.tcu.state_dir);
-	err = setup_dirs(s);
-	if (!err)
-		err = lock_state_dir(s);
-	if (!err) {
+	snprintf(s->p.dir, sizeof(s->p.dir), "%s",
+		 a.state_dir ? a.state_dir : s->cfg.tcu.state_dir);
+	if ((err = setup_dirs(s)) || (err = lock_state_dir(s))) {
+		rc = err == -EBUSY ? FOTA_EXIT_STATE : fota_exit_status(FOTA_FAIL_OUTPUT, err);
+	} else {
 		/* a power cut during an atomic write leaves NAME.tmp behind */
 		cmd_serve_clean_tmp(s->p.dir);
 		cmd_serve_clean_tmp(s->p.outbox);
 		cmd_serve_clean_tmp(s->p.firmware);
-		err = cmd_ctx_open_bus(&ctx, &s->cfg, NULL);
+		rc = cmd_open_bus(&ctx, &s->cfg, NULL);
 		if (ctx.trace)
 			setvbuf(ctx.trace, NULL, _IOLBF, 0); /* a crash keeps the last frames */
-		if (!err)
-			err = serve_run(s, &ctx);
+		if (!rc)
+			rc = serve_run(s, &ctx);
 	}
-	rc = err == -EBUSY || err == -EADDRINUSE ? FOTA_EXIT_STATE : fota_exit_code(err);
 	if (s->loop.bus) { /* the state was loaded: keep it */
-		int e = upd_save(&s->t.u, s->p.dir);
-
-		if (e) {
-			fota_error_errno(e, "%s/%s: cannot save the state", s->p.dir,
+		err = upd_save(&s->t.u, s->p.dir);
+		if (err) {
+			fota_error_errno(err, "%s/%s: cannot save the state", s->p.dir,
 					 UPD_STATE_FILE);
 			rc = fota_exit_worst(rc, FOTA_EXIT_FAIL);
 		}

@@ -45,23 +45,6 @@ int fota_exit_status(enum fota_fail what, int err)
 	}
 }
 
-int fota_exit_code(int err)
-{
-	switch (err) {
-	case -EBADMSG:
-	case -ENOENT:
-	case -EISDIR:
-	case -EACCES:
-	case -EFBIG:
-	case -EILSEQ:
-		return fota_exit_status(FOTA_FAIL_INPUT, err);
-	case -EINVAL:
-		return fota_exit_status(FOTA_FAIL_USAGE, err);
-	default:
-		return fota_exit_status(FOTA_FAIL_RUN, err);
-	}
-}
-
 /*
  * Severity order for "worst": a usage error trumps everything, then bad data,
  * unreachable, state, plain failure. 127 never comes from a command.

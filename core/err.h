@@ -56,13 +56,6 @@ enum fota_fail {
  */
 int fota_exit_status(enum fota_fail what, int err);
 
-/*
- * The status for an err whose origin the caller does not say, guessed from
- * the errno alone (file errors 3, -EINVAL 2, else as FOTA_FAIL_RUN). Only
- * for cmd/serve.c until it says what failed; do not use in new code.
- */
-int fota_exit_code(int err);
-
 /* The worse of two exit statuses (for commands that carry on over several inputs). */
 int fota_exit_worst(int a, int b);
 
