@@ -123,15 +123,72 @@ int cfg_read_text(const char *path, char **text, size_t *len, struct cfg_error *
 	return 0;
 }
 
+static int syntax_error(const yaml_parser_t *p, struct cfg_error *err, const char *name)
+{
+	if (p->error == YAML_MEMORY_ERROR)
+		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
+	return fail_at(err, name, (unsigned)p->problem_mark.line + 1,
+		       (unsigned)p->problem_mark.column + 1, -EBADMSG, "YAML syntax: %s%s%s",
+		       p->problem ? p->problem : "error", p->context ? " " : "",
+		       p->context ? p->context : "");
+}
+
+/*
+ * Walk TEXT's events and refuse nesting beyond CFG_DEPTH_MAX at the first
+ * mapping or list too deep. libyaml's scanner costs time quadratic in the
+ * depth (every token looks at each open level), and its loader builds the
+ * whole tree before we see any of it: this pass stops at level
+ * CFG_DEPTH_MAX + 1, so a hostile file costs no more than a deep-enough one.
+ */
+static int check_depth(const char *text, size_t len, const char *name, struct cfg_error *err)
+{
+	yaml_parser_t p;
+	unsigned depth = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	for (;;) {
+		yaml_event_t ev;
+		yaml_event_type_t type;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = syntax_error(&p, err, name);
+			break;
+		}
+		type = ev.type;
+		if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > CFG_DEPTH_MAX)
+				rc = fail_at(err, name, (unsigned)ev.start_mark.line + 1,
+					     (unsigned)ev.start_mark.column + 1, -EBADMSG,
+					     "nested deeper than %d levels (the nesting depth "
+					     "limit)",
+					     CFG_DEPTH_MAX);
+		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (rc || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 int cfg_doc_open(struct cfg_doc *d, const char *text, size_t len, const char *name,
 		 struct cfg_error *err)
 {
 	yaml_document_t extra;
 	yaml_node_t *root;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->err = err;
+	rc = check_depth(text, len, name, err);
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&d->parser))
 		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
 	d->parser_ok = true;
@@ -145,21 +202,11 @@ int cfg_doc_open(struct cfg_doc *d, const char *text, size_t len, const char *na
 	if (!yaml_parser_load(&d->parser, &extra))
 		goto syntax;
 	root = yaml_document_get_root_node(&extra);
-	if (root) {
-		int rc = cfg_fail(d, root, "more than one YAML document");
-
-		yaml_document_delete(&extra);
-		return rc;
-	}
+	rc = root ? cfg_fail(d, root, "more than one YAML document") : 0;
 	yaml_document_delete(&extra);
-	return 0;
+	return rc;
 syntax:
-	if (d->parser.error == YAML_MEMORY_ERROR)
-		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
-	return fail_at(err, name, (unsigned)d->parser.problem_mark.line + 1,
-		       (unsigned)d->parser.problem_mark.column + 1, -EBADMSG, "YAML syntax: %s%s%s",
-		       d->parser.problem ? d->parser.problem : "error",
-		       d->parser.context ? " " : "", d->parser.context ? d->parser.context : "");
+	return syntax_error(&d->parser, err, name);
 }
 
 void cfg_doc_close(struct cfg_doc *d)

@@ -21,6 +21,13 @@
 #define CFG_PATH_MAX	1024	   /* state_dir: NUL included */
 #define CFG_REGIONS_MAX 16	   /* memory regions per ECU */
 #define CFG_MAX_BYTES	(1u << 20) /* largest configuration or request file read */
+/*
+ * Deepest nesting of mappings and lists in a configuration or request file,
+ * the top-level mapping being level 1 (fota.yaml needs 5). libyaml's parser
+ * costs time quadratic in the depth, so a deeper document is refused at the
+ * first level beyond, before any more of it is read.
+ */
+#define CFG_DEPTH_MAX 32
 
 /* Where and why loading failed. line/col are 1-based; 0 when there is no position. */
 struct cfg_error {

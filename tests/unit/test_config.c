@@ -327,6 +327,37 @@ static void test_config__syntax_and_documents(void)
 		 "t.yaml:1:1: unknown key 'bitrat' (did you mean 'bitrate'?)");
 }
 
+/* Nesting is bounded (CFG_DEPTH_MAX levels), in flow and in block style. */
+static void test_config__nesting_depth(void)
+{
+	size_t n = 50000, len = 5 + 4 * n + n + 1, k = 0;
+	char *text = malloc(len + 1);
+
+	T_TRUE(text != NULL);
+	if (!text)
+		return;
+	/* tcu: {a: {a: ... }} 250 KB: refused at the first mapping too deep */
+	memcpy(text, "tcu: ", 5);
+	k = 5;
+	for (size_t i = 0; i < n; i++, k += 4)
+		memcpy(text + k, "{a: ", 4);
+	memset(text + k, '}', n);
+	strcpy(text + k + n, "\n");
+	EXPECT_ERROR(text, 1, 6 + 4 * (CFG_DEPTH_MAX - 1), "nesting depth limit");
+
+	/* block style: level L is the mapping of line L, indented L - 1 */
+	k = 0;
+	for (unsigned l = 1; l <= CFG_DEPTH_MAX + 5; l++) {
+		memset(text + k, ' ', l - 1);
+		k += l - 1;
+		memcpy(text + k, "a:\n", 3);
+		k += 3;
+	}
+	text[k] = '\0';
+	EXPECT_ERROR(text, CFG_DEPTH_MAX + 1, CFG_DEPTH_MAX + 1, "nesting depth limit");
+	free(text);
+}
+
 static void test_config__file(void)
 {
 	struct fota_config cfg;
@@ -449,6 +480,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__duplicates),
 	T_CASE(config__missing_and_regions),
 	T_CASE(config__syntax_and_documents),
+	T_CASE(config__nesting_depth),
 	T_CASE(config__file),
 	T_CASE(config__complete_ecus),
 	T_CASE(config__man_page_examples),
