@@ -255,11 +255,13 @@ static const char *node_kind(const yaml_node_t *v)
 	return "a scalar";
 }
 
-int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, uint32_t *out)
+/* A plain scalar in decimal or 0x hex, within [min, max]; HEX_RANGE: the range in hex in errors. */
+static int get_number(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t max, bool hex_range,
+		      uint64_t *out)
 {
 	const char *s, *p;
 	uint64_t val = 0;
-	int base = 10;
+	unsigned base = 10;
 
 	if (!plain(v))
 		return cfg_fail(d, v, "expected a number (decimal or 0x hex), got %s",
@@ -281,20 +283,35 @@ int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, u
 			dv = tolower((unsigned char)*p) - 'a' + 10;
 		else
 			goto bad;
-		val = val * (unsigned)base + (unsigned)dv;
-		if (val > UINT32_MAX)
+		if (val > (UINT64_MAX - (unsigned)dv) / base)
 			goto range;
+		val = val * base + (unsigned)dv;
 	}
 	if (val < min || val > max)
 		goto range;
-	*out = (uint32_t)val;
+	*out = val;
 	return 0;
 bad:
 	return cfg_fail(d, v, "'%.40s' is not a number (decimal or 0x hex)", s);
 range:
-	if (max > 0xffff)
-		return cfg_fail(d, v, "%.40s out of range 0x%" PRIX32 "..0x%" PRIX32, s, min, max);
-	return cfg_fail(d, v, "%.40s out of range %" PRIu32 "..%" PRIu32, s, min, max);
+	if (hex_range)
+		return cfg_fail(d, v, "%.40s out of range 0x%" PRIX64 "..0x%" PRIX64, s, min, max);
+	return cfg_fail(d, v, "%.40s out of range %" PRIu64 "..%" PRIu64, s, min, max);
+}
+
+int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t val;
+	int rc = get_number(d, v, min, max, max > 0xffff, &val);
+
+	if (!rc)
+		*out = (uint32_t)val;
+	return rc;
+}
+
+int cfg_get_u64(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	return get_number(d, v, min, max, false, out);
 }
 
 int cfg_get_bool(struct cfg_doc *d, yaml_node_t *v, bool *out)
@@ -384,10 +401,12 @@ static int store(struct cfg_doc *d, const struct cfg_field *f, yaml_node_t *v, v
 	int rc;
 
 	switch (f->type) {
+	case CFG_F_U64:
+		return cfg_get_u64(d, v, f->min, f->max, (uint64_t *)p);
 	case CFG_F_U8:
 	case CFG_F_U16:
 	case CFG_F_U32:
-		rc = cfg_get_u32(d, v, f->min, f->max, &u);
+		rc = cfg_get_u32(d, v, (uint32_t)f->min, (uint32_t)f->max, &u);
 		if (rc)
 			return rc;
 		if (f->type == CFG_F_U8)
@@ -494,6 +513,7 @@ void cfg_init(struct fota_config *cfg)
 	cfg->tcu.health_check_timeout_min = 10;
 	cfg->tcu.sdo_timeout_ms = 1000;
 	cfg->tcu.sdo_retries = 2;
+	cfg->tcu.max_firmware_bytes = CFG_FIRMWARE_BYTES_DEFAULT;
 }
 
 /* bootloader_switch: { id, extended, fd, data, delay_ms } */
@@ -994,6 +1014,8 @@ static const struct cfg_field tcu_fields[] = {
 	CFG_FIELD_U16("heartbeat_ms", struct cfg_tcu, heartbeat_ms, 0, 0xFFFF),
 	CFG_FIELD_U32("sdo_timeout_ms", struct cfg_tcu, sdo_timeout_ms, 1, 600000),
 	CFG_FIELD_U8("sdo_retries", struct cfg_tcu, sdo_retries, 0, 10),
+	CFG_FIELD_U64("max_firmware_bytes", struct cfg_tcu, max_firmware_bytes, 1,
+		      CFG_FIRMWARE_BYTES_MAX),
 };
 
 static int top_tcu(struct cfg_doc *d, yaml_node_t *v, void *obj)

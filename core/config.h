@@ -29,6 +29,9 @@
  */
 #define CFG_DEPTH_MAX 32
 
+#define CFG_FIRMWARE_BYTES_DEFAULT ((uint64_t)1 << 28) /* tcu: max_firmware_bytes, 256 MiB */
+#define CFG_FIRMWARE_BYTES_MAX	   ((uint64_t)1 << 40) /* its upper bound */
+
 /* Where and why loading failed. line/col are 1-based; 0 when there is no position. */
 struct cfg_error {
 	char file[256];
@@ -130,6 +133,11 @@ struct cfg_tcu {
 	uint16_t heartbeat_ms;		   /* producer heartbeat (0x1017); 0 = off. Default 0 */
 	uint32_t sdo_timeout_ms;	   /* client side, per SDO request. Default 1000 */
 	uint8_t sdo_retries;		   /* client side, retries after a timeout. Default 2 */
+	/*
+	 * Largest firmware file `fota serve` accepts in a request, bytes,
+	 * 1..CFG_FIRMWARE_BYTES_MAX. Default CFG_FIRMWARE_BYTES_DEFAULT (256 MiB)
+	 */
+	uint64_t max_firmware_bytes;
 };
 
 struct fota_config {

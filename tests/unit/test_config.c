@@ -169,6 +169,7 @@ static void test_config__defaults(void)
 	T_EQ(cfg.tcu.heartbeat_ms, 0);
 	T_EQ(cfg.tcu.sdo_timeout_ms, 1000);
 	T_EQ(cfg.tcu.sdo_retries, 2);
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 268435456);
 	e = &cfg.ecus[0];
 	T_EQ(e->isotp.padding, 0xCC);
 	T_EQ(e->isotp.block_size, 0);
@@ -273,6 +274,36 @@ static void test_config__bad_values(void)
 		     "region or segment");
 	EXPECT_ERROR(ECU("    sequence: { check: { crc: md5 } }\n"), 6, 31, "crc32 or none");
 	EXPECT_ERROR("ecus:\n  - name: \"a b\"\n", 2, 11, "only letters");
+}
+
+/* tcu: max_firmware_bytes is a 64-bit size: 1..2^40, decimal or 0x hex, errors in decimal. */
+static void test_config__max_firmware_bytes(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	char buf[512];
+
+	T_OK(load("tcu: { max_firmware_bytes: 1 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 1);
+	T_OK(load("tcu:\n  max_firmware_bytes: 1099511627776\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, (uint64_t)1 << 40);
+	T_OK(load("tcu: { max_firmware_bytes: 0x20000000 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 512u << 20);
+	/* above 32 bits, where a uint32_t would have wrapped */
+	T_OK(load("tcu: { max_firmware_bytes: 4294967297 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 4294967297ull);
+
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 0 }\n", 1, 28, "out of range 1..1099511627776");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 1099511627777 }\n", 1, 28, "out of range");
+	/* beyond 64 bits: a range error, not a wrapped value */
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 18446744073709551617 }\n", 1, 28, "out of range");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 0x10000000000000000 }\n", 1, 28, "out of range");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 256M }\n", 1, 28, "'256M' is not a number");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: -1 }\n", 1, 28, "is not a number");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: \"1024\" }\n", 1, 28, "quoted string");
+	T_EQ(load("tcu:\n  max_firmware_bytes: 0\n", &cfg, &err), -EBADMSG);
+	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)),
+		 "t.yaml:2:23: 0 out of range 1..1099511627776");
 }
 
 static void test_config__duplicates(void)
@@ -477,6 +508,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__ids_29bit),
 	T_CASE(config__unknown_key),
 	T_CASE(config__bad_values),
+	T_CASE(config__max_firmware_bytes),
 	T_CASE(config__duplicates),
 	T_CASE(config__missing_and_regions),
 	T_CASE(config__syntax_and_documents),
