@@ -19,6 +19,7 @@
 #include "core/cfg_yaml.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/hexstr.h"
 
 #define CFG_ECUS_MAX 256
 
@@ -275,13 +276,9 @@ static int get_number(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t 
 	if (!*p)
 		goto bad;
 	for (; *p; p++) {
-		int dv;
+		int dv = fota_hexval((unsigned char)*p);
 
-		if (isdigit((unsigned char)*p))
-			dv = *p - '0';
-		else if (base == 16 && isxdigit((unsigned char)*p))
-			dv = tolower((unsigned char)*p) - 'a' + 10;
-		else
+		if (dv < 0 || (unsigned)dv >= base)
 			goto bad;
 		if (val > (UINT64_MAX - (unsigned)dv) / base)
 			goto range;
@@ -532,39 +529,6 @@ static const struct cfg_field bsw_fields[] = {
 	CFG_FIELD_U32("delay_ms", struct bsw, delay_ms, 0, 3600000),
 };
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	if (isxdigit(c))
-		return tolower(c) - 'a' + 10;
-	return -1;
-}
-
-static int parse_bytes(const char *s, uint8_t *buf, size_t cap, size_t *len)
-{
-	size_t k = 0;
-
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ' ' || *s == ':') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = hi >= 0 ? hexval((unsigned char)s[1]) : -1;
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (k == cap)
-			return -EMSGSIZE;
-		buf[k++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	*len = k;
-	return 0;
-}
-
 static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 {
 	struct cfg_ecu *e = obj;
@@ -579,7 +543,8 @@ static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	if (b.id > BUS_SFF_MASK && seen[1] && !b.extended)
 		return cfg_fail(d, seen[0], "id 0x%" PRIX32 " needs 29 bits but extended is false",
 				b.id);
-	rc = parse_bytes(b.data, e->bootloader_switch.data, b.fd ? 64 : 8, &len);
+	rc = fota_hex_bytes(b.data, strlen(b.data), " :", e->bootloader_switch.data, b.fd ? 64 : 8,
+			    &len);
 	if (rc == -EMSGSIZE)
 		return cfg_fail(d, seen[3], "more than %d data bytes", b.fd ? 64 : 8);
 	if (rc)

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "core/hexstr.h"
 #include "core/time.h"
 #include "uds/key.h"
 
@@ -40,44 +41,8 @@ static int fail(char *err, size_t errsize, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Hex bytes, optionally separated by whitespace or ':' between bytes (never
- * inside one). Returns 0, -EINVAL (bad digit, odd digit count) or -EMSGSIZE.
- */
-static int parse_hex(const char *s, size_t n, uint8_t *buf, size_t cap, size_t *len)
-{
-	size_t i = 0, k = 0;
-
-	while (i < n) {
-		int hi, lo;
-
-		if (isspace((unsigned char)s[i]) || s[i] == ':') {
-			i++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[i]);
-		lo = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (k == cap)
-			return -EMSGSIZE;
-		buf[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	*len = k;
-	return 0;
-}
+/* Key masks and key programs' output: hex bytes, white space or ':' between them. */
+#define KEY_HEX_SEPS FOTA_HEX_SPACE ":"
 
 static bool is_identifier(const char *s)
 {
@@ -115,7 +80,8 @@ int uds_key_parse(const char *spec, struct uds_key *key, char *err, size_t errsi
 
 		key->kind = UDS_KEY_XOR;
 		arg = spec + 4;
-		rc = parse_hex(arg, strlen(arg), key->mask, sizeof(key->mask), &key->mask_len);
+		rc = fota_hex_bytes(arg, strlen(arg), KEY_HEX_SEPS, key->mask, sizeof(key->mask),
+				    &key->mask_len);
 		if (rc == -EMSGSIZE)
 			return fail(err, errsize, -EINVAL, "xor mask longer than %d bytes",
 				    UDS_KEY_MAX);
@@ -311,7 +277,7 @@ static int key_cmd(const struct uds_key *key, unsigned level, const uint8_t *see
 	else if (WEXITSTATUS(status))
 		rc = fail(err, errsize, -EPROTO, "cmd: %s: exit status %d", key->path,
 			  WEXITSTATUS(status));
-	else if (parse_hex(buf, n, tmp, sizeof(tmp), &klen) || !klen)
+	else if (fota_hex_bytes(buf, n, KEY_HEX_SEPS, tmp, sizeof(tmp), &klen) || !klen)
 		rc = fail(err, errsize, -EPROTO, "cmd: %s: output is not a hex key", key->path);
 	else if (klen > cap)
 		rc = fail(err, errsize, -EMSGSIZE, "cmd: %s: key of %zu bytes does not fit in %zu",
