@@ -115,7 +115,7 @@ static const struct loop_member_ops timed_ops = {
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
-	struct uds_key key;
+	struct cfg_key key;
 	struct uds_ecu side;
 };
 
@@ -190,8 +190,8 @@ int main(void)
 	ec.response_id = 0x7E8;
 	ec.has_security = true;
 	ec.security_level = 1;
-	uds_key_parse("xor:A5A5A5A5", &ec.key, NULL, 0);
-	uds_key_parse("xor:A5A5A5A5", &ecu.key, NULL, 0);
+	cfg_key_parse("xor:A5A5A5A5", &ec.key, NULL, 0);
+	cfg_key_parse("xor:A5A5A5A5", &ecu.key, NULL, 0);
 	ec.regions[0].start = BASE;
 	ec.regions[0].size = IMAGE_SIZE;
 	ec.nregions = 1;

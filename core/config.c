@@ -19,7 +19,6 @@
 #include "core/cfg_yaml.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "core/hexstr.h"
 
 #define CFG_ECUS_MAX 256
 
@@ -560,10 +559,114 @@ static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static int key_fail(char *err, size_t errsize, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int key_fail(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errsize) {
+		va_start(ap, fmt);
+		vsnprintf(err, errsize, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+const char *cfg_key_kind_name(enum cfg_key_kind kind)
+{
+	switch (kind) {
+	case CFG_KEY_XOR:
+		return "xor";
+	case CFG_KEY_CMD:
+		return "cmd";
+	case CFG_KEY_LIB:
+		return "lib";
+	}
+	return "?";
+}
+
+int cfg_key_parse(const char *spec, struct cfg_key *key, char *err, size_t errsize)
+{
+	const char *arg;
+
+	memset(key, 0, sizeof(*key));
+	key->timeout_ms = CFG_KEY_TIMEOUT_MS_DEF;
+	if (!spec)
+		return key_fail(err, errsize, "empty key spec");
+	if (!strncmp(spec, "xor:", 4)) {
+		int rc;
+
+		key->kind = CFG_KEY_XOR;
+		arg = spec + 4;
+		rc = fota_hex_bytes(arg, strlen(arg), CFG_KEY_HEX_SEPS, key->mask,
+				    sizeof(key->mask), &key->mask_len);
+		if (rc == -EMSGSIZE)
+			return key_fail(err, errsize, "xor mask longer than %d bytes",
+					CFG_KEY_MASK_MAX);
+		if (rc)
+			return key_fail(err, errsize,
+					"xor mask: expected hex bytes (xor:A5A5A5A5)");
+		if (!key->mask_len)
+			return key_fail(err, errsize, "xor mask is empty");
+		return 0;
+	}
+	if (!strncmp(spec, "cmd:", 4)) {
+		key->kind = CFG_KEY_CMD;
+		arg = spec + 4;
+		if (!*arg)
+			return key_fail(err, errsize, "cmd: needs a program path");
+		if (strlen(arg) >= sizeof(key->path))
+			return key_fail(err, errsize, "cmd: path too long");
+		strcpy(key->path, arg);
+		return 0;
+	}
+	if (!strncmp(spec, "lib:", 4)) {
+		const char *colon;
+		size_t plen;
+
+		key->kind = CFG_KEY_LIB;
+		arg = spec + 4;
+		colon = strrchr(arg, ':');
+		/* The last ":NAME" is a symbol only if NAME is a C identifier. */
+		if (colon && !colon[1])
+			return key_fail(err, errsize, "lib: empty symbol name after ':'");
+		if (colon && is_identifier(colon + 1)) {
+			if (strlen(colon + 1) >= sizeof(key->symbol))
+				return key_fail(err, errsize, "lib: symbol name too long");
+			strcpy(key->symbol, colon + 1);
+			plen = (size_t)(colon - arg);
+		} else {
+			strcpy(key->symbol, "GenerateKeyEx");
+			plen = strlen(arg);
+		}
+		if (!plen)
+			return key_fail(err, errsize, "lib: needs a library path");
+		if (plen >= sizeof(key->path))
+			return key_fail(err, errsize, "lib: path too long");
+		memcpy(key->path, arg, plen);
+		key->path[plen] = '\0';
+		return 0;
+	}
+	return key_fail(err, errsize,
+			"unknown key algorithm (expected xor:HEX, cmd:PATH or lib:PATH[:SYMBOL])");
+}
+
 /* security: { level, key, timeout_ms, variant } */
 struct sec {
 	uint8_t level;
-	char key[UDS_KEY_PATH_MAX + 8];
+	char key[CFG_KEY_PATH_MAX + 8];
 	uint32_t timeout_ms;
 	char variant[64];
 };
@@ -578,7 +681,7 @@ static const struct cfg_field sec_fields[] = {
 static int ecu_security(struct cfg_doc *d, yaml_node_t *v, void *obj)
 {
 	struct cfg_ecu *e = obj;
-	struct sec s = { .level = 0x01, .timeout_ms = UDS_KEY_TIMEOUT_MS_DEF };
+	struct sec s = { .level = 0x01, .timeout_ms = CFG_KEY_TIMEOUT_MS_DEF };
 	yaml_node_t *seen[FOTA_ARRAY_SIZE(sec_fields)];
 	char why[120];
 	int rc;
@@ -590,7 +693,7 @@ static int ecu_security(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	if (!(s.level & 1))
 		return cfg_fail(d, seen[0],
 				"level 0x%02X is even: give the requestSeed (odd) value", s.level);
-	if (uds_key_parse(s.key, &e->key, why, sizeof(why)))
+	if (cfg_key_parse(s.key, &e->key, why, sizeof(why)))
 		return cfg_fail(d, seen[1], "key: %s", why);
 	e->key.timeout_ms = s.timeout_ms;
 	snprintf(e->key.variant, sizeof(e->key.variant), "%s", s.variant);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/frame.h"
-#include "uds/key.h"
+#include "core/hexstr.h"
 
 #define CFG_NAME_MAX	64	   /* ECU name, brand, model: NUL included */
 #define CFG_BUS_MAX	256	   /* bus spec: NUL included */
@@ -83,6 +83,39 @@ enum cfg_reset {
 	CFG_RESET_SOFT = 0x03,	     /* softReset */
 };
 
+#define CFG_KEY_MASK_MAX       256  /* longest xor mask, bytes */
+#define CFG_KEY_PATH_MAX       1024 /* longest cmd:/lib: path, NUL included */
+#define CFG_KEY_SYMBOL_MAX     128  /* longest lib: symbol, NUL included */
+#define CFG_KEY_TIMEOUT_MS_DEF 5000 /* cmd: default time limit */
+/* Hex bytes of an xor mask and of a cmd: program's key: white space or ':' between bytes. */
+#define CFG_KEY_HEX_SEPS FOTA_HEX_SPACE ":"
+
+enum cfg_key_kind {
+	CFG_KEY_XOR = 1,
+	CFG_KEY_CMD = 2,
+	CFG_KEY_LIB = 3,
+};
+
+/*
+ * security: key, the SecurityAccess seed -> key algorithm as parsed from its
+ * spec string (uds/key.h computes keys with it):
+ *   xor:HEX             key = seed XOR mask (mask repeated over the seed); benches
+ *   cmd:PATH            run PATH (no shell) with argv SEEDHEX LEVEL; the key is
+ *                       the hex on its stdout; killed after timeout_ms
+ *   lib:PATH[:SYMBOL]   dlopen PATH and call SYMBOL (default GenerateKeyEx) with
+ *                       the usual vendor signature (uds_generate_key_ex_fn)
+ * Plain data, may be copied; nothing to release. The mask is a secret.
+ */
+struct cfg_key {
+	enum cfg_key_kind kind;
+	uint8_t mask[CFG_KEY_MASK_MAX];	 /* xor: the mask */
+	size_t mask_len;		 /* xor: 1..CFG_KEY_MASK_MAX */
+	char path[CFG_KEY_PATH_MAX];	 /* cmd:, lib: */
+	char symbol[CFG_KEY_SYMBOL_MAX]; /* lib: entry point, default "GenerateKeyEx" */
+	unsigned timeout_ms;		 /* cmd: kill the command after this (default 5000) */
+	char variant[64];		 /* lib: iVariant argument (default "") */
+};
+
 /* sequence: the UDS programming sequence (ISO 14229-1 service numbers in comments). */
 struct cfg_sequence {
 	bool pre_programming;	     /* 0x10 0x03, 0x85 0x02, 0x28 0x03 0x01. Default false */
@@ -115,8 +148,8 @@ struct cfg_ecu {
 
 	bool has_security;	/* false: no SecurityAccess step */
 	uint8_t security_level; /* requestSeed sub-function, odd 0x01..0x7D. Default 0x01 */
-	char key_spec[UDS_KEY_PATH_MAX + 8]; /* as written (secret for xor:, never log it) */
-	struct uds_key key;		     /* parsed key_spec */
+	char key_spec[CFG_KEY_PATH_MAX + 8]; /* as written (secret for xor:, never log it) */
+	struct cfg_key key;		     /* parsed key_spec */
 
 	struct cfg_region regions[CFG_REGIONS_MAX]; /* sorted by start, no overlap */
 	size_t nregions;			    /* 1..CFG_REGIONS_MAX */
@@ -177,6 +210,18 @@ const char *cfg_error_str(const struct cfg_error *err, char *buf, size_t size);
 
 /* Defaults of the per-ECU blocks, for --request-id/--response-id without a config. */
 void cfg_ecu_defaults(struct cfg_ecu *ecu);
+
+/*
+ * Parse a key spec (security: key, or a command's --key) into *key (zeroed
+ * first; timeout_ms = CFG_KEY_TIMEOUT_MS_DEF). Does not touch the file
+ * system: a missing program or library is found at compute time. Returns 0,
+ * or -EINVAL with a one-line reason in err (if err is not NULL), e.g.
+ * "xor mask: expected hex bytes". Never quotes the mask back.
+ */
+int cfg_key_parse(const char *spec, struct cfg_key *key, char *err, size_t errsize);
+
+/* "xor", "cmd", "lib" (for messages). */
+const char *cfg_key_kind_name(enum cfg_key_kind kind);
 
 /* Is [start, start+len) inside one configured region of ECU? */
 bool cfg_ecu_range_ok(const struct cfg_ecu *ecu, uint32_t start, uint64_t len);

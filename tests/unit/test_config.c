@@ -105,7 +105,7 @@ static void test_config__good_file_round_trip(void)
 	T_EQ(h->bootloader_switch_delay_ms, 500);
 	T_TRUE(h->has_security);
 	T_EQ(h->security_level, 1);
-	T_EQ(h->key.kind, UDS_KEY_XOR);
+	T_EQ(h->key.kind, CFG_KEY_XOR);
 	T_EQ(h->key.mask_len, 4);
 	T_EQ_MEM(h->key.mask, "\xA5\xA5\xA5\xA5", 4);
 	T_EQ(h->nregions, 1);
@@ -495,7 +495,7 @@ static void test_config__man_page_examples(void)
 	T_EQ(cfg.necus, 2);
 	if (cfg.necus == 2) {
 		T_EQ(cfg.ecus[1].extended, true);
-		T_EQ(cfg.ecus[1].key.kind, UDS_KEY_LIB);
+		T_EQ(cfg.ecus[1].key.kind, CFG_KEY_LIB);
 		T_EQ(cfg.ecus[1].sequence.erase, false);
 		T_EQ(cfg.ecus[1].sequence.reset, CFG_RESET_SOFT);
 	}
