@@ -31,7 +31,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/config.h"
 #include "tests/sim/sim.h"
 #include "uds/ecu.h"
@@ -180,6 +180,7 @@ int main(void)
 		data[i] = (uint8_t)(x >> 16);
 	}
 	seg.data = data;
+	bus_mem_register();
 	ihex_image_init(&img);
 	img.seg = &seg;
 	img.nseg = 1;

@@ -17,7 +17,7 @@
 #define FOTA_TESTS_SIM_H
 
 #include "core/bus.h"
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/loop.h"
 
 #define SIM_MAX_MEMBERS 8

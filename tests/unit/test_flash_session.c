@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/config.h"
 #include "tests/sim/sim.h"
 #include "tests/unit/t.h"
