@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The HMI/OEM commands' SDO plumbing (see cmd/sdo_common.h): one CiA 301 SDO
- * transfer at a time to 0x5FF3 of the TCU (../shared/seeds/
- * canopen-specification.txt), retried after a timeout, and the TCU's answers
+ * transfer at a time to 0x5FF3 of the TCU (ECU FOTA CANopen Specification,
+ * DESIGN.md D4), retried after a timeout, and the TCU's answers
  * turned into one sentence and an exit status.
  */
 #include <stdio.h>

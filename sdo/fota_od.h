@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The TCU's object dictionary: the ECU FOTA objects under 0x5FF3
- * (../shared/seeds/canopen-specification.txt, "CANopen Address Reference" and
- * the object sections) bound to a struct upd, plus the CiA 301 communication
+ * The TCU's object dictionary: the ECU FOTA objects under 0x5FF3 (ECU FOTA
+ * CANopen Specification, DESIGN.md D4: sections "CANopen Address Reference"
+ * and one per object) bound to a struct upd, plus the CiA 301 communication
  * objects generic tools look for (0x1000 device type, 0x1001 error register,
  * 0x1008 device name, 0x100A software version, 0x1017 producer heartbeat
  * time, 0x1018 identity). Write hooks turn SDO writes into update-machine

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Virtual-time runner for tests (ARCHITECTURE B5.3): the same members as
+ * Virtual-time runner for tests (DESIGN.md D2): the same members as
  * core/loop.h, over mem: buses, with the clock jumped straight to the next
  * deadline or delayed delivery. No sleeping, deterministic; a flash of
  * megabytes with realistic timings runs in milliseconds.
