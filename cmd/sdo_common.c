@@ -63,8 +63,6 @@ int cmd_sdo_open(struct cmd_sdo *s)
 	loaded = cfg.source[0] != '\0';
 	/* command line > configuration > default */
 	s->node = (uint8_t)(ctx->node ? ctx->node : cfg.tcu.node_id);
-	if (!s->node)
-		s->node = FOTA_NODE_DEFAULT;
 	if (loaded && !s->timeout_given && cfg.tcu.sdo_timeout_ms)
 		s->timeout_ms = cfg.tcu.sdo_timeout_ms;
 	if (loaded && !s->retries_given)

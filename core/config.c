@@ -504,7 +504,7 @@ void cfg_ecu_defaults(struct cfg_ecu *e)
 void cfg_init(struct fota_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->tcu.node_id = 0x27;
+	cfg->tcu.node_id = CFG_NODE_ID_DEFAULT;
 	strcpy(cfg->tcu.state_dir, "/var/lib/fota");
 	cfg->tcu.health_check_timeout_min = 10;
 	cfg->tcu.sdo_timeout_ms = 1000;

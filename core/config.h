@@ -16,6 +16,11 @@
 #include "core/frame.h"
 #include "core/hexstr.h"
 
+/* The configuration file when neither -c nor $FOTA_CONFIG names one. */
+#define CFG_DEFAULT_PATH "/etc/fota/fota.yaml"
+/* tcu: node_id when not configured: "TCU node ID (default, CAN1)" of the vendor specification. */
+#define CFG_NODE_ID_DEFAULT 0x27
+
 #define CFG_NAME_MAX	64	   /* ECU name, brand, model: NUL included */
 #define CFG_BUS_MAX	256	   /* bus spec: NUL included */
 #define CFG_PATH_MAX	1024	   /* state_dir: NUL included */
@@ -160,7 +165,7 @@ struct cfg_ecu {
 };
 
 struct cfg_tcu {
-	uint8_t node_id;		   /* CANopen node-ID 1..127. Default 0x27 */
+	uint8_t node_id;		   /* CANopen node-ID 1..127. Default CFG_NODE_ID_DEFAULT */
 	char state_dir[CFG_PATH_MAX];	   /* Default "/var/lib/fota" */
 	uint16_t health_check_timeout_min; /* 0 = wait forever. Default 10 */
 	uint16_t heartbeat_ms;		   /* producer heartbeat (0x1017); 0 = off. Default 0 */

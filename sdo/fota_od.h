@@ -19,7 +19,6 @@
 
 #define FOTA_OD_INDEX	    0x5FF3u
 #define FOTA_OD_HIGHEST_SUB 0x62u /* sub-index 0x00 answers the highest sub-index */
-#define FOTA_NODE_DEFAULT   0x27u /* "TCU node ID (default, CAN1)" */
 
 enum fota_od_sub {
 	FOTA_SUB_HIGHEST = 0x00,
