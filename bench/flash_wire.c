@@ -31,7 +31,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/config.h"
 #include "tests/sim/sim.h"
 #include "uds/ecu.h"
@@ -115,7 +115,7 @@ static const struct loop_member_ops timed_ops = {
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
-	struct uds_key key;
+	struct cfg_key key;
 	struct uds_ecu side;
 };
 
@@ -180,6 +180,7 @@ int main(void)
 		data[i] = (uint8_t)(x >> 16);
 	}
 	seg.data = data;
+	bus_mem_register();
 	ihex_image_init(&img);
 	img.seg = &seg;
 	img.nseg = 1;
@@ -190,8 +191,8 @@ int main(void)
 	ec.response_id = 0x7E8;
 	ec.has_security = true;
 	ec.security_level = 1;
-	uds_key_parse("xor:A5A5A5A5", &ec.key, NULL, 0);
-	uds_key_parse("xor:A5A5A5A5", &ecu.key, NULL, 0);
+	cfg_key_parse("xor:A5A5A5A5", &ec.key, NULL, 0);
+	cfg_key_parse("xor:A5A5A5A5", &ecu.key, NULL, 0);
 	ec.regions[0].start = BASE;
 	ec.regions[0].size = IMAGE_SIZE;
 	ec.nregions = 1;

@@ -3,7 +3,7 @@
  * fota approve: the operator approves the update the TCU offers (Checkpoint
  * 1): apply_update (0x5FF3:0x40) = 0x01 with an expedited SDO download,
  * `2F F3 5F 40 01 00 00 00` as in the specification's example workflow
- * (../shared/seeds/canopen-specification.txt, "apply_update"). Documented in
+ * (the ECU FOTA CANopen Specification (DESIGN.md D4), "apply_update"). Documented in
  * man/fota-approve.1.
  */
 #include "cmd/cmd.h"

@@ -1,7 +1,7 @@
 /*
  * THE command list: one FOTA_CMD(name) line per command, sorted by name. The
  * Makefile reads it with sed (symlinks, man pages, sources); cmd/opt.c expands
- * it into the dispatch table. See cmd/cmd.h and ARCHITECTURE B13.
+ * it into the dispatch table. See cmd/cmd.h and DESIGN.md D3.
  */
 FOTA_CMD(approve)
 FOTA_CMD(ecu)

@@ -12,8 +12,6 @@
 #include "core/canif.h"
 #include "core/config.h"
 
-#define CMD_DEFAULT_CONFIG "/etc/fota/fota.yaml"
-
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -122,7 +120,7 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 	if (!path || !*path)
 		path = getenv("FOTA_CONFIG");
 	if (!path || !*path)
-		path = "/etc/fota/fota.yaml";
+		path = CFG_DEFAULT_PATH;
 	/* The shell has not expanded a tilde in a word still being typed. */
 	if (!strncmp(path, "~/", 2) && getenv("HOME")) {
 		snprintf(home, sizeof(home), "%s/%s", getenv("HOME"), path + 2);
@@ -155,7 +153,7 @@ static int load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool requir
 
 	cfg_init(cfg);
 	if (!path) {
-		path = CMD_DEFAULT_CONFIG;
+		path = CFG_DEFAULT_PATH;
 		if (!required && access(path, F_OK))
 			return 0; /* no configuration at all: built-in defaults */
 	}

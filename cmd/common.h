@@ -10,6 +10,7 @@
 #define FOTA_CMD_COMMON_H
 
 #include <stdio.h>
+#include "core/config.h"
 #include "cmd/cmd.h"
 
 struct bus;
@@ -49,19 +50,20 @@ struct cmd_ctx {
 	CMD_CTX_OPT('b', "bus", "BUS",                                                           \
 		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: config, $FOTA_BUS)", \
 		    FOTA_OPT_IFACE, bus_spec)
-#define FOTA_OPT_CONFIG                                                                \
-	CMD_CTX_OPT('c', "config", "FILE",                                             \
-		    "configuration file (default: $FOTA_CONFIG, /etc/fota/fota.yaml)", \
+#define FOTA_OPT_CONFIG                                                                 \
+	CMD_CTX_OPT('c', "config", "FILE",                                              \
+		    "configuration file (default: $FOTA_CONFIG, " CFG_DEFAULT_PATH ")", \
 		    FOTA_OPT_FILE, config_path)
 #define FOTA_OPT_TRACE                               \
 	CMD_CTX_OPT(FOTA_KEY_TRACE, "trace", "FILE", \
 		    "log every CAN frame to FILE in candump -l format", FOTA_OPT_FILE, trace_path)
-#define FOTA_OPT_NODE                                                            \
-	{                                                                        \
-		.key = 'n', .long_name = "node", .arg = "ID",                    \
-		.help = "TCU CANopen node-ID, 1..127 (default: config, 0x27)",   \
-		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32, \
-		.off = offsetof(struct cmd_ctx, node), .min = 1, .max = 127      \
+#define FOTA_OPT_NODE                                                              \
+	{                                                                          \
+		.key = 'n', .long_name = "node", .arg = "ID",                      \
+		.help = "TCU CANopen node-ID, 1..127 (default: config, " FOTA_STR( \
+			CFG_NODE_ID_DEFAULT) ")",                                  \
+		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32,   \
+		.off = offsetof(struct cmd_ctx, node), .min = 1, .max = 127        \
 	}
 #define FOTA_OPT_JSON                                                                    \
 	{                                                                                \
@@ -100,7 +102,7 @@ bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*
  * Load the configuration into *cfg (cfg_init() defaults first): -c FILE or
- * $FOTA_CONFIG if given (then it must exist), else /etc/fota/fota.yaml when it
+ * $FOTA_CONFIG if given (then it must exist), else CFG_DEFAULT_PATH when it
  * exists. With required set, a missing default file is an error too. A
  * configuration whose bus: is no bus (bus_spec_check()) is malformed. Reports
  * the error ("FILE:LINE:COL: msg") and returns its exit status (3; 0 when

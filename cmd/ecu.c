@@ -758,7 +758,7 @@ static int run_ecu(int argc, char **argv)
 	static struct ecu_args a; /* large: keep it off the stack */
 	struct fota_config cfg;
 	struct cfg_ecu ce;
-	struct uds_key key = { 0 };
+	struct cfg_key key = { 0 };
 	struct uds_server_cfg sc = { 0 };
 	struct isotp_cfg ic = { 0 };
 	struct bus_opts bo = { 0 };
@@ -802,7 +802,7 @@ static int run_ecu(int argc, char **argv)
 		a.level = 0x01;
 	if (!a.key_spec)
 		a.key_spec = ECU_DEF_KEY;
-	if (a.level && uds_key_parse(a.key_spec, &key, err, sizeof(err))) {
+	if (a.level && cfg_key_parse(a.key_spec, &key, err, sizeof(err))) {
 		/* err never quotes the mask */
 		fota_usage_error(&cmd_ecu, "invalid --key: %s", err);
 		goto out;

@@ -326,7 +326,7 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 	printf("  session             10 %02x programming\n", pc->programming_session);
 	if (pc->security_level)
 		printf("  security            27 %02x / 27 %02x, key %s:\n", pc->security_level,
-		       pc->security_level + 1, uds_key_kind_name(ecu->key.kind));
+		       pc->security_level + 1, cfg_key_kind_name(ecu->key.kind));
 	else
 		printf("  security            none\n");
 	for (size_t i = 0; i < ner; i++)
@@ -539,7 +539,7 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 		snprintf(fl->label, sizeof(fl->label), "ecu 0x%" PRIX32, a->req.id);
 	}
 	if (a->key_spec) {
-		if (uds_key_parse(a->key_spec, &ecu->key, why, sizeof(why)))
+		if (cfg_key_parse(a->key_spec, &ecu->key, why, sizeof(why)))
 			return fota_usage_error(&cmd_flash, "--key: %s", why);
 		ecu->has_security = true;
 		if (!ecu->security_level)

@@ -5,7 +5,7 @@
  * 00 00`, accepted only while update_status is 0x10; and the verification
  * window, ecu_health_check_timeout (0x5FF3:0x62, UNSIGNED16 minutes, 0 =
  * wait forever), read or written (`2B F3 5F 62 ...`). Objects as in
- * ../shared/seeds/canopen-specification.txt. Documented in man/fota-health.1.
+ * the ECU FOTA CANopen Specification (DESIGN.md D4). Documented in man/fota-health.1.
  */
 #include <stdio.h>
 #include <string.h>

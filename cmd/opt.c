@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd/cmd.h"
+#include "core/hexstr.h"
 
 #define FOTA_CMD(name) &cmd_##name,
 const struct fota_cmd *const fota_cmds[] = {
@@ -291,34 +292,7 @@ int fota_parse_can_id(const char *s, uint32_t *id, bool *eff)
 	return err;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int fota_parse_hex_bytes(const char *s, uint8_t *buf, size_t cap, size_t *len)
 {
-	size_t n = 0;
-
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ' ' || *s == ':' || *s == '.' || *s == '-') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = hi < 0 ? -1 : hexval((unsigned char)s[1]);
-		if (hi < 0 || lo < 0 || n == cap)
-			return -EINVAL;
-		buf[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	*len = n;
-	return 0;
+	return fota_hex_bytes(s, strlen(s), " :.-", buf, cap, len) ? -EINVAL : 0;
 }

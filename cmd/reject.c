@@ -3,7 +3,7 @@
  * fota reject: the operator rejects the update the TCU offers (Checkpoint
  * 1): apply_update (0x5FF3:0x40) = 0x02 with an expedited SDO download,
  * `2F F3 5F 40 02 00 00 00`; only while the update is offered, before
- * approval (../shared/seeds/canopen-specification.txt, "apply_update",
+ * approval (the ECU FOTA CANopen Specification (DESIGN.md D4), "apply_update",
  * "update_status"): the TCU then reports 0x60. Documented in man/fota-reject.1.
  */
 #include "cmd/cmd.h"

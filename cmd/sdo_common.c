@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The HMI/OEM commands' SDO plumbing (see cmd/sdo_common.h): one CiA 301 SDO
- * transfer at a time to 0x5FF3 of the TCU (../shared/seeds/
- * canopen-specification.txt), retried after a timeout, and the TCU's answers
+ * transfer at a time to 0x5FF3 of the TCU (ECU FOTA CANopen Specification,
+ * DESIGN.md D4), retried after a timeout, and the TCU's answers
  * turned into one sentence and an exit status.
  */
 #include <stdio.h>
@@ -37,8 +37,6 @@ int cmd_sdo_open(struct cmd_sdo *s)
 	loaded = cfg.source[0] != '\0';
 	/* command line > configuration > default */
 	s->node = (uint8_t)(ctx->node ? ctx->node : cfg.tcu.node_id);
-	if (!s->node)
-		s->node = FOTA_NODE_DEFAULT;
 	s->timeout_ms = SDO_CLIENT_TIMEOUT_MS;
 	if (cmd_opt_given(ctx, 't'))
 		s->timeout_ms = ctx->sdo_timeout_ms;

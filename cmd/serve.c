@@ -176,7 +176,7 @@ static int inotify_cb(void *ctx, int fd, short revents, fota_us now)
 
 static int worker_cb(void *ctx, int fd, short revents, fota_us now)
 {
-	worker_collect(ctx);
+	fota_worker_collect(ctx);
 	return 0;
 }
 
@@ -311,7 +311,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	err = serve_filters(s, ctx->bus);
 	if (err)
 		fota_warn("%s: cannot set the receive filter: %s", ctx->bus->name, strerror(-err));
-	if ((err = worker_start(&s->w)) || (err = worker_start(&s->kw))) {
+	if ((err = fota_worker_start(&s->w)) || (err = fota_worker_start(&s->kw))) {
 		fota_error_errno(err, "worker thread");
 		return FOTA_EXIT_FAIL;
 	}
@@ -332,8 +332,8 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	if (loop_add(&s->loop, &node_ops, s) || loop_add(&s->loop, &tcu_member_ops, &s->t) ||
 	    loop_add(&s->loop, &inbox_member_ops, &s->ib) ||
 	    loop_add(&s->loop, &fota_notify_member_ops, &s->notify) ||
-	    loop_add_fd(&s->loop, worker_fd(s->w), POLLIN, worker_cb, s->w) ||
-	    loop_add_fd(&s->loop, worker_fd(s->kw), POLLIN, worker_cb, s->kw))
+	    loop_add_fd(&s->loop, fota_worker_fd(s->w), POLLIN, worker_cb, s->w) ||
+	    loop_add_fd(&s->loop, fota_worker_fd(s->kw), POLLIN, worker_cb, s->kw))
 		FOTA_BUG("too many loop members");
 	s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ino < 0 ||
@@ -411,8 +411,8 @@ static int run_serve(int argc, char **argv)
 		}
 	}
 	/* a job that does not stop in time (a vendor key library) is left to the exit */
-	worker_stop(s->w, FOTA_MS(500));
-	worker_stop(s->kw, FOTA_MS(500));
+	fota_worker_stop(s->w, FOTA_MS(500));
+	fota_worker_stop(s->kw, FOTA_MS(500));
 	if (s->loop.bus)
 		loop_release(&s->loop);
 	tcu_release(&s->t);

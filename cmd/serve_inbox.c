@@ -33,7 +33,13 @@ struct inbox_entry {
 
 /* ---- worker jobs: they touch only the job and the read-only inbox fields ---- */
 
-enum ijob_kind { IJ_SCAN, IJ_EXAMINE, IJ_PREPARE, IJ_WITHDRAW, IJ_RESUME };
+enum ijob_kind {
+	IJ_SCAN,
+	IJ_EXAMINE,
+	IJ_PREPARE,
+	IJ_WITHDRAW,
+	IJ_RESUME
+};
 enum ijob_result {
 	IR_QUEUED,   /* examined and queued */
 	IR_OK,	     /* prepared or resumed: pkg filled */
@@ -49,11 +55,11 @@ struct ijob {
 	enum ijob_kind kind;
 	const struct inbox *ib;
 	char name[CMD_SERVE_NAME_MAX];
-	char id[CFG_UUID_LEN + 1];		 /* the request's, or the current update's */
-	char cur_name[CMD_SERVE_NAME_MAX];	 /* EXAMINE: the current update's file */
-	char reason[128];			 /* WITHDRAW */
-	uint32_t wall;				 /* report times */
-	bool final;				 /* EXAMINE: no more retries */
+	char id[CFG_UUID_LEN + 1];	   /* the request's, or the current update's */
+	char cur_name[CMD_SERVE_NAME_MAX]; /* EXAMINE: the current update's file */
+	char reason[128];		   /* WITHDRAW */
+	uint32_t wall;			   /* report times */
+	bool final;			   /* EXAMINE: no more retries */
 	enum ijob_result r;
 	char why[768];
 	struct cfg_request req; /* EXAMINE: the parsed request */
@@ -373,8 +379,8 @@ static void drop(struct inbox *ib, struct inbox_entry *e)
 
 static void ijob_done(void *ctx, void *arg, bool ran);
 
-static struct ijob *submit(struct inbox *ib, enum ijob_kind kind, const char *name,
-			   const char *id, fota_us now)
+static struct ijob *submit(struct inbox *ib, enum ijob_kind kind, const char *name, const char *id,
+			   fota_us now)
 {
 	struct ijob *j = calloc(1, sizeof(*j));
 
@@ -385,7 +391,7 @@ static struct ijob *submit(struct inbox *ib, enum ijob_kind kind, const char *na
 	j->wall = tcu_wall(ib->t, now);
 	snprintf(j->name, sizeof(j->name), "%s", name ? name : "");
 	snprintf(j->id, sizeof(j->id), "%s", id ? id : "");
-	if (worker_submit(ib->w, ijob_run, ijob_done, ib, j, false)) {
+	if (fota_worker_submit(ib->w, ijob_run, ijob_done, ib, j, false)) {
 		free(j);
 		return NULL;
 	}

@@ -24,9 +24,9 @@
 #include "core/loop.h"
 #include "core/worker.h"
 
-#define SERVE_RESCAN_US	  FOTA_SEC(5)	/* inotify fallback: full rescan period */
-#define SERVE_SCAN_GAP_US FOTA_MS(10)	/* listings at most this often */
-#define SERVE_SETTLE_MS	  2000u		/* a fresh unparseable request may be mid-write */
+#define SERVE_RESCAN_US	  FOTA_SEC(5) /* inotify fallback: full rescan period */
+#define SERVE_SCAN_GAP_US FOTA_MS(10) /* listings at most this often */
+#define SERVE_SETTLE_MS	  2000u	      /* a fresh unparseable request may be mid-write */
 
 struct inbox_entry;
 

@@ -150,7 +150,7 @@ static void job_event(void *ctx, const struct uds_job_event *ev)
 struct keyjob {
 	struct tcu *t;
 	unsigned gen;
-	const struct uds_key *key; /* the configuration's: read-only while serve runs */
+	const struct cfg_key *key; /* the configuration's: read-only while serve runs */
 	uint8_t level;
 	uint8_t seed[UDS_KEY_MAX], out[UDS_KEY_MAX];
 	size_t n, klen;
@@ -181,7 +181,7 @@ static void key_done(void *ctx, void *arg, bool ran)
 	free(k);
 }
 
-static int key_async(void *ctx, const struct uds_key *key, uint8_t level, const uint8_t *seed,
+static int key_async(void *ctx, const struct cfg_key *key, uint8_t level, const uint8_t *seed,
 		     size_t n)
 {
 	struct tcu *t = ctx;
@@ -198,7 +198,7 @@ static int key_async(void *ctx, const struct uds_key *key, uint8_t level, const 
 	k->level = level;
 	k->n = n;
 	memcpy(k->seed, seed, n);
-	if (worker_submit(t->keyw, key_run, key_done, t, k, true)) {
+	if (fota_worker_submit(t->keyw, key_run, key_done, t, k, true)) {
 		free(k);
 		return -ENOMEM;
 	}

@@ -4,7 +4,7 @@
  * uploads and print them as `name: value meaning` lines (valid YAML) or JSON;
  * with --wait, poll update_status until a final state (>= 0x40) or a given
  * state, so that a pipeline can `fota approve && fota status --wait`.
- * Objects and states: ../shared/seeds/canopen-specification.txt. Documented
+ * Objects and states: the ECU FOTA CANopen Specification (DESIGN.md D4). Documented
  * in man/fota-status.1, whose JSON keys and exit statuses are an interface.
  */
 #include <stdio.h>

@@ -10,6 +10,13 @@
 #include <time.h>
 #include "core/bus.h"
 
+static const struct bus_backend *extra_backend; /* bus_add_backend() */
+
+void bus_add_backend(const struct bus_backend *backend)
+{
+	extra_backend = backend;
+}
+
 static void set_err(char *err, size_t errsize, const char *spec, const char *msg)
 {
 	if (err && errsize)
@@ -29,11 +36,9 @@ int bus_spec_check(const char *spec, char *err, size_t errsize)
 			set_err(err, errsize, spec, "directory missing (unix:DIR)");
 			return -EINVAL;
 		}
-	} else if (!strncmp(spec, "mem:", 4)) {
-		if (!spec[4]) {
-			set_err(err, errsize, spec, "hub name missing (mem:NAME)");
-			return -EINVAL;
-		}
+	} else if (extra_backend &&
+		   !strncmp(spec, extra_backend->prefix, strlen(extra_backend->prefix))) {
+		return 0; /* the backend checks the rest */
 	} else if (strchr(spec, ':') || strchr(spec, '/') || strlen(spec) >= 16) {
 		set_err(err, errsize, spec,
 			"not a bus (an interface name such as can0, or unix:DIR)");
@@ -56,8 +61,10 @@ int bus_open(struct bus **bus, const char *spec, const struct bus_opts *opts, ch
 		return ret;
 	if (!strncmp(spec, "unix:", 5))
 		ret = bus_unix_open(bus, spec + 5, opts, err, errsize);
-	else if (!strncmp(spec, "mem:", 4))
-		ret = bus_mem_open(bus, spec + 4, opts, err, errsize);
+	else if (extra_backend &&
+		 !strncmp(spec, extra_backend->prefix, strlen(extra_backend->prefix)))
+		ret = extra_backend->open(bus, spec + strlen(extra_backend->prefix), opts, err,
+					  errsize);
 	else
 		ret = bus_socketcan_open(bus, spec, opts, err, errsize);
 	if (ret == 0 && !(*bus)->trace_if[0])

@@ -5,8 +5,8 @@
  *   "can0", "vcan0", any other name   SocketCAN CAN_RAW (core/bus_socketcan.c)
  *   "unix:DIR"                        virtual bus of several processes over Unix
  *                                     datagram sockets in DIR (core/bus_unix.c)
- *   "mem:NAME"                        in-process hub for tests, with fault
- *                                     injection and virtual time (core/bus_mem.c)
+ * and, in the unit tests only, "mem:NAME": an in-process hub with fault
+ * injection and virtual time (tests/sim/bus_mem.h, added with bus_add_backend()).
  * Like SocketCAN with default options, a member never receives its own frames
  * and receives every frame of every other member (subject to its filter).
  */
@@ -168,7 +168,19 @@ int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts
  * full before dropping the frame for it (default 100 ms; see bus_unix.c).
  */
 int bus_unix_set_send_wait(struct bus *bus, uint32_t wait_us);
-int bus_mem_open(struct bus **bus, const char *name, const struct bus_opts *opts, char *err,
-		 size_t errsize);
+
+/*
+ * A backend that is not part of the program, added at run time: the unit
+ * tests' in-memory hub registers "mem:" (tests/sim/bus_mem.h). bus_open()
+ * gives it a spec that starts with prefix, less the prefix. One at a time: a
+ * second call replaces the first. Without it, "mem:x" is refused like any
+ * other spec that names no bus.
+ */
+struct bus_backend {
+	const char *prefix; /* "mem:" */
+	int (*open)(struct bus **bus, const char *arg, const struct bus_opts *opts, char *err,
+		    size_t errsize);
+};
+void bus_add_backend(const struct bus_backend *backend);
 
 #endif

@@ -26,6 +26,7 @@ enum cfg_ftype {
 	CFG_F_U8,
 	CFG_F_U16,
 	CFG_F_U32,
+	CFG_F_U64,
 	CFG_F_BOOL,
 	CFG_F_STR, /* char[size] at off */
 	CFG_F_FN,  /* fn(doc, value node, obj) does the work */
@@ -40,7 +41,7 @@ struct cfg_field {
 	enum cfg_ftype type;
 	size_t off;
 	size_t size;
-	uint32_t min, max;
+	uint64_t min, max;
 	int (*fn)(struct cfg_doc *d, yaml_node_t *v, void *obj);
 	unsigned flags;
 };
@@ -52,6 +53,7 @@ struct cfg_field {
 #define CFG_FIELD_U8(k, st, m, lo, hi)	CFG_FIELD_NUM(k, CFG_F_U8, st, m, lo, hi, 0)
 #define CFG_FIELD_U16(k, st, m, lo, hi) CFG_FIELD_NUM(k, CFG_F_U16, st, m, lo, hi, 0)
 #define CFG_FIELD_U32(k, st, m, lo, hi) CFG_FIELD_NUM(k, CFG_F_U32, st, m, lo, hi, 0)
+#define CFG_FIELD_U64(k, st, m, lo, hi) CFG_FIELD_NUM(k, CFG_F_U64, st, m, lo, hi, 0)
 #define CFG_FIELD_BOOL(k, st, m)	CFG_FIELD_NUM(k, CFG_F_BOOL, st, m, 0, 1, 0)
 #define CFG_FIELD_STR(k, st, m, fl)	CFG_FIELD_NUM(k, CFG_F_STR, st, m, 0, 0, fl)
 #define CFG_FIELD_FN(k, f, fl)                 \
@@ -83,6 +85,7 @@ int cfg_walk(struct cfg_doc *d, yaml_node_t *map, const struct cfg_field *fields
 
 /* Scalar conversions; each fails with a positioned error. */
 int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, uint32_t *out);
+int cfg_get_u64(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t max, uint64_t *out);
 int cfg_get_bool(struct cfg_doc *d, yaml_node_t *v, bool *out);
 int cfg_get_str(struct cfg_doc *d, yaml_node_t *v, char *buf, size_t size, bool nonempty);
 /* Is V the plain scalar WORD (e.g. "none")? */

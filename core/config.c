@@ -123,15 +123,72 @@ int cfg_read_text(const char *path, char **text, size_t *len, struct cfg_error *
 	return 0;
 }
 
+static int syntax_error(const yaml_parser_t *p, struct cfg_error *err, const char *name)
+{
+	if (p->error == YAML_MEMORY_ERROR)
+		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
+	return fail_at(err, name, (unsigned)p->problem_mark.line + 1,
+		       (unsigned)p->problem_mark.column + 1, -EBADMSG, "YAML syntax: %s%s%s",
+		       p->problem ? p->problem : "error", p->context ? " " : "",
+		       p->context ? p->context : "");
+}
+
+/*
+ * Walk TEXT's events and refuse nesting beyond CFG_DEPTH_MAX at the first
+ * mapping or list too deep. libyaml's scanner costs time quadratic in the
+ * depth (every token looks at each open level), and its loader builds the
+ * whole tree before we see any of it: this pass stops at level
+ * CFG_DEPTH_MAX + 1, so a hostile file costs no more than a deep-enough one.
+ */
+static int check_depth(const char *text, size_t len, const char *name, struct cfg_error *err)
+{
+	yaml_parser_t p;
+	unsigned depth = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	for (;;) {
+		yaml_event_t ev;
+		yaml_event_type_t type;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = syntax_error(&p, err, name);
+			break;
+		}
+		type = ev.type;
+		if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > CFG_DEPTH_MAX)
+				rc = fail_at(err, name, (unsigned)ev.start_mark.line + 1,
+					     (unsigned)ev.start_mark.column + 1, -EBADMSG,
+					     "nested deeper than %d levels (the nesting depth "
+					     "limit)",
+					     CFG_DEPTH_MAX);
+		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (rc || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 int cfg_doc_open(struct cfg_doc *d, const char *text, size_t len, const char *name,
 		 struct cfg_error *err)
 {
 	yaml_document_t extra;
 	yaml_node_t *root;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->err = err;
+	rc = check_depth(text, len, name, err);
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&d->parser))
 		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
 	d->parser_ok = true;
@@ -145,21 +202,11 @@ int cfg_doc_open(struct cfg_doc *d, const char *text, size_t len, const char *na
 	if (!yaml_parser_load(&d->parser, &extra))
 		goto syntax;
 	root = yaml_document_get_root_node(&extra);
-	if (root) {
-		int rc = cfg_fail(d, root, "more than one YAML document");
-
-		yaml_document_delete(&extra);
-		return rc;
-	}
+	rc = root ? cfg_fail(d, root, "more than one YAML document") : 0;
 	yaml_document_delete(&extra);
-	return 0;
+	return rc;
 syntax:
-	if (d->parser.error == YAML_MEMORY_ERROR)
-		return fail_at(err, name, 0, 0, -ENOMEM, "%s", strerror(ENOMEM));
-	return fail_at(err, name, (unsigned)d->parser.problem_mark.line + 1,
-		       (unsigned)d->parser.problem_mark.column + 1, -EBADMSG, "YAML syntax: %s%s%s",
-		       d->parser.problem ? d->parser.problem : "error",
-		       d->parser.context ? " " : "", d->parser.context ? d->parser.context : "");
+	return syntax_error(&d->parser, err, name);
 }
 
 void cfg_doc_close(struct cfg_doc *d)
@@ -208,11 +255,13 @@ static const char *node_kind(const yaml_node_t *v)
 	return "a scalar";
 }
 
-int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, uint32_t *out)
+/* A plain scalar in decimal or 0x hex, within [min, max]; HEX_RANGE: the range in hex in errors. */
+static int get_number(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t max, bool hex_range,
+		      uint64_t *out)
 {
 	const char *s, *p;
 	uint64_t val = 0;
-	int base = 10;
+	unsigned base = 10;
 
 	if (!plain(v))
 		return cfg_fail(d, v, "expected a number (decimal or 0x hex), got %s",
@@ -226,28 +275,39 @@ int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, u
 	if (!*p)
 		goto bad;
 	for (; *p; p++) {
-		int dv;
+		int dv = fota_hexval((unsigned char)*p);
 
-		if (isdigit((unsigned char)*p))
-			dv = *p - '0';
-		else if (base == 16 && isxdigit((unsigned char)*p))
-			dv = tolower((unsigned char)*p) - 'a' + 10;
-		else
+		if (dv < 0 || (unsigned)dv >= base)
 			goto bad;
-		val = val * (unsigned)base + (unsigned)dv;
-		if (val > UINT32_MAX)
+		if (val > (UINT64_MAX - (unsigned)dv) / base)
 			goto range;
+		val = val * base + (unsigned)dv;
 	}
 	if (val < min || val > max)
 		goto range;
-	*out = (uint32_t)val;
+	*out = val;
 	return 0;
 bad:
 	return cfg_fail(d, v, "'%.40s' is not a number (decimal or 0x hex)", s);
 range:
-	if (max > 0xffff)
-		return cfg_fail(d, v, "%.40s out of range 0x%" PRIX32 "..0x%" PRIX32, s, min, max);
-	return cfg_fail(d, v, "%.40s out of range %" PRIu32 "..%" PRIu32, s, min, max);
+	if (hex_range)
+		return cfg_fail(d, v, "%.40s out of range 0x%" PRIX64 "..0x%" PRIX64, s, min, max);
+	return cfg_fail(d, v, "%.40s out of range %" PRIu64 "..%" PRIu64, s, min, max);
+}
+
+int cfg_get_u32(struct cfg_doc *d, yaml_node_t *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t val;
+	int rc = get_number(d, v, min, max, max > 0xffff, &val);
+
+	if (!rc)
+		*out = (uint32_t)val;
+	return rc;
+}
+
+int cfg_get_u64(struct cfg_doc *d, yaml_node_t *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	return get_number(d, v, min, max, false, out);
 }
 
 int cfg_get_bool(struct cfg_doc *d, yaml_node_t *v, bool *out)
@@ -337,10 +397,12 @@ static int store(struct cfg_doc *d, const struct cfg_field *f, yaml_node_t *v, v
 	int rc;
 
 	switch (f->type) {
+	case CFG_F_U64:
+		return cfg_get_u64(d, v, f->min, f->max, (uint64_t *)p);
 	case CFG_F_U8:
 	case CFG_F_U16:
 	case CFG_F_U32:
-		rc = cfg_get_u32(d, v, f->min, f->max, &u);
+		rc = cfg_get_u32(d, v, (uint32_t)f->min, (uint32_t)f->max, &u);
 		if (rc)
 			return rc;
 		if (f->type == CFG_F_U8)
@@ -442,12 +504,12 @@ void cfg_ecu_defaults(struct cfg_ecu *e)
 void cfg_init(struct fota_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->tcu.node_id = 0x27;
+	cfg->tcu.node_id = CFG_NODE_ID_DEFAULT;
 	strcpy(cfg->tcu.state_dir, "/var/lib/fota");
 	cfg->tcu.health_check_timeout_min = 10;
 	cfg->tcu.sdo_timeout_ms = 1000;
 	cfg->tcu.sdo_retries = 2;
-	cfg->tcu.max_firmware_bytes = 268435456; /* 256 MiB */
+	cfg->tcu.max_firmware_bytes = CFG_FIRMWARE_BYTES_DEFAULT;
 }
 
 /* bootloader_switch: { id, extended, fd, data, delay_ms } */
@@ -466,39 +528,6 @@ static const struct cfg_field bsw_fields[] = {
 	CFG_FIELD_U32("delay_ms", struct bsw, delay_ms, 0, 3600000),
 };
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	if (isxdigit(c))
-		return tolower(c) - 'a' + 10;
-	return -1;
-}
-
-static int parse_bytes(const char *s, uint8_t *buf, size_t cap, size_t *len)
-{
-	size_t k = 0;
-
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ' ' || *s == ':') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = hi >= 0 ? hexval((unsigned char)s[1]) : -1;
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (k == cap)
-			return -EMSGSIZE;
-		buf[k++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	*len = k;
-	return 0;
-}
-
 static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 {
 	struct cfg_ecu *e = obj;
@@ -513,7 +542,8 @@ static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	if (b.id > BUS_SFF_MASK && seen[1] && !b.extended)
 		return cfg_fail(d, seen[0], "id 0x%" PRIX32 " needs 29 bits but extended is false",
 				b.id);
-	rc = parse_bytes(b.data, e->bootloader_switch.data, b.fd ? 64 : 8, &len);
+	rc = fota_hex_bytes(b.data, strlen(b.data), " :", e->bootloader_switch.data, b.fd ? 64 : 8,
+			    &len);
 	if (rc == -EMSGSIZE)
 		return cfg_fail(d, seen[3], "more than %d data bytes", b.fd ? 64 : 8);
 	if (rc)
@@ -529,10 +559,114 @@ static int ecu_bootloader_switch(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static int key_fail(char *err, size_t errsize, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int key_fail(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errsize) {
+		va_start(ap, fmt);
+		vsnprintf(err, errsize, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+const char *cfg_key_kind_name(enum cfg_key_kind kind)
+{
+	switch (kind) {
+	case CFG_KEY_XOR:
+		return "xor";
+	case CFG_KEY_CMD:
+		return "cmd";
+	case CFG_KEY_LIB:
+		return "lib";
+	}
+	return "?";
+}
+
+int cfg_key_parse(const char *spec, struct cfg_key *key, char *err, size_t errsize)
+{
+	const char *arg;
+
+	memset(key, 0, sizeof(*key));
+	key->timeout_ms = CFG_KEY_TIMEOUT_MS_DEF;
+	if (!spec)
+		return key_fail(err, errsize, "empty key spec");
+	if (!strncmp(spec, "xor:", 4)) {
+		int rc;
+
+		key->kind = CFG_KEY_XOR;
+		arg = spec + 4;
+		rc = fota_hex_bytes(arg, strlen(arg), CFG_KEY_HEX_SEPS, key->mask,
+				    sizeof(key->mask), &key->mask_len);
+		if (rc == -EMSGSIZE)
+			return key_fail(err, errsize, "xor mask longer than %d bytes",
+					CFG_KEY_MASK_MAX);
+		if (rc)
+			return key_fail(err, errsize,
+					"xor mask: expected hex bytes (xor:A5A5A5A5)");
+		if (!key->mask_len)
+			return key_fail(err, errsize, "xor mask is empty");
+		return 0;
+	}
+	if (!strncmp(spec, "cmd:", 4)) {
+		key->kind = CFG_KEY_CMD;
+		arg = spec + 4;
+		if (!*arg)
+			return key_fail(err, errsize, "cmd: needs a program path");
+		if (strlen(arg) >= sizeof(key->path))
+			return key_fail(err, errsize, "cmd: path too long");
+		strcpy(key->path, arg);
+		return 0;
+	}
+	if (!strncmp(spec, "lib:", 4)) {
+		const char *colon;
+		size_t plen;
+
+		key->kind = CFG_KEY_LIB;
+		arg = spec + 4;
+		colon = strrchr(arg, ':');
+		/* The last ":NAME" is a symbol only if NAME is a C identifier. */
+		if (colon && !colon[1])
+			return key_fail(err, errsize, "lib: empty symbol name after ':'");
+		if (colon && is_identifier(colon + 1)) {
+			if (strlen(colon + 1) >= sizeof(key->symbol))
+				return key_fail(err, errsize, "lib: symbol name too long");
+			strcpy(key->symbol, colon + 1);
+			plen = (size_t)(colon - arg);
+		} else {
+			strcpy(key->symbol, "GenerateKeyEx");
+			plen = strlen(arg);
+		}
+		if (!plen)
+			return key_fail(err, errsize, "lib: needs a library path");
+		if (plen >= sizeof(key->path))
+			return key_fail(err, errsize, "lib: path too long");
+		memcpy(key->path, arg, plen);
+		key->path[plen] = '\0';
+		return 0;
+	}
+	return key_fail(err, errsize,
+			"unknown key algorithm (expected xor:HEX, cmd:PATH or lib:PATH[:SYMBOL])");
+}
+
 /* security: { level, key, timeout_ms, variant } */
 struct sec {
 	uint8_t level;
-	char key[UDS_KEY_PATH_MAX + 8];
+	char key[CFG_KEY_PATH_MAX + 8];
 	uint32_t timeout_ms;
 	char variant[64];
 };
@@ -547,7 +681,7 @@ static const struct cfg_field sec_fields[] = {
 static int ecu_security(struct cfg_doc *d, yaml_node_t *v, void *obj)
 {
 	struct cfg_ecu *e = obj;
-	struct sec s = { .level = 0x01, .timeout_ms = UDS_KEY_TIMEOUT_MS_DEF };
+	struct sec s = { .level = 0x01, .timeout_ms = CFG_KEY_TIMEOUT_MS_DEF };
 	yaml_node_t *seen[FOTA_ARRAY_SIZE(sec_fields)];
 	char why[120];
 	int rc;
@@ -559,7 +693,7 @@ static int ecu_security(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	if (!(s.level & 1))
 		return cfg_fail(d, seen[0],
 				"level 0x%02X is even: give the requestSeed (odd) value", s.level);
-	if (uds_key_parse(s.key, &e->key, why, sizeof(why)))
+	if (cfg_key_parse(s.key, &e->key, why, sizeof(why)))
 		return cfg_fail(d, seen[1], "key: %s", why);
 	e->key.timeout_ms = s.timeout_ms;
 	snprintf(e->key.variant, sizeof(e->key.variant), "%s", s.variant);
@@ -948,6 +1082,8 @@ static const struct cfg_field tcu_fields[] = {
 	CFG_FIELD_U16("heartbeat_ms", struct cfg_tcu, heartbeat_ms, 0, 0xFFFF),
 	CFG_FIELD_U32("sdo_timeout_ms", struct cfg_tcu, sdo_timeout_ms, 1, 600000),
 	CFG_FIELD_U8("sdo_retries", struct cfg_tcu, sdo_retries, 0, 10),
+	CFG_FIELD_U64("max_firmware_bytes", struct cfg_tcu, max_firmware_bytes, 1,
+		      CFG_FIRMWARE_BYTES_MAX),
 };
 
 static int top_tcu(struct cfg_doc *d, yaml_node_t *v, void *obj)

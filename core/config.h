@@ -14,13 +14,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/frame.h"
-#include "uds/key.h"
+#include "core/hexstr.h"
+
+/* The configuration file when neither -c nor $FOTA_CONFIG names one. */
+#define CFG_DEFAULT_PATH "/etc/fota/fota.yaml"
+/* tcu: node_id when not configured: "TCU node ID (default, CAN1)" of the vendor specification. */
+#define CFG_NODE_ID_DEFAULT 0x27
 
 #define CFG_NAME_MAX	64	   /* ECU name, brand, model: NUL included */
 #define CFG_BUS_MAX	256	   /* bus spec: NUL included */
 #define CFG_PATH_MAX	1024	   /* state_dir: NUL included */
 #define CFG_REGIONS_MAX 16	   /* memory regions per ECU */
 #define CFG_MAX_BYTES	(1u << 20) /* largest configuration or request file read */
+/*
+ * Deepest nesting of mappings and lists in a configuration or request file,
+ * the top-level mapping being level 1 (fota.yaml needs 5). libyaml's parser
+ * costs time quadratic in the depth, so a deeper document is refused at the
+ * first level beyond, before any more of it is read.
+ */
+#define CFG_DEPTH_MAX 32
+
+#define CFG_FIRMWARE_BYTES_DEFAULT ((uint64_t)1 << 28) /* tcu: max_firmware_bytes, 256 MiB */
+#define CFG_FIRMWARE_BYTES_MAX	   ((uint64_t)1 << 40) /* its upper bound */
 
 /* Where and why loading failed. line/col are 1-based; 0 when there is no position. */
 struct cfg_error {
@@ -73,6 +88,39 @@ enum cfg_reset {
 	CFG_RESET_SOFT = 0x03,	     /* softReset */
 };
 
+#define CFG_KEY_MASK_MAX       256  /* longest xor mask, bytes */
+#define CFG_KEY_PATH_MAX       1024 /* longest cmd:/lib: path, NUL included */
+#define CFG_KEY_SYMBOL_MAX     128  /* longest lib: symbol, NUL included */
+#define CFG_KEY_TIMEOUT_MS_DEF 5000 /* cmd: default time limit */
+/* Hex bytes of an xor mask and of a cmd: program's key: white space or ':' between bytes. */
+#define CFG_KEY_HEX_SEPS FOTA_HEX_SPACE ":"
+
+enum cfg_key_kind {
+	CFG_KEY_XOR = 1,
+	CFG_KEY_CMD = 2,
+	CFG_KEY_LIB = 3,
+};
+
+/*
+ * security: key, the SecurityAccess seed -> key algorithm as parsed from its
+ * spec string (uds/key.h computes keys with it):
+ *   xor:HEX             key = seed XOR mask (mask repeated over the seed); benches
+ *   cmd:PATH            run PATH (no shell) with argv SEEDHEX LEVEL; the key is
+ *                       the hex on its stdout; killed after timeout_ms
+ *   lib:PATH[:SYMBOL]   dlopen PATH and call SYMBOL (default GenerateKeyEx) with
+ *                       the usual vendor signature (uds_generate_key_ex_fn)
+ * Plain data, may be copied; nothing to release. The mask is a secret.
+ */
+struct cfg_key {
+	enum cfg_key_kind kind;
+	uint8_t mask[CFG_KEY_MASK_MAX];	 /* xor: the mask */
+	size_t mask_len;		 /* xor: 1..CFG_KEY_MASK_MAX */
+	char path[CFG_KEY_PATH_MAX];	 /* cmd:, lib: */
+	char symbol[CFG_KEY_SYMBOL_MAX]; /* lib: entry point, default "GenerateKeyEx" */
+	unsigned timeout_ms;		 /* cmd: kill the command after this (default 5000) */
+	char variant[64];		 /* lib: iVariant argument (default "") */
+};
+
 /* sequence: the UDS programming sequence (ISO 14229-1 service numbers in comments). */
 struct cfg_sequence {
 	bool pre_programming;	     /* 0x10 0x03, 0x85 0x02, 0x28 0x03 0x01. Default false */
@@ -105,8 +153,8 @@ struct cfg_ecu {
 
 	bool has_security;	/* false: no SecurityAccess step */
 	uint8_t security_level; /* requestSeed sub-function, odd 0x01..0x7D. Default 0x01 */
-	char key_spec[UDS_KEY_PATH_MAX + 8]; /* as written (secret for xor:, never log it) */
-	struct uds_key key;		     /* parsed key_spec */
+	char key_spec[CFG_KEY_PATH_MAX + 8]; /* as written (secret for xor:, never log it) */
+	struct cfg_key key;		     /* parsed key_spec */
 
 	struct cfg_region regions[CFG_REGIONS_MAX]; /* sorted by start, no overlap */
 	size_t nregions;			    /* 1..CFG_REGIONS_MAX */
@@ -117,13 +165,17 @@ struct cfg_ecu {
 };
 
 struct cfg_tcu {
-	uint8_t node_id;		   /* CANopen node-ID 1..127. Default 0x27 */
+	uint8_t node_id;		   /* CANopen node-ID 1..127. Default CFG_NODE_ID_DEFAULT */
 	char state_dir[CFG_PATH_MAX];	   /* Default "/var/lib/fota" */
 	uint16_t health_check_timeout_min; /* 0 = wait forever. Default 10 */
 	uint16_t heartbeat_ms;		   /* producer heartbeat (0x1017); 0 = off. Default 0 */
 	uint32_t sdo_timeout_ms;	   /* client side, per SDO request. Default 1000 */
 	uint8_t sdo_retries;		   /* client side, retries after a timeout. Default 2 */
-	uint64_t max_firmware_bytes; /* serve: largest firmware file accepted. Default 256 MiB */
+	/*
+	 * Largest firmware file `fota serve` accepts in a request, bytes,
+	 * 1..CFG_FIRMWARE_BYTES_MAX. Default CFG_FIRMWARE_BYTES_DEFAULT (256 MiB)
+	 */
+	uint64_t max_firmware_bytes;
 };
 
 struct fota_config {
@@ -163,6 +215,18 @@ const char *cfg_error_str(const struct cfg_error *err, char *buf, size_t size);
 
 /* Defaults of the per-ECU blocks, for --request-id/--response-id without a config. */
 void cfg_ecu_defaults(struct cfg_ecu *ecu);
+
+/*
+ * Parse a key spec (security: key, or a command's --key) into *key (zeroed
+ * first; timeout_ms = CFG_KEY_TIMEOUT_MS_DEF). Does not touch the file
+ * system: a missing program or library is found at compute time. Returns 0,
+ * or -EINVAL with a one-line reason in err (if err is not NULL), e.g.
+ * "xor mask: expected hex bytes". Never quotes the mask back.
+ */
+int cfg_key_parse(const char *spec, struct cfg_key *key, char *err, size_t errsize);
+
+/* "xor", "cmd", "lib" (for messages). */
+const char *cfg_key_kind_name(enum cfg_key_kind kind);
 
 /* Is [start, start+len) inside one configured region of ECU? */
 bool cfg_ecu_range_ok(const struct cfg_ecu *ecu, uint32_t start, uint64_t len);

@@ -61,6 +61,10 @@ int fota_exit_worst(int a, int b);
 
 #define FOTA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The spelling of a macro's value as a string literal: FOTA_STR(0x27) is "0x27". */
+#define FOTA_STR_(x) #x
+#define FOTA_STR(x)  FOTA_STR_(x)
+
 #define fota_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/frame.h"
+#include "core/hexstr.h"
 
 static const uint8_t fd_lens[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64 };
 
@@ -60,17 +61,6 @@ int bus_frame_valid(const struct bus_frame *f)
 	return bus_frame_len_ok(f);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * cansend syntax (can-utils lib.c parse_canframe):
  *   <id>#<data>          classic; id 3 hex digits (11-bit) or 8 (29-bit)
@@ -90,7 +80,7 @@ int bus_frame_parse(struct bus_frame *f, const char *text)
 	memset(&out, 0, sizeof(out));
 	if (!text)
 		return -EINVAL;
-	while ((v = hexval(*p)) >= 0) {
+	while ((v = fota_hexval((unsigned char)*p)) >= 0) {
 		if (++idlen > 8)
 			return -EINVAL;
 		id = id << 4 | (uint32_t)v;
@@ -114,7 +104,7 @@ int bus_frame_parse(struct bus_frame *f, const char *text)
 	max = 8;
 	if (*p == '#') {
 		p++;
-		v = hexval(*p);
+		v = fota_hexval((unsigned char)*p);
 		if (v < 0 || (v & ~0x7)) /* 4 = FDF: implied, accepted */
 			return -EINVAL;
 		out.flags |= BUS_FRAME_FD;
@@ -127,7 +117,7 @@ int bus_frame_parse(struct bus_frame *f, const char *text)
 	} else if (*p == 'R' || *p == 'r') {
 		out.flags |= BUS_FRAME_RTR;
 		p++;
-		v = hexval(*p);
+		v = fota_hexval((unsigned char)*p);
 		if (v >= 0) {
 			if (v > 8)
 				return -EINVAL;
@@ -140,10 +130,10 @@ int bus_frame_parse(struct bus_frame *f, const char *text)
 	for (;;) {
 		if (*p == '.')
 			p++;
-		hi = hexval(p[0]);
+		hi = fota_hexval((unsigned char)p[0]);
 		if (hi < 0)
 			break;
-		lo = hexval(p[1]);
+		lo = fota_hexval((unsigned char)p[1]);
 		if (lo < 0 || out.len >= max)
 			return -EINVAL;
 		out.data[out.len++] = (uint8_t)(hi << 4 | lo);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The driver loop (ARCHITECTURE B5.3): the one place that blocks. It feeds
+ * The driver loop (DESIGN.md D2): the one place that blocks. It feeds
  * the bus's frames and the time into sans-I/O engines ("members"), sends what
  * they output, and sleeps in ppoll() until the next frame, fd event, signal
  * or the earliest member deadline. Tests run the same members in virtual

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/cfg_yaml.h"
 #include "core/err.h"
+#include "core/hexstr.h"
 #include "core/request.h"
 
 bool cfg_uuid_v4_ok(const char *s)
@@ -20,7 +21,7 @@ bool cfg_uuid_v4_ok(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
+		} else if (fota_hexval((unsigned char)s[i]) < 0) {
 			return false;
 		}
 	}
@@ -44,18 +45,12 @@ static const struct cfg_field req_fields[] = {
 		      CFG_REQUIRED | CFG_NONEMPTY),
 };
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	return tolower(c) - 'a' + 10;
-}
-
 static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 {
 	yaml_node_t *seen[FOTA_ARRAY_SIZE(req_fields)];
 	struct req_raw raw = { 0 };
 	const char *slash;
+	size_t n;
 	int rc;
 
 	rc = cfg_walk(d, cfg_doc_root(d), req_fields, FOTA_ARRAY_SIZE(req_fields), &raw, seen,
@@ -71,13 +66,13 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 	if (strlen(raw.sha256) != 64)
 		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
 				strlen(raw.sha256));
-	for (int i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)raw.sha256[i]))
-			return cfg_fail(d, seen[3], "sha256: '%c' is not a hex digit",
-					raw.sha256[i]);
-	for (int i = 0; i < 32; i++)
-		req->sha256[i] = (uint8_t)(hexval((unsigned char)raw.sha256[2 * i]) << 4 |
-					   hexval((unsigned char)raw.sha256[2 * i + 1]));
+	if (fota_hex_bytes(raw.sha256, 64, "", req->sha256, sizeof(req->sha256), &n)) {
+		const char *bad = raw.sha256;
+
+		while (fota_hexval((unsigned char)*bad) >= 0)
+			bad++;
+		return cfg_fail(d, seen[3], "sha256: '%c' is not a hex digit", *bad);
+	}
 	for (int i = 0; i < 64; i++)
 		req->sha256_hex[i] = (char)tolower((unsigned char)raw.sha256[i]);
 	req->sha256_hex[64] = '\0';

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * ECU FOTA update state machine (object 0x5FF3) and its state file. The
- * transition table below is the specification
- * (../shared/seeds/canopen-specification.txt); each row names the section it
- * implements. Anything not in the table is refused with -EBUSY, which the SDO
+ * transition table below is the vendor's ECU FOTA CANopen Specification
+ * (DESIGN.md D4); each row names the section it implements. Anything not in the table is refused with -EBUSY, which the SDO
  * layer turns into abort 0x08000022 ("SDO Abort Conditions").
  */
 #include <ctype.h>

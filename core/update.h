@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The ECU FOTA update state machine of the TCU (object 0x5FF3), as specified
- * in ../shared/seeds/canopen-specification.txt ("ECU FOTA State Machine" and
- * the object sections). Pure and table-driven: events in, object values and
+ * in the vendor's ECU FOTA CANopen Specification (DESIGN.md D4), sections
+ * "ECU FOTA State Machine" and the object sections. Pure and table-driven: events in, object values and
  * an action bitmask out, next deadline reported; the table in update.c cites
  * the specification section behind each row. Persistence of the persistent
  * objects in a small key=value state file written atomically.

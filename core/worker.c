@@ -22,7 +22,7 @@ struct worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cv, idle;
 	struct job *queue, **queue_tail; /* to run */
-	struct job *fin, **fin_tail;	 /* ran, waiting for worker_collect() */
+	struct job *fin, **fin_tail;	 /* ran, waiting for fota_worker_collect() */
 	struct job *running;
 	size_t pending;
 	bool quit;
@@ -70,7 +70,7 @@ static void *thread_main(void *p)
 	return NULL;
 }
 
-int worker_start(struct worker **wp)
+int fota_worker_start(struct worker **wp)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	sigset_t all, old;
@@ -109,13 +109,13 @@ int worker_start(struct worker **wp)
 	return 0;
 }
 
-int worker_fd(const struct worker *w)
+int fota_worker_fd(const struct worker *w)
 {
 	return w->efd;
 }
 
-int worker_submit(struct worker *w, worker_fn fn, worker_done_fn done, void *ctx, void *arg,
-		  bool urgent)
+int fota_worker_submit(struct worker *w, worker_fn fn, worker_done_fn done, void *ctx, void *arg,
+		       bool urgent)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -138,7 +138,7 @@ int worker_submit(struct worker *w, worker_fn fn, worker_done_fn done, void *ctx
 	return 0;
 }
 
-size_t worker_collect(struct worker *w)
+size_t fota_worker_collect(struct worker *w)
 {
 	struct job *list, *j;
 	uint64_t cnt;
@@ -164,12 +164,12 @@ size_t worker_collect(struct worker *w)
 	return n;
 }
 
-size_t worker_pending(const struct worker *w)
+size_t fota_worker_pending(const struct worker *w)
 {
 	return w->pending;
 }
 
-int worker_stop(struct worker *w, fota_us timeout)
+int fota_worker_stop(struct worker *w, fota_us timeout)
 {
 	struct job *queued, *j;
 	struct timespec ts;
@@ -200,7 +200,7 @@ int worker_stop(struct worker *w, fota_us timeout)
 		j->done(j->ctx, j->arg, false);
 		free(j);
 	}
-	worker_collect(w);
+	fota_worker_collect(w);
 	if (stuck) {
 		/* the thread still uses w: leave both to the process exit */
 		pthread_detach(w->thread);

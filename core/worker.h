@@ -6,8 +6,8 @@
  *
  * One thread, one FIFO of jobs. A job's fn runs in the worker thread and
  * must touch only its own argument (and read-only shared data); its done
- * callback runs later in the loop's thread, from worker_collect(), which the
- * loop calls when worker_fd() is readable (core/loop.h loop_add_fd). So the
+ * callback runs later in the loop's thread, from fota_worker_collect(), which the
+ * loop calls when fota_worker_fd() is readable (core/loop.h loop_add_fd). So the
  * engines stay single-threaded: results come back as loop events.
  *
  * Why a thread and not a child process: a verified firmware image (parsed,
@@ -33,24 +33,24 @@ typedef void (*worker_fn)(void *arg, const atomic_bool *cancel);
 typedef void (*worker_done_fn)(void *ctx, void *arg, bool ran);
 
 /* Start the thread. 0, -ENOMEM, or -errno from eventfd/pthread_create. */
-int worker_start(struct worker **wp);
+int fota_worker_start(struct worker **wp);
 
-/* Readable (POLLIN) when finished jobs wait for worker_collect(). */
-int worker_fd(const struct worker *w);
+/* Readable (POLLIN) when finished jobs wait for fota_worker_collect(). */
+int fota_worker_fd(const struct worker *w);
 
 /*
  * Queue a job: fn(arg) in the thread, then done(ctx, arg, true) in the loop.
  * urgent puts it at the head of the queue (it still waits for the running
  * job). 0 or -ENOMEM (nothing queued: the caller keeps arg).
  */
-int worker_submit(struct worker *w, worker_fn fn, worker_done_fn done, void *ctx, void *arg,
-		  bool urgent);
+int fota_worker_submit(struct worker *w, worker_fn fn, worker_done_fn done, void *ctx, void *arg,
+		       bool urgent);
 
 /* Call done() for every finished job, in finishing order. Returns how many. */
-size_t worker_collect(struct worker *w);
+size_t fota_worker_collect(struct worker *w);
 
 /* Jobs submitted and not yet collected (queued, running or finished). */
-size_t worker_pending(const struct worker *w);
+size_t fota_worker_pending(const struct worker *w);
 
 /*
  * Stop: drop the queued jobs (done(ctx, arg, false)), set the running job's
@@ -59,6 +59,6 @@ size_t worker_pending(const struct worker *w);
  * in time (a vendor library that never returns), the thread is detached and
  * left to the process exit, its job's done() is never called: -ETIMEDOUT.
  */
-int worker_stop(struct worker *w, fota_us timeout);
+int fota_worker_stop(struct worker *w, fota_us timeout);
 
 #endif

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/hexstr.h"
 #include "hex/ihex.h"
 
 struct ihex_extent {
@@ -79,13 +80,8 @@ static void hexval_init(void)
 {
 	if (hexval_ready)
 		return;
-	memset(hexval, 0xff, sizeof(hexval));
-	for (int i = 0; i < 10; i++)
-		hexval['0' + i] = (uint8_t)i;
-	for (int i = 0; i < 6; i++) {
-		hexval['a' + i] = (uint8_t)(10 + i);
-		hexval['A' + i] = (uint8_t)(10 + i);
-	}
+	for (int c = 0; c < 256; c++)
+		hexval[c] = fota_hexval(c) < 0 ? 0xff : (uint8_t)fota_hexval(c);
 	for (unsigned i = 0; i < 65536; i++) {
 		unsigned c0 = little_endian() ? i & 0xff : i >> 8;
 		unsigned c1 = little_endian() ? i >> 8 : i & 0xff;

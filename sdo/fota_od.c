@@ -15,24 +15,9 @@
 #define FOTA_VERSION "0"
 #endif
 
-const struct fota_od_object fota_od_objects[] = {
-	{ FOTA_SUB_HIGHEST, "highest_sub_index", OD_U8, OD_R, 1 },
-	{ FOTA_SUB_UPDATE_AVAILABLE, "update_available", OD_U8, OD_R | OD_PERSIST, 1 },
-	{ FOTA_SUB_UPDATE_REQUEST_ID, "update_request_id", OD_VISIBLE_STRING, OD_R | OD_PERSIST,
-	  UPD_REQUEST_ID_LEN },
-	{ FOTA_SUB_UPDATE_ATTEMPTS_COUNTER, "update_attempts_counter", OD_U32, OD_R | OD_PERSIST,
-	  4 },
-	{ FOTA_SUB_UPDATE_AVAILABLE_TIME, "update_available_time", OD_U32, OD_R | OD_PERSIST, 4 },
-	{ FOTA_SUB_ECU_CAN_ID, "ecu_can_id", OD_U32, OD_R | OD_PERSIST, 4 },
-	{ FOTA_SUB_APPLY_UPDATE, "apply_update", OD_U8, OD_W, 1 },
-	{ FOTA_SUB_UPDATE_STATUS, "update_status", OD_U8, OD_R | OD_PERSIST, 1 },
-	{ FOTA_SUB_UPDATE_PROGRESS, "update_progress", OD_U8, OD_R, 1 },
-	{ FOTA_SUB_UPDATE_START_TIME, "update_start_time", OD_U32, OD_R | OD_PERSIST, 4 },
-	{ FOTA_SUB_UPDATE_END_TIME, "update_end_time", OD_U32, OD_R | OD_PERSIST, 4 },
-	{ FOTA_SUB_ECU_HEALTH_CHECK, "ecu_health_check", OD_U8, OD_W, 1 },
-	{ FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, "ecu_health_check_timeout", OD_U16, OD_RW | OD_PERSIST,
-	  2 },
-};
+#define OBJECT(sub, name, type, attr, size, value, on_write) { sub, name, type, attr, size },
+const struct fota_od_object fota_od_objects[] = { FOTA_OD_OBJECTS(OBJECT) };
+#undef OBJECT
 const size_t fota_od_nobjects = sizeof(fota_od_objects) / sizeof(fota_od_objects[0]);
 
 const struct fota_od_object *fota_od_object(uint8_t sub)
@@ -96,13 +81,6 @@ static uint32_t write_health_timeout(const struct od_entry *e, const void *buf, 
 	return 0;
 }
 
-#define ENTRY(i, s, t, a, p)                                                     \
-	(struct od_entry)                                                        \
-	{                                                                        \
-		.index = (i), .sub = (s), .type = (t), .attr = (a), .data = (p), \
-		.size = sizeof(*(p))                                             \
-	}
-
 int fota_od_init(struct fota_od *fo, struct upd *u, const struct fota_od_identity *id)
 {
 	static const struct fota_od_identity none;
@@ -123,46 +101,27 @@ int fota_od_init(struct fota_od *fo, struct upd *u, const struct fota_od_identit
 	fo->identity[1] = id->product_code;
 	fo->identity[2] = id->revision;
 	fo->identity[3] = id->serial;
-	fo->highest_sub = FOTA_OD_HIGHEST_SUB;
+	fo->highest_sub = fota_od_objects[fota_od_nobjects - 1].sub;
 
 	e = fo->entries;
-	e[n++] = ENTRY(0x1000, 0, OD_U32, OD_R, &fo->device_type);
-	e[n++] = ENTRY(0x1001, 0, OD_U8, OD_R, &fo->error_register);
-	e[n++] = ENTRY(0x1008, 0, OD_VISIBLE_STRING, OD_R, &fo->device_name);
-	e[n++] = ENTRY(0x100A, 0, OD_VISIBLE_STRING, OD_R, &fo->sw_version);
-	e[n++] = ENTRY(0x1017, 0, OD_U16, OD_RW, &fo->heartbeat_ms);
-	e[n++] = ENTRY(0x1018, 0, OD_U8, OD_R, &fo->identity_count);
-	for (uint8_t i = 0; i < 4; i++)
-		e[n++] = ENTRY(0x1018, i + 1, OD_U32, OD_R, &fo->identity[i]);
-
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_HIGHEST, OD_U8, OD_R, &fo->highest_sub);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_AVAILABLE, OD_U8, OD_R | OD_PERSIST,
-		       &u->update_available);
-	e[n] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_REQUEST_ID, OD_VISIBLE_STRING,
-		     OD_R | OD_PERSIST, &u->update_request_id);
-	e[n++].size = UPD_REQUEST_ID_LEN; /* the array has room for a NUL besides */
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_ATTEMPTS_COUNTER, OD_U32, OD_R | OD_PERSIST,
-		       &u->update_attempts_counter);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_AVAILABLE_TIME, OD_U32, OD_R | OD_PERSIST,
-		       &u->update_available_time);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_ECU_CAN_ID, OD_U32, OD_R | OD_PERSIST,
-		       &u->ecu_can_id);
-	e[n] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_APPLY_UPDATE, OD_U8, OD_W, (uint8_t *)NULL);
-	e[n++].on_write = write_apply_update;
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_STATUS, OD_U8, OD_R | OD_PERSIST,
-		       &u->update_status);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_PROGRESS, OD_U8, OD_R, &u->update_progress);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_START_TIME, OD_U32, OD_R | OD_PERSIST,
-		       &u->update_start_time);
-	e[n++] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_UPDATE_END_TIME, OD_U32, OD_R | OD_PERSIST,
-		       &u->update_end_time);
-	e[n] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_ECU_HEALTH_CHECK, OD_U8, OD_W, (uint8_t *)NULL);
-	e[n++].on_write = write_health_check;
-	e[n] = ENTRY(FOTA_OD_INDEX, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, OD_U16, OD_RW | OD_PERSIST,
-		     &u->ecu_health_check_timeout);
-	e[n++].on_write = write_health_timeout;
-
-	if (n != FOTA_OD_NENTRIES)
-		return -EINVAL;
+#define COMM(i, s, t, a, value)                      \
+	e[n++] = (struct od_entry){ .index = (i),    \
+				    .sub = (s),      \
+				    .type = (t),     \
+				    .attr = (a),     \
+				    .data = (value), \
+				    .size = sizeof(*(value)) };
+#define OBJECT(s, name, t, a, sz, value, write)             \
+	e[n++] = (struct od_entry){ .index = FOTA_OD_INDEX, \
+				    .sub = (s),             \
+				    .type = (t),            \
+				    .attr = (a),            \
+				    .size = (sz),           \
+				    .data = (value),        \
+				    .on_write = (write) };
+	FOTA_OD_COMM(COMM)
+	FOTA_OD_OBJECTS(OBJECT)
+#undef COMM
+#undef OBJECT
 	return od_init(&fo->od, fo->entries, n, fo);
 }

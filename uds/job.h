@@ -31,7 +31,7 @@
 #include "uds/prog.h"
 
 struct uds_job; /* private */
-struct uds_key;
+struct cfg_key;
 
 enum uds_job_event_type {
 	UDS_JOB_EV_SWITCH_SENT = 1, /* bootloader switch frame went out; waiting delay_ms */
@@ -61,7 +61,7 @@ struct uds_job_cfg {
 	 * key over later with uds_job_key_done(), or a -errno to fail at once.
 	 * NULL: computed synchronously with uds_key_compute_detail().
 	 */
-	int (*key_async)(void *ctx, const struct uds_key *key, uint8_t level, const uint8_t *seed,
+	int (*key_async)(void *ctx, const struct cfg_key *key, uint8_t level, const uint8_t *seed,
 			 size_t n);
 	void *key_async_ctx;
 };

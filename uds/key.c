@@ -5,7 +5,6 @@
  * and a vendor shared library with the GenerateKeyEx entry point. See
  * uds/key.h for the contract. Keys and seeds never reach a message.
  */
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "core/hexstr.h"
 #include "core/time.h"
 #include "uds/key.h"
 
@@ -40,133 +40,6 @@ static int fail(char *err, size_t errsize, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Hex bytes, optionally separated by whitespace or ':' between bytes (never
- * inside one). Returns 0, -EINVAL (bad digit, odd digit count) or -EMSGSIZE.
- */
-static int parse_hex(const char *s, size_t n, uint8_t *buf, size_t cap, size_t *len)
-{
-	size_t i = 0, k = 0;
-
-	while (i < n) {
-		int hi, lo;
-
-		if (isspace((unsigned char)s[i]) || s[i] == ':') {
-			i++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[i]);
-		lo = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (k == cap)
-			return -EMSGSIZE;
-		buf[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	*len = k;
-	return 0;
-}
-
-static bool is_identifier(const char *s)
-{
-	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
-		return false;
-	for (; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '_'))
-			return false;
-	return true;
-}
-
-const char *uds_key_kind_name(enum uds_key_kind kind)
-{
-	switch (kind) {
-	case UDS_KEY_XOR:
-		return "xor";
-	case UDS_KEY_CMD:
-		return "cmd";
-	case UDS_KEY_LIB:
-		return "lib";
-	}
-	return "?";
-}
-
-int uds_key_parse(const char *spec, struct uds_key *key, char *err, size_t errsize)
-{
-	const char *arg;
-
-	memset(key, 0, sizeof(*key));
-	key->timeout_ms = UDS_KEY_TIMEOUT_MS_DEF;
-	if (!spec)
-		return fail(err, errsize, -EINVAL, "empty key spec");
-	if (!strncmp(spec, "xor:", 4)) {
-		int rc;
-
-		key->kind = UDS_KEY_XOR;
-		arg = spec + 4;
-		rc = parse_hex(arg, strlen(arg), key->mask, sizeof(key->mask), &key->mask_len);
-		if (rc == -EMSGSIZE)
-			return fail(err, errsize, -EINVAL, "xor mask longer than %d bytes",
-				    UDS_KEY_MAX);
-		if (rc)
-			return fail(err, errsize, -EINVAL,
-				    "xor mask: expected hex bytes (xor:A5A5A5A5)");
-		if (!key->mask_len)
-			return fail(err, errsize, -EINVAL, "xor mask is empty");
-		return 0;
-	}
-	if (!strncmp(spec, "cmd:", 4)) {
-		key->kind = UDS_KEY_CMD;
-		arg = spec + 4;
-		if (!*arg)
-			return fail(err, errsize, -EINVAL, "cmd: needs a program path");
-		if (strlen(arg) >= sizeof(key->path))
-			return fail(err, errsize, -EINVAL, "cmd: path too long");
-		strcpy(key->path, arg);
-		return 0;
-	}
-	if (!strncmp(spec, "lib:", 4)) {
-		const char *colon;
-		size_t plen;
-
-		key->kind = UDS_KEY_LIB;
-		arg = spec + 4;
-		colon = strrchr(arg, ':');
-		/* The last ":NAME" is a symbol only if NAME is a C identifier. */
-		if (colon && !colon[1])
-			return fail(err, errsize, -EINVAL, "lib: empty symbol name after ':'");
-		if (colon && is_identifier(colon + 1)) {
-			if (strlen(colon + 1) >= sizeof(key->symbol))
-				return fail(err, errsize, -EINVAL, "lib: symbol name too long");
-			strcpy(key->symbol, colon + 1);
-			plen = (size_t)(colon - arg);
-		} else {
-			strcpy(key->symbol, "GenerateKeyEx");
-			plen = strlen(arg);
-		}
-		if (!plen)
-			return fail(err, errsize, -EINVAL, "lib: needs a library path");
-		if (plen >= sizeof(key->path))
-			return fail(err, errsize, -EINVAL, "lib: path too long");
-		memcpy(key->path, arg, plen);
-		key->path[plen] = '\0';
-		return 0;
-	}
-	return fail(err, errsize, -EINVAL,
-		    "unknown key algorithm (expected xor:HEX, cmd:PATH or lib:PATH[:SYMBOL])");
-}
-
 bool uds_seed_is_zero(const uint8_t *seed, size_t len)
 {
 	if (!len)
@@ -182,7 +55,7 @@ static void wipe(void *p, size_t n)
 	explicit_bzero(p, n);
 }
 
-static int key_xor(const struct uds_key *key, const uint8_t *seed, size_t seed_len, uint8_t *out,
+static int key_xor(const struct cfg_key *key, const uint8_t *seed, size_t seed_len, uint8_t *out,
 		   size_t cap, size_t *out_len, char *err, size_t errsize)
 {
 	if (seed_len > cap)
@@ -217,7 +90,7 @@ static int reap(pid_t pid, fota_us deadline)
 	}
 }
 
-static int spawn_cmd(const struct uds_key *key, char *const argv[], int out_fd, pid_t *pid)
+static int spawn_cmd(const struct cfg_key *key, char *const argv[], int out_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -246,7 +119,7 @@ static int spawn_cmd(const struct uds_key *key, char *const argv[], int out_fd, 
 	return -rc;
 }
 
-static int key_cmd(const struct uds_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
+static int key_cmd(const struct cfg_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
 		   uint8_t *out, size_t cap, size_t *out_len, char *err, size_t errsize)
 {
 	char seedhex[2 * UDS_KEY_MAX + 1], lvl[16], buf[KEY_CMD_OUT_MAX];
@@ -311,7 +184,7 @@ static int key_cmd(const struct uds_key *key, unsigned level, const uint8_t *see
 	else if (WEXITSTATUS(status))
 		rc = fail(err, errsize, -EPROTO, "cmd: %s: exit status %d", key->path,
 			  WEXITSTATUS(status));
-	else if (parse_hex(buf, n, tmp, sizeof(tmp), &klen) || !klen)
+	else if (fota_hex_bytes(buf, n, CFG_KEY_HEX_SEPS, tmp, sizeof(tmp), &klen) || !klen)
 		rc = fail(err, errsize, -EPROTO, "cmd: %s: output is not a hex key", key->path);
 	else if (klen > cap)
 		rc = fail(err, errsize, -EMSGSIZE, "cmd: %s: key of %zu bytes does not fit in %zu",
@@ -325,7 +198,7 @@ static int key_cmd(const struct uds_key *key, unsigned level, const uint8_t *see
 	return rc;
 }
 
-static int key_lib(const struct uds_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
+static int key_lib(const struct cfg_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
 		   uint8_t *out, size_t cap, size_t *out_len, char *err, size_t errsize)
 {
 	uint8_t tmp[UDS_KEY_MAX];
@@ -365,7 +238,7 @@ static int key_lib(const struct uds_key *key, unsigned level, const uint8_t *see
 	return rc;
 }
 
-int uds_key_compute_detail(const struct uds_key *key, unsigned level, const uint8_t *seed,
+int uds_key_compute_detail(const struct cfg_key *key, unsigned level, const uint8_t *seed,
 			   size_t seed_len, uint8_t *out, size_t cap, size_t *out_len, char *err,
 			   size_t errsize)
 {
@@ -375,17 +248,17 @@ int uds_key_compute_detail(const struct uds_key *key, unsigned level, const uint
 		return fail(err, errsize, -EINVAL, "seed of %zu bytes (1..%d)", seed_len,
 			    UDS_KEY_MAX);
 	switch (key->kind) {
-	case UDS_KEY_XOR:
+	case CFG_KEY_XOR:
 		return key_xor(key, seed, seed_len, out, cap, out_len, err, errsize);
-	case UDS_KEY_CMD:
+	case CFG_KEY_CMD:
 		return key_cmd(key, level, seed, seed_len, out, cap, out_len, err, errsize);
-	case UDS_KEY_LIB:
+	case CFG_KEY_LIB:
 		return key_lib(key, level, seed, seed_len, out, cap, out_len, err, errsize);
 	}
 	return fail(err, errsize, -EINVAL, "no key algorithm");
 }
 
-int uds_key_compute(const struct uds_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
+int uds_key_compute(const struct cfg_key *key, unsigned level, const uint8_t *seed, size_t seed_len,
 		    uint8_t *out, size_t cap, size_t *out_len)
 {
 	return uds_key_compute_detail(key, level, seed, seed_len, out, cap, out_len, NULL, 0);

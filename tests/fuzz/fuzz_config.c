@@ -22,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg_load_string((const char *)data, size, "fuzz.yaml", &cfg, &err) == 0) {
 		if (cfg.tcu.node_id < 1 || cfg.tcu.node_id > 127)
 			abort();
+		if (cfg.tcu.max_firmware_bytes < 1 ||
+		    cfg.tcu.max_firmware_bytes > CFG_FIRMWARE_BYTES_MAX)
+			abort();
 		for (size_t i = 0; i < cfg.necus; i++) {
 			const struct cfg_ecu *e = &cfg.ecus[i];
 

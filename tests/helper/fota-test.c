@@ -54,6 +54,7 @@
 #include <unistd.h>
 #include "core/bus.h"
 #include "core/canif.h"
+#include "core/hexstr.h"
 #include "core/time.h"
 #include "uds/isotp.h"
 
@@ -496,11 +497,8 @@ static uint8_t *read_hex(const char *path, size_t *len)
 
 		if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r')
 			continue;
-		if (ch >= '0' && ch <= '9')
-			d = ch - '0';
-		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-			d = (ch | 0x20) - 'a' + 10;
-		else
+		d = fota_hexval(ch);
+		if (d < 0)
 			goto bad;
 		if (hi < 0) {
 			hi = d;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Virtual-time runner for tests (ARCHITECTURE B5.3): the same members as
+ * Virtual-time runner for tests (DESIGN.md D2): the same members as
  * core/loop.h, over mem: buses, with the clock jumped straight to the next
  * deadline or delayed delivery. No sleeping, deterministic; a flash of
  * megabytes with realistic timings runs in milliseconds.
@@ -17,7 +17,7 @@
 #define FOTA_TESTS_SIM_H
 
 #include "core/bus.h"
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/loop.h"
 
 #define SIM_MAX_MEMBERS 8

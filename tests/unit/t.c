@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include "tests/sim/bus_mem.h"
 #include "tests/unit/t.h"
 
 static int t_failed_checks;
@@ -50,6 +51,7 @@ int t_main(const struct t_case *cases, size_t n)
 	int bad = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	bus_mem_register();
 	printf("1..%zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		t_failed_checks = 0;

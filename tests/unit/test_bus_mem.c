@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of core/bus_mem.c and the bus_* wrappers of core/bus.c: delivery
+ * Unit tests of tests/sim/bus_mem.c and the bus_* wrappers of core/bus.c: delivery
  * to every other member, filters, virtual time, each fault knob, the record,
  * counters and the candump-format trace.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "tests/unit/t.h"
 
 static struct bus_frame fr(const char *text)
@@ -350,6 +350,14 @@ static void test_bus_mem__open_errors(void)
 	T_ERR(bus_open(&b, "tcp:1.2.3.4", NULL, err, sizeof(err)), -EINVAL);
 	T_EQ_STR(err, "tcp:1.2.3.4: not a bus (an interface name such as can0, or unix:DIR)");
 	T_ERR(bus_open(&b, "unix:", NULL, err, sizeof(err)), -EINVAL);
+
+	/* without the test harness's registration, as in the fota program, mem: names no bus */
+	bus_add_backend(NULL);
+	T_ERR(bus_open(&b, "mem:x", NULL, err, sizeof(err)), -EINVAL);
+	T_EQ_STR(err, "mem:x: not a bus (an interface name such as can0, or unix:DIR)");
+	bus_mem_register();
+	T_OK(bus_open(&b, "mem:x", NULL, err, sizeof(err)));
+	bus_close(b);
 }
 
 static void test_bus_mem__state_names(void)

@@ -105,7 +105,7 @@ static void test_config__good_file_round_trip(void)
 	T_EQ(h->bootloader_switch_delay_ms, 500);
 	T_TRUE(h->has_security);
 	T_EQ(h->security_level, 1);
-	T_EQ(h->key.kind, UDS_KEY_XOR);
+	T_EQ(h->key.kind, CFG_KEY_XOR);
 	T_EQ(h->key.mask_len, 4);
 	T_EQ_MEM(h->key.mask, "\xA5\xA5\xA5\xA5", 4);
 	T_EQ(h->nregions, 1);
@@ -169,6 +169,7 @@ static void test_config__defaults(void)
 	T_EQ(cfg.tcu.heartbeat_ms, 0);
 	T_EQ(cfg.tcu.sdo_timeout_ms, 1000);
 	T_EQ(cfg.tcu.sdo_retries, 2);
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 268435456);
 	e = &cfg.ecus[0];
 	T_EQ(e->isotp.padding, 0xCC);
 	T_EQ(e->isotp.block_size, 0);
@@ -275,6 +276,36 @@ static void test_config__bad_values(void)
 	EXPECT_ERROR("ecus:\n  - name: \"a b\"\n", 2, 11, "only letters");
 }
 
+/* tcu: max_firmware_bytes is a 64-bit size: 1..2^40, decimal or 0x hex, errors in decimal. */
+static void test_config__max_firmware_bytes(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	char buf[512];
+
+	T_OK(load("tcu: { max_firmware_bytes: 1 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 1);
+	T_OK(load("tcu:\n  max_firmware_bytes: 1099511627776\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, (uint64_t)1 << 40);
+	T_OK(load("tcu: { max_firmware_bytes: 0x20000000 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 512u << 20);
+	/* above 32 bits, where a uint32_t would have wrapped */
+	T_OK(load("tcu: { max_firmware_bytes: 4294967297 }\n", &cfg, &err));
+	T_EQ_U64(cfg.tcu.max_firmware_bytes, 4294967297ull);
+
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 0 }\n", 1, 28, "out of range 1..1099511627776");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 1099511627777 }\n", 1, 28, "out of range");
+	/* beyond 64 bits: a range error, not a wrapped value */
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 18446744073709551617 }\n", 1, 28, "out of range");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 0x10000000000000000 }\n", 1, 28, "out of range");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: 256M }\n", 1, 28, "'256M' is not a number");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: -1 }\n", 1, 28, "is not a number");
+	EXPECT_ERROR("tcu: { max_firmware_bytes: \"1024\" }\n", 1, 28, "quoted string");
+	T_EQ(load("tcu:\n  max_firmware_bytes: 0\n", &cfg, &err), -EBADMSG);
+	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)),
+		 "t.yaml:2:23: 0 out of range 1..1099511627776");
+}
+
 static void test_config__duplicates(void)
 {
 	EXPECT_ERROR("bus: can0\nbus: can1\n", 2, 1, "duplicate key 'bus'");
@@ -325,6 +356,37 @@ static void test_config__syntax_and_documents(void)
 	T_EQ(load("bitrat: 1\n", &cfg, &err), -EBADMSG);
 	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)),
 		 "t.yaml:1:1: unknown key 'bitrat' (did you mean 'bitrate'?)");
+}
+
+/* Nesting is bounded (CFG_DEPTH_MAX levels), in flow and in block style. */
+static void test_config__nesting_depth(void)
+{
+	size_t n = 50000, len = 5 + 4 * n + n + 1, k = 0;
+	char *text = malloc(len + 1);
+
+	T_TRUE(text != NULL);
+	if (!text)
+		return;
+	/* tcu: {a: {a: ... }} 250 KB: refused at the first mapping too deep */
+	memcpy(text, "tcu: ", 5);
+	k = 5;
+	for (size_t i = 0; i < n; i++, k += 4)
+		memcpy(text + k, "{a: ", 4);
+	memset(text + k, '}', n);
+	strcpy(text + k + n, "\n");
+	EXPECT_ERROR(text, 1, 6 + 4 * (CFG_DEPTH_MAX - 1), "nesting depth limit");
+
+	/* block style: level L is the mapping of line L, indented L - 1 */
+	k = 0;
+	for (unsigned l = 1; l <= CFG_DEPTH_MAX + 5; l++) {
+		memset(text + k, ' ', l - 1);
+		k += l - 1;
+		memcpy(text + k, "a:\n", 3);
+		k += 3;
+	}
+	text[k] = '\0';
+	EXPECT_ERROR(text, CFG_DEPTH_MAX + 1, CFG_DEPTH_MAX + 1, "nesting depth limit");
+	free(text);
 }
 
 static void test_config__file(void)
@@ -433,7 +495,7 @@ static void test_config__man_page_examples(void)
 	T_EQ(cfg.necus, 2);
 	if (cfg.necus == 2) {
 		T_EQ(cfg.ecus[1].extended, true);
-		T_EQ(cfg.ecus[1].key.kind, UDS_KEY_LIB);
+		T_EQ(cfg.ecus[1].key.kind, CFG_KEY_LIB);
 		T_EQ(cfg.ecus[1].sequence.erase, false);
 		T_EQ(cfg.ecus[1].sequence.reset, CFG_RESET_SOFT);
 	}
@@ -446,9 +508,11 @@ static const struct t_case cases[] = {
 	T_CASE(config__ids_29bit),
 	T_CASE(config__unknown_key),
 	T_CASE(config__bad_values),
+	T_CASE(config__max_firmware_bytes),
 	T_CASE(config__duplicates),
 	T_CASE(config__missing_and_regions),
 	T_CASE(config__syntax_and_documents),
+	T_CASE(config__nesting_depth),
 	T_CASE(config__file),
 	T_CASE(config__complete_ecus),
 	T_CASE(config__man_page_examples),

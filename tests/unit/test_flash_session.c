@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/config.h"
 #include "tests/sim/sim.h"
 #include "tests/unit/t.h"
@@ -28,7 +28,7 @@
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
-	struct uds_key key;
+	struct cfg_key key;
 	struct uds_ecu side; /* uds/ecu.h: the server behind ISO-TP, a loop member */
 };
 
@@ -104,7 +104,7 @@ static void ecu_cfg_default(struct cfg_ecu *c)
 	c->response_id = 0x7E8;
 	c->has_security = true;
 	c->security_level = 0x01;
-	T_OK(uds_key_parse("xor:A5A5A5A5", &c->key, NULL, 0));
+	T_OK(cfg_key_parse("xor:A5A5A5A5", &c->key, NULL, 0));
 	for (size_t i = 0; i < FOTA_ARRAY_SIZE(regions); i++) {
 		c->regions[i].start = regions[i].start;
 		c->regions[i].size = regions[i].size;
@@ -151,7 +151,7 @@ static void env_init(struct env *e, const struct uds_server_cfg *sc, uint8_t ecu
 	T_OK(sim_init(&e->sim, "flash", T0));
 	T_OK(bus_open(&e->tester_bus, "mem:flash", NULL, NULL, 0));
 	T_OK(bus_open(&e->ecu_bus, "mem:flash", NULL, NULL, 0));
-	T_OK(uds_key_parse("xor:A5A5A5A5", &e->ecu.key, NULL, 0));
+	T_OK(cfg_key_parse("xor:A5A5A5A5", &e->ecu.key, NULL, 0));
 	T_OK(uds_server_new(&e->ecu.s, sc));
 	e->ecu.tp = isotp_new(&tc);
 	T_TRUE(e->ecu.tp != NULL);
@@ -354,14 +354,14 @@ static void test_flash__invalid_key_then_right_key(void)
 
 	sc = server_cfg(&e);
 	env_init(&e, &sc, 0);
-	T_OK(uds_key_parse("xor:00000000", &e.cfg.key, NULL, 0));
+	T_OK(cfg_key_parse("xor:00000000", &e.cfg.key, NULL, 0));
 	new_job(&e, 0);
 	T_ERR(run_job(&e, &r), -EREMOTEIO);
 	T_EQ(r.prog.step, UDS_PROG_STEP_SEND_KEY);
 	T_EQ(r.prog.nrc, UDS_NRC_INVALID_KEY);
 	T_EQ_STR(r.msg, "SendKey refused: invalidKey (NRC 0x35)");
 	T_TRUE(!uds_server_unlocked(e.ecu.s));
-	T_OK(uds_key_parse("xor:A5A5A5A5", &e.cfg.key, NULL, 0));
+	T_OK(cfg_key_parse("xor:A5A5A5A5", &e.cfg.key, NULL, 0));
 	new_job(&e, 0);
 	expect_clean_second_attempt(&e);
 	env_release(&e);

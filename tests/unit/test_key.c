@@ -44,30 +44,30 @@ static void script(char *path, size_t size, const char *name, const char *body, 
 	chmod(path, mode);
 }
 
-static int parse(const char *spec, struct uds_key *key)
+static int parse(const char *spec, struct cfg_key *key)
 {
 	char err[160];
 
-	return uds_key_parse(spec, key, err, sizeof(err));
+	return cfg_key_parse(spec, key, err, sizeof(err));
 }
 
 static void test_key__parse(void)
 {
-	struct uds_key k;
+	struct cfg_key k;
 	char err[160];
 
 	T_OK(parse("xor:A5a5", &k));
-	T_EQ(k.kind, UDS_KEY_XOR);
+	T_EQ(k.kind, CFG_KEY_XOR);
 	T_EQ(k.mask_len, 2);
 	T_EQ_MEM(k.mask, "\xA5\xA5", 2);
 	T_OK(parse("xor:01 02:03", &k));
 	T_EQ(k.mask_len, 3);
 	T_OK(parse("cmd:/usr/lib/acme/seedkey", &k));
-	T_EQ(k.kind, UDS_KEY_CMD);
+	T_EQ(k.kind, CFG_KEY_CMD);
 	T_EQ_STR(k.path, "/usr/lib/acme/seedkey");
-	T_EQ(k.timeout_ms, UDS_KEY_TIMEOUT_MS_DEF);
+	T_EQ(k.timeout_ms, CFG_KEY_TIMEOUT_MS_DEF);
 	T_OK(parse("lib:/opt/acme/sk.so", &k));
-	T_EQ(k.kind, UDS_KEY_LIB);
+	T_EQ(k.kind, CFG_KEY_LIB);
 	T_EQ_STR(k.path, "/opt/acme/sk.so");
 	T_EQ_STR(k.symbol, "GenerateKeyEx");
 	T_OK(parse("lib:/opt/acme/sk.so:Level3_Key", &k));
@@ -87,23 +87,23 @@ static void test_key__parse(void)
 	T_EQ(parse("lib:/x.so:", &k), -EINVAL);
 	T_EQ(parse("rot13:x", &k), -EINVAL);
 	T_EQ(parse("", &k), -EINVAL);
-	T_EQ(uds_key_parse(NULL, &k, NULL, 0), -EINVAL);
+	T_EQ(cfg_key_parse(NULL, &k, NULL, 0), -EINVAL);
 
 	/* the mask is a secret: an error never quotes it */
-	T_EQ(uds_key_parse("xor:C0FFEE1", &k, err, sizeof(err)), -EINVAL);
+	T_EQ(cfg_key_parse("xor:C0FFEE1", &k, err, sizeof(err)), -EINVAL);
 	T_TRUE(strstr(err, "C0FFEE") == NULL);
 	T_TRUE(err[0] != '\0');
 }
 
 static void test_key__parse_long_mask(void)
 {
-	char spec[4 + 2 * (UDS_KEY_MAX + 1) + 1] = "xor:";
-	struct uds_key k;
+	char spec[4 + 2 * (CFG_KEY_MASK_MAX + 1) + 1] = "xor:";
+	struct cfg_key k;
 
-	for (int i = 0; i < UDS_KEY_MAX; i++)
+	for (int i = 0; i < CFG_KEY_MASK_MAX; i++)
 		strcat(spec, "5A");
 	T_OK(parse(spec, &k));
-	T_EQ(k.mask_len, UDS_KEY_MAX);
+	T_EQ(k.mask_len, CFG_KEY_MASK_MAX);
 	strcat(spec, "5A");
 	T_EQ(parse(spec, &k), -EINVAL);
 }
@@ -112,7 +112,7 @@ static void test_key__xor(void)
 {
 	static const uint8_t seed[5] = { 0x11, 0x22, 0x33, 0x44, 0x55 };
 	uint8_t out[UDS_KEY_MAX], big[UDS_KEY_MAX + 1];
-	struct uds_key k;
+	struct cfg_key k;
 	size_t n = 0;
 
 	T_OK(parse("xor:A5A5A5A5", &k));
@@ -150,7 +150,7 @@ static int run_cmd(const char *path, unsigned level, unsigned timeout_ms, uint8_
 		   size_t *n, char *err, size_t errsize)
 {
 	char spec[512];
-	struct uds_key k;
+	struct cfg_key k;
 
 	snprintf(spec, sizeof(spec), "cmd:%s", path);
 	T_OK(parse(spec, &k));
@@ -268,7 +268,7 @@ static int run_lib(const char *suffix, unsigned level, const uint8_t *seed, size
 		   uint8_t *out, size_t cap, size_t *n, char *err)
 {
 	char lib[PATH_MAX], spec[PATH_MAX + 64];
-	struct uds_key k;
+	struct cfg_key k;
 
 	keylib_path(lib, sizeof(lib));
 	snprintf(spec, sizeof(spec), "lib:%s%s", lib, suffix);
@@ -280,7 +280,7 @@ static void test_key__lib(void)
 {
 	uint8_t out[UDS_KEY_MAX], big[200];
 	char err[160];
-	struct uds_key k;
+	struct cfg_key k;
 	size_t n = 0;
 
 	/* GenerateKeyEx: key[i] = ~seed[n-1-i] + level + strlen(variant "") */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/loop.h"
 #include "tests/sim/sim.h"
 #include "tests/unit/t.h"

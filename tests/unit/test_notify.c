@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "core/bus_mem.h"
+#include "tests/sim/bus_mem.h"
 #include "core/notify.h"
 #include "tests/sim/sim.h"
 #include "tests/unit/t.h"

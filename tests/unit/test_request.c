@@ -101,6 +101,35 @@ static void test_request__errors(void)
 	EXPECT_ERROR("id: : :\n", 1, 5, "YAML syntax");
 }
 
+/*
+ * A request nested 100,000 levels deep (200 KB) cost libyaml 40 s of CPU,
+ * quadratic in the depth, while serve was deaf. It is refused at the first
+ * level beyond CFG_DEPTH_MAX, at that bracket's position.
+ */
+static void test_request__nesting_depth(void)
+{
+	size_t n = 100000, len = 4 + 2 * n + 1;
+	char *text = malloc(len + 1);
+
+	T_TRUE(text != NULL);
+	if (!text)
+		return;
+	memcpy(text, "id: ", 4);
+	memset(text + 4, '[', n);
+	memset(text + 4 + n, ']', n);
+	strcpy(text + 4 + 2 * n, "\n");
+	/* the mapping is level 1, so the CFG_DEPTH_MAX-th '[' is the first one too deep */
+	expect_error(text, 1, 4 + CFG_DEPTH_MAX, "nesting depth limit", __LINE__);
+
+	/* exactly CFG_DEPTH_MAX levels parse; the schema then refuses the list */
+	n = CFG_DEPTH_MAX - 1;
+	memset(text + 4, '[', n);
+	memset(text + 4 + n, ']', n);
+	strcpy(text + 4 + 2 * n, "\n");
+	EXPECT_ERROR(text, 1, 5, "expected a string, got a list");
+	free(text);
+}
+
 static void test_request__file(void)
 {
 	char dir[] = "/tmp/fota-test-req-XXXXXX", path[128], expect[128];
@@ -130,10 +159,8 @@ static void test_request__file(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(request__good),
-	T_CASE(request__uuid),
-	T_CASE(request__errors),
-	T_CASE(request__file),
+	T_CASE(request__good),		T_CASE(request__uuid), T_CASE(request__errors),
+	T_CASE(request__nesting_depth), T_CASE(request__file),
 };
 
 int main(void)

@@ -282,6 +282,20 @@ static void test_sdo__fota_table_matches_spec(void)
 		T_EQ(fota_od_object(spec[i].sub)->attr, spec[i].attr);
 	}
 	T_EQ(fota_od_nobjects, FOTA_ARRAY_SIZE(spec) + 1);
+	/* the clients' table and the server's entries come from one list: they agree */
+	T_EQ(fx.fo.od.n, FOTA_OD_NENTRIES);
+	for (size_t i = 0; i < fota_od_nobjects; i++) {
+		const struct fota_od_object *o = &fota_od_objects[i];
+
+		e = od_find(&fx.fo.od, FOTA_OD_INDEX, o->sub, NULL);
+		T_TRUE(e != NULL);
+		if (!e)
+			continue;
+		T_EQ(e->type, o->type);
+		T_EQ(e->attr, o->attr);
+		T_EQ(e->size, o->size);
+	}
+	T_EQ(fx.fo.highest_sub, FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT);
 
 	/* OD_PERSIST drives the state file: every persistent object is a key in it. */
 	T_TRUE(mkdtemp(dir) != NULL);

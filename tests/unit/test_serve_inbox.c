@@ -106,11 +106,11 @@ static const char *slurp(struct env *e, const char *sub, const char *name)
 
 static void pump(struct env *e)
 {
-	struct pollfd p = { .fd = worker_fd(e->w), .events = POLLIN };
+	struct pollfd p = { .fd = fota_worker_fd(e->w), .events = POLLIN };
 
 	inbox_member_ops.tick(&e->ib, fota_now());
 	if (poll(&p, 1, 20) > 0)
-		worker_collect(e->w);
+		fota_worker_collect(e->w);
 }
 
 static void env_init(struct env *e)
@@ -137,7 +137,7 @@ static void env_init(struct env *e)
 	T_OK(cmd_serve_sha256_file(path, d));
 	for (int i = 0; i < 32; i++)
 		snprintf(e->sha + 2 * i, 3, "%02x", d[i]);
-	T_OK(worker_start(&e->w));
+	T_OK(fota_worker_start(&e->w));
 	tcu_init(&e->t, &e->cfg, &e->p, NULL, fota_now());
 	T_OK(tcu_start(&e->t, fota_now()));
 	inbox_init(&e->ib, &e->cfg, &e->p, e->w, &e->t);
@@ -147,7 +147,7 @@ static void env_release(struct env *e)
 {
 	char cmd[128];
 
-	T_OK(worker_stop(e->w, FOTA_SEC(1)));
+	T_OK(fota_worker_stop(e->w, FOTA_SEC(1)));
 	inbox_release(&e->ib);
 	tcu_release(&e->t);
 	cfg_release(&e->cfg);

@@ -55,7 +55,7 @@ static uint32_t fake_wall(void)
 struct ecu {
 	struct uds_server *s;
 	struct isotp *tp;
-	struct uds_key key;
+	struct cfg_key key;
 	struct uds_ecu side;
 };
 
@@ -189,7 +189,7 @@ static void test_serve_tcu__whole_cycle_and_clock_step(void)
 	T_OK(bus_open(&tb, "mem:tcu", NULL, NULL, 0));
 	T_OK(bus_open(&eb, "mem:tcu", NULL, NULL, 0));
 	T_OK(bus_open(&wb, "mem:tcu", NULL, NULL, 0));
-	T_OK(uds_key_parse("xor:A5A5A5A5", &e.key, NULL, 0));
+	T_OK(cfg_key_parse("xor:A5A5A5A5", &e.key, NULL, 0));
 	T_OK(uds_server_new(&e.s, &sc));
 	e.tp = isotp_new(&tc);
 	uds_ecu_init(&e.side, e.s, e.tp, NULL);

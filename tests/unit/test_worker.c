@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of core/worker.c: jobs run in order off the caller's thread,
- * results come back only through worker_collect() (the loop's thread), an
- * urgent job overtakes the queue, and worker_stop() cancels a running job,
+ * results come back only through fota_worker_collect() (the loop's thread), an
+ * urgent job overtakes the queue, and fota_worker_stop() cancels a running job,
  * drops queued ones and gives up on one that never returns.
  */
 #include <poll.h>
@@ -57,10 +57,10 @@ static size_t wait_collect(struct worker *w, size_t want)
 	size_t got = 0;
 
 	for (int i = 0; i < 500 && got < want; i++) {
-		struct pollfd p = { .fd = worker_fd(w), .events = POLLIN };
+		struct pollfd p = { .fd = fota_worker_fd(w), .events = POLLIN };
 
 		if (poll(&p, 1, 10) > 0)
-			got += worker_collect(w);
+			got += fota_worker_collect(w);
 	}
 	return got;
 }
@@ -71,19 +71,19 @@ static void test_worker__fifo_and_thread(void)
 	struct rec r = { 0 };
 	struct item it[3] = { { .r = &r, .tag = 1 }, { .r = &r, .tag = 2 }, { .r = &r, .tag = 3 } };
 
-	T_OK(worker_start(&w));
+	T_OK(fota_worker_start(&w));
 	for (int i = 0; i < 3; i++)
-		T_OK(worker_submit(w, item_fn, item_done, &r, &it[i], false));
-	T_EQ(worker_pending(w), 3);
-	T_EQ(r.n, 0); /* nothing is reported outside worker_collect() */
+		T_OK(fota_worker_submit(w, item_fn, item_done, &r, &it[i], false));
+	T_EQ(fota_worker_pending(w), 3);
+	T_EQ(r.n, 0); /* nothing is reported outside fota_worker_collect() */
 	T_EQ(wait_collect(w, 3), 3);
 	T_EQ(r.n, 3);
 	T_EQ(r.order[0], 1);
 	T_EQ(r.order[1], 2);
 	T_EQ(r.order[2], 3);
 	T_TRUE(!pthread_equal(it[0].ran_on, pthread_self()));
-	T_EQ(worker_pending(w), 0);
-	T_OK(worker_stop(w, FOTA_SEC(1)));
+	T_EQ(fota_worker_pending(w), 0);
+	T_OK(fota_worker_stop(w, FOTA_SEC(1)));
 }
 
 static void test_worker__urgent_overtakes_queue(void)
@@ -93,18 +93,18 @@ static void test_worker__urgent_overtakes_queue(void)
 	struct item slow = { .r = &r, .tag = 1, .spin_ms = 100 }, a = { .r = &r, .tag = 2 },
 		    b = { .r = &r, .tag = 3 }, key = { .r = &r, .tag = 9 };
 
-	T_OK(worker_start(&w));
-	T_OK(worker_submit(w, item_fn, item_done, &r, &slow, false));
+	T_OK(fota_worker_start(&w));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &slow, false));
 	usleep(20000); /* slow is running */
-	T_OK(worker_submit(w, item_fn, item_done, &r, &a, false));
-	T_OK(worker_submit(w, item_fn, item_done, &r, &b, false));
-	T_OK(worker_submit(w, item_fn, item_done, &r, &key, true));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &a, false));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &b, false));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &key, true));
 	T_EQ(wait_collect(w, 4), 4);
 	T_EQ(r.order[0], 1);
 	T_EQ(r.order[1], 9);
 	T_EQ(r.order[2], 2);
 	T_EQ(r.order[3], 3);
-	T_OK(worker_stop(w, FOTA_SEC(1)));
+	T_OK(fota_worker_stop(w, FOTA_SEC(1)));
 }
 
 static void test_worker__stop_cancels_running_drops_queued(void)
@@ -114,12 +114,12 @@ static void test_worker__stop_cancels_running_drops_queued(void)
 	struct item busy = { .r = &r, .tag = 1, .spin_ms = 60000 }, q1 = { .r = &r, .tag = 2 },
 		    q2 = { .r = &r, .tag = 3 };
 
-	T_OK(worker_start(&w));
-	T_OK(worker_submit(w, item_fn, item_done, &r, &busy, false));
+	T_OK(fota_worker_start(&w));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &busy, false));
 	usleep(20000);
-	T_OK(worker_submit(w, item_fn, item_done, &r, &q1, false));
-	T_OK(worker_submit(w, item_fn, item_done, &r, &q2, false));
-	T_OK(worker_stop(w, FOTA_SEC(2)));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &q1, false));
+	T_OK(fota_worker_submit(w, item_fn, item_done, &r, &q2, false));
+	T_OK(fota_worker_stop(w, FOTA_SEC(2)));
 	T_TRUE(busy.cancelled);
 	T_EQ(r.dropped, 2);
 	T_EQ(r.n, 1); /* the cancelled job still reports, with its own result */
@@ -144,10 +144,10 @@ static void test_worker__stop_gives_up_on_stuck_job(void)
 	static volatile int release;
 	struct worker *w;
 
-	T_OK(worker_start(&w));
-	T_OK(worker_submit(w, stubborn_fn, stubborn_done, NULL, (void *)&release, false));
+	T_OK(fota_worker_start(&w));
+	T_OK(fota_worker_submit(w, stubborn_fn, stubborn_done, NULL, (void *)&release, false));
 	usleep(20000);
-	T_EQ(worker_stop(w, FOTA_MS(50)), -ETIMEDOUT);
+	T_EQ(fota_worker_stop(w, FOTA_MS(50)), -ETIMEDOUT);
 	release = 1; /* let the detached thread end before the process does */
 	usleep(20000);
 }

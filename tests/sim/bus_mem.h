@@ -2,7 +2,9 @@
 /*
  * The in-memory bus ("mem:NAME"), for unit tests: members of one named hub in
  * one process see each other's frames (never their own), in virtual time, with
- * fault injection and a record of every frame that crossed the hub.
+ * fault injection and a record of every frame that crossed the hub. It is not
+ * part of the fota program; the test harness (t_main) registers it with
+ * bus_mem_register(), after which bus_open() takes "mem:NAME".
  *
  *	struct bus *a, *b;
  *	bus_open(&a, "mem:t", NULL, NULL, 0);	// hub "t" created on first use
@@ -14,8 +16,8 @@
  * The hub lives while it has members or holders (bus_mem_hub_hold()), so a
  * test can read the record after closing the buses. Not thread-safe.
  */
-#ifndef FOTA_CORE_BUS_MEM_H
-#define FOTA_CORE_BUS_MEM_H
+#ifndef FOTA_TESTS_SIM_BUS_MEM_H
+#define FOTA_TESTS_SIM_BUS_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +26,9 @@
 #include "core/time.h"
 
 struct bus_mem_hub;
+
+/* Let bus_open() open "mem:NAME" specs (bus_add_backend()). */
+void bus_mem_register(void);
 
 enum bus_mem_fault {
 	BUS_MEM_DROP = 1, /* nobody receives the frame (lost on the wire) */

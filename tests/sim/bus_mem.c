@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * In-memory CAN hub for unit tests ("mem:NAME"): see core/bus_mem.h.
+ * In-memory CAN hub for unit tests ("mem:NAME"): see tests/sim/bus_mem.h.
  * Each member has a receive queue ordered by delivery time; a send appends a
  * copy to every other member's queue whose filter accepts it. Virtual time is
  * held by the hub and set by the test (or tests/sim/sim.c).
@@ -8,8 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/bus_mem.h"
+#include <stdio.h>
 #include "core/err.h"
+#include "tests/sim/bus_mem.h"
 
 struct mem_item {
 	fota_us at;
@@ -292,12 +293,17 @@ static const struct bus_ops mem_ops = {
 	.trace_time = mem_trace_time,
 };
 
-int bus_mem_open(struct bus **bus, const char *name, const struct bus_opts *opts, char *err,
-		 size_t errsize)
+static int mem_open(struct bus **bus, const char *name, const struct bus_opts *opts, char *err,
+		    size_t errsize)
 {
 	struct bus_mem_hub *hub;
 	struct mem_bus *m, **pp;
 
+	if (!*name) {
+		if (err && errsize)
+			snprintf(err, errsize, "mem:: hub name missing (mem:NAME)");
+		return -EINVAL;
+	}
 	m = calloc(1, sizeof(*m));
 	hub = m ? hub_find(name) : NULL;
 	if (!hub) {
@@ -315,6 +321,13 @@ int bus_mem_open(struct bus **bus, const char *name, const struct bus_opts *opts
 	*pp = m;
 	*bus = &m->bus;
 	return 0;
+}
+
+void bus_mem_register(void)
+{
+	static const struct bus_backend mem = { "mem:", mem_open };
+
+	bus_add_backend(&mem);
 }
 
 struct bus_mem_hub *bus_mem_hub(struct bus *bus)
