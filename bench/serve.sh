@@ -6,9 +6,11 @@
 # bench/sdo_latency polls 0x5FF3 one request at a time (every 20 ms, 1 s
 # timeout) during:
 #   idle    serve with nothing to do, BENCH_IDLE_SECONDS (default 10)
-#   verify  serve verifying a request for a ~200 MB Intel HEX file (bench/bighex.sh,
-#           4 x BENCH_VERIFY_MIB MiB, default 18: 72 MiB of image); from the
-#           request's arrival in the inbox to update_available = 1
+#   verify  serve verifying requests for a ~200 MB Intel HEX file (bench/bighex.sh,
+#           4 x BENCH_VERIFY_MIB MiB, default 18: 72 MiB of image), one after
+#           the other, BENCH_VERIFY_COUNT (default 3) of them: from the first
+#           request's arrival in the inbox to the last one's offer
+#           (update_available = 1), each cancelled (inbox/ID.cancel) once offered
 #   flash   an approved update of BENCH_FLASH_KIB KiB (default 1024, the
 #           ECU's whole region: enough requests for a p99), from approval to
 #           update_status 0x10
@@ -35,6 +37,7 @@ TIMEOUT_MS=1000
 IDLE_S=${BENCH_IDLE_SECONDS:-10}
 CPU_S=${BENCH_CPU_SECONDS:-60}
 VERIFY_MIB=${BENCH_VERIFY_MIB:-18}
+VERIFY_COUNT=${BENCH_VERIFY_COUNT:-3}
 FLASH_KIB=${BENCH_FLASH_KIB:-1024}
 KEY_SLEEP_S=3
 NODE=0x27
@@ -102,6 +105,12 @@ state()
 state_is()
 {
 	[ "$(state "$1")" = "$2" ]
+}
+
+# offered ID: the update offered now is request ID
+offered()
+{
+	state_is update_available 1 && state_is update_request_id "$1"
 }
 
 count() # DIR GLOB
@@ -254,10 +263,18 @@ run_verify()
 	up verify xor:A5A5A5A5 "$(printf '      - { start: 0x08000000, size: 0x%x }
       - { start: 0x10000000, size: 0x%x }
       - { start: 0xF0000000, size: 0x%x }' $((2 * seg + (1 << 20))) $seg $seg)"
-	id=$(uuid 0xb1 1)
+	# VERIFY_COUNT requests for it, one after the other: each is verified,
+	# offered, then cancelled by a cancel file so the next can be offered
 	lat_start
-	drop "$id" "$W/big.hex" "$sha"
-	until_ok 300 state_is update_available 1 || die "verify: never offered: $(tail -3 "$D/serve.err")"
+	i=0
+	while [ $i -lt "$VERIFY_COUNT" ]; do
+		i=$((i + 1))
+		id=$(uuid 0xb1 $i)
+		drop "$id" "$W/big.hex" "$sha"
+		until_ok 300 offered "$id" || die "verify: never offered: $(tail -3 "$D/serve.err")"
+		: >"$D/st/inbox/$id.cancel"
+		until_ok 30 state_is update_available 0 || die "verify: cancel ignored"
+	done
 	lat_stop verify
 	down
 	rm -f "$W/big.hex"
@@ -396,7 +413,7 @@ if [ -s "$W/rows" ]; then
 	echo "SDO expedited upload of 0x5FF3 (bench/sdo_latency), one request at a time every" \
 		"$INTERVAL_MS ms, lost = no answer within $TIMEOUT_MS ms:"
 	echo
-	echo "| situation | window (s) | requests | lost | p50 (ms) | p99 (ms) | max (ms) |"
+	echo "| situation | window (s) | samples | lost | p50 (ms) | p99 (ms) | max (ms) |"
 	echo "|---|---:|---:|---:|---:|---:|---:|"
 	cat "$W/rows"
 fi
