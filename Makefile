@@ -60,7 +60,7 @@ SHELL_TESTS := $(sort $(wildcard tests/t/t[0-9]*.sh))
 MANPAGES   := man/fota.1 $(CMDS:%=man/fota-%.1) man/fota.yaml.5
 
 .PHONY: all check check-unit check-e2e check-vcan lint fuzz fuzz-run install uninstall \
-	clean format format-check help FORCE
+	clean format format-check help bench-tools FORCE
 .DELETE_ON_ERROR:
 
 all: $(O)/fota $(O)/bin/fota $(O)/fota-serve.service
@@ -106,6 +106,14 @@ $(O)/tests/unit/test_key: $(O)/tests/keylib.so
 
 # The test-only helper of the shell tests (send/dump frames on any bus); not installed.
 $(O)/tests/fota-test: tests/helper/fota-test.c $(O)/libfota.a $(O)/CFLAGS
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
+		$(O)/libfota.a $(LIBS)
+
+# Benchmark tools run by the bench/*.sh scripts (bench/README.md); not installed.
+BENCH_TOOLS := $(O)/bench/sdo_latency
+bench-tools: $(BENCH_TOOLS)
+$(O)/bench/sdo_latency: bench/sdo_latency.c $(O)/libfota.a $(O)/CFLAGS
 	@mkdir -p $(@D)
 	$(QUIET_LINK)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
 		$(O)/libfota.a $(LIBS)
@@ -275,6 +283,7 @@ help:
 	@echo '  check-vcan    the end-to-end suite on real SocketCAN (vcan0) in a QEMU VM'
 	@echo '  fuzz          build the libFuzzer targets in $(O)/fuzz (clang)'
 	@echo '  lint          mandoc -Tlint over the man pages'
+	@echo '  bench-tools   build the benchmark tools in $(O)/bench (bench/README.md)'
 	@echo '  install       install to $$(DESTDIR)$$(PREFIX) (default $(PREFIX))'
 	@echo '  uninstall     remove what install put there'
 	@echo '  format        clang-format -i;  format-check: fail on unformatted code'
@@ -287,4 +296,4 @@ demo: all
 	$(Q)FOTA=$(O)/fota sh examples/demo.sh
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d) \
-	$(FUZZ_OBJS:.o=.d)
+	$(FUZZ_OBJS:.o=.d) $(BENCH_TOOLS:=.d)

@@ -28,12 +28,7 @@ cd "$W"
 # Four 16 MiB segments of random bytes under extended linear addresses,
 # 16-byte records (objcopy's default for ihex).
 echo "generating big.hex (64 MiB image)" >&2
-srec_cat \
-	-generate 0x08000000 0x09000000 -random \
-	-generate 0x09100000 0x0a100000 -random \
-	-generate 0x10000000 0x11000000 -random \
-	-generate 0xf0000000 0xf1000000 -random \
-	-o big.hex -intel -output_block_size=16
+sh "$SRC/bench/bighex.sh" big.hex 16
 HEX_BYTES=$(stat -c %s big.hex)
 IMG_BYTES=$((64 * 1024 * 1024))
 
