@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/bus.h"
+#include "core/config.h"
 #include "core/time.h"
 #include "sdo/fota_od.h"
 #include "sdo/sdo.h"
@@ -152,7 +153,7 @@ static int parse(int argc, char **argv, struct args *a)
 	int opt;
 
 	*a = (struct args){
-		.node = FOTA_NODE_DEFAULT, .count = -1, .interval = 20, .timeout = 1000
+		.node = CFG_NODE_ID_DEFAULT, .count = -1, .interval = 20, .timeout = 1000
 	};
 	memcpy(a->subs, def_subs, sizeof(def_subs));
 	a->nsubs = sizeof(def_subs);
