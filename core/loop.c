@@ -152,9 +152,10 @@ static int send_one(struct loop *l, const struct bus_frame *f)
 static int transmit(struct loop *l)
 {
 	struct bus_frame f;
-	size_t i;
+	size_t i, sent = 0;
 	int ret;
 
+	l->more = false;
 	if (l->has_pending) {
 		if (l->retry_at > l->now)
 			return 0;
@@ -172,6 +173,16 @@ static int transmit(struct loop *l)
 			ret = send_one(l, &f);
 			if (ret <= 0)
 				return ret;
+			/*
+			 * A 4095-byte TransferData is 586 frames: sent in one
+			 * pass, an SDO request waits behind all of them. Read
+			 * the bus again after LOOP_PASS_FRAMES; the members
+			 * earlier in the list (the SDO server) go first again.
+			 */
+			if (++sent == LOOP_PASS_FRAMES) {
+				l->more = true;
+				return 0;
+			}
 		}
 	}
 	return 0;
@@ -227,7 +238,7 @@ int loop_run(struct loop *l, fota_us timeout)
 		if (l->stop || any_done(l))
 			return 0;
 
-		wake = fota_min_deadline(loop_next_deadline(l), end);
+		wake = l->more ? l->now : fota_min_deadline(loop_next_deadline(l), end);
 		if (l->has_pending && l->retry_at)
 			wake = fota_min_deadline(wake, l->retry_at);
 		n = 0;

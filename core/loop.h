@@ -53,6 +53,7 @@ typedef int (*loop_fd_cb)(void *ctx, int fd, short revents, fota_us now);
 typedef int (*loop_bus_state_cb)(void *ctx, struct bus *bus, enum bus_state st);
 
 #define LOOP_MAX_MEMBERS 8
+#define LOOP_PASS_FRAMES 32 /* frames sent per pass before the bus is read again */
 #define LOOP_MAX_FDS	 4
 
 struct loop {
@@ -80,6 +81,7 @@ struct loop {
 	fota_us retry_at; /* -ENOBUFS: retry then (POLLOUT does not signal it) */
 
 	bool stop;		     /* set by loop_stop() */
+	bool more;		     /* the send budget of the pass ran out: another pass at once */
 	enum bus_state bus_state;    /* last seen */
 	uint32_t bus_state_seq;	     /* last seen bus->state_seq */
 	fota_us now;		     /* time of the current pass */

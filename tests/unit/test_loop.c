@@ -355,6 +355,79 @@ static void test_loop__refused_send_retried_in_order(void)
 	bus_close(b);
 }
 
+/*
+ * A burst (a 4095-byte TransferData is 586 frames) does not keep the loop
+ * from reading the bus: a frame that arrives meanwhile is seen after at most
+ * LOOP_PASS_FRAMES more frames of the burst, not after all of them.
+ */
+struct burster {
+	unsigned left, sent, sent_at_input;
+	bool got_input;
+	struct bus *peer; /* sends the request when 100 frames of the burst are out */
+};
+
+static void burst_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	struct burster *b = ctx;
+
+	if (f->id == 0x627 && !b->got_input) {
+		b->got_input = true;
+		b->sent_at_input = b->sent;
+	}
+}
+
+static int burst_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	struct burster *b = ctx;
+
+	if (!b->left)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->id = 0x7E0;
+	f->len = 8;
+	b->left--;
+	if (++b->sent == 100) {
+		struct bus_frame req = { .id = 0x627, .len = 8 };
+
+		T_OK(bus_send(b->peer, &req));
+	}
+	return 1;
+}
+
+static bool burst_done(void *ctx)
+{
+	struct burster *b = ctx;
+
+	return !b->left && b->got_input;
+}
+
+static const struct loop_member_ops burst_ops = {
+	.input = burst_input,
+	.output = burst_output,
+	.done = burst_done,
+};
+
+static void test_loop__burst_yields_to_input(void)
+{
+	struct bus *a, *b;
+	struct loop l;
+	struct burster br = { .left = 586 };
+
+	T_OK(bus_open(&a, "mem:lp7", NULL, NULL, 0));
+	T_OK(bus_open(&b, "mem:lp7", NULL, NULL, 0));
+	br.peer = b;
+	loop_init(&l, a);
+	T_OK(loop_add(&l, &burst_ops, &br));
+	T_OK(loop_run(&l, FOTA_SEC(30)));
+	T_TRUE(br.got_input);
+	T_TRUE(br.sent_at_input <= 100 + LOOP_PASS_FRAMES);
+	T_EQ(br.sent, 586);
+	T_TRUE(l.passes >= 586 / LOOP_PASS_FRAMES);
+	loop_release(&l);
+	bus_close(a);
+	bus_close(b);
+}
+
 static void test_loop__limits(void)
 {
 	struct loop l;
@@ -487,6 +560,7 @@ static const struct t_case cases[] = {
 	T_CASE(loop__fd_callback_ends_run),
 	T_CASE(loop__bus_off_reported),
 	T_CASE(loop__refused_send_retried_in_order),
+	T_CASE(loop__burst_yields_to_input),
 	T_CASE(loop__limits),
 	T_CASE(loop__sim_ping_pong),
 	T_CASE(loop__sim_jumps_to_deadlines),
