@@ -8,7 +8,9 @@
  *
  * One pass: now = fota_now(); every received frame to every member's input
  * (each engine filters by CAN id); extra fd callbacks; every member's tick;
- * every member's output drained into bus_send(); stop if a member is done.
+ * every member's output drained into bus_send(), at most LOOP_PASS_FRAMES
+ * frames a pass (then another pass at once, so a long burst never keeps an
+ * SDO request waiting); stop if a member is done.
  */
 #ifndef FOTA_CORE_LOOP_H
 #define FOTA_CORE_LOOP_H
