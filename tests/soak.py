@@ -72,6 +72,7 @@ VIOLATIONS = (
     ("report_duplicate", "a request has more than one report, or an unknown report appeared"),
     ("request_left", "a finished request is still in inbox/ or not in done/ once"),
     ("tmp_left", "a temporary file is left in STATE_DIR after serve has been up a while"),
+    ("firmware_left", "the private firmware copy STATE_DIR/firmware/ID outlived the update"),
     ("state_mismatch", "at rest, STATE_DIR/state differs from the objects SDO reads"),
     ("ecu_memory", "update successful (0x40) but the ECU memory does not hold the image"),
     ("flash_failed", "an update ended 0x50 for a reason other than the restart"),
@@ -574,6 +575,12 @@ class Campaign:
         if tmps:
             self.violation("tmp_left", " ".join(os.path.relpath(t, self.st) for t in tmps))
             self.tmp_reported.update(tmps)
+        # "The copy is removed when the update reaches a final state."
+        fwdir = os.path.join(self.st, "firmware")
+        copies = [f for f in os.listdir(fwdir) if not f.endswith(".tmp")] \
+            if os.path.isdir(fwdir) else []
+        if copies:
+            self.violation("firmware_left", "firmware/: " + " ".join(sorted(copies)))
         _, pst, err = self.read_state()
         now = self.status()
         if err or not pst:
