@@ -199,6 +199,16 @@ check-run-e2e: all $(O)/tests/fota-test
 		  tail -30 $(O)/results/e2e-$$n.err | sed 's/^/    /'; }; \
 	done; true
 
+# `make soak [N=1000] [SEED=1]`: the power-cut campaign of fota serve
+# (tests/soak.py): N update cycles, each cut by SIGKILL at a random instant,
+# with the promises of a restart checked; the seed reproduces a run.
+.PHONY: soak
+soak: N ?= 1000
+soak: SEED ?= 1
+soak: PYTHON ?= /usr/bin/python3
+soak: all
+	$(Q)$(PYTHON) tests/soak.py --fota $(O)/fota -n $(N) --seed $(SEED)
+
 # ---- fuzzing (clang libFuzzer) -------------------------------------------------
 FUZZ_O     := $(O)/fuzz
 FUZZ_BINS  := $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
@@ -281,6 +291,7 @@ help:
 	@echo '  check         ASan+UBSan build, unit + end-to-end + fuzz smoke + man lint'
 	@echo '  check-unit    unit tests only;  check-e2e: shell tests only'
 	@echo '  check-vcan    the end-to-end suite on real SocketCAN (vcan0) in a QEMU VM'
+	@echo '  soak          power-cut campaign of fota serve: N=1000 cycles cut by SIGKILL, SEED=1'
 	@echo '  fuzz          build the libFuzzer targets in $(O)/fuzz (clang)'
 	@echo '  lint          mandoc -Tlint over the man pages'
 	@echo '  bench-tools   build the benchmark tools in $(O)/bench (bench/README.md)'
