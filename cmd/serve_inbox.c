@@ -38,7 +38,8 @@ enum ijob_kind {
 	IJ_EXAMINE,
 	IJ_PREPARE,
 	IJ_WITHDRAW,
-	IJ_RESUME
+	IJ_RESUME,
+	IJ_SWEEP,
 };
 enum ijob_result {
 	IR_QUEUED,   /* examined and queued */
@@ -60,6 +61,9 @@ struct ijob {
 	char reason[128];		   /* WITHDRAW */
 	uint32_t wall;			   /* report times */
 	bool final;			   /* EXAMINE: no more retries */
+	bool cur_offered;		   /* EXAMINE: the current update is offered */
+	char (*keep)[CFG_UUID_LEN + 1];	   /* SWEEP: the firmware copies still needed */
+	size_t nkeep;
 	enum ijob_result r;
 	char why[768];
 	struct cfg_request req; /* EXAMINE: the parsed request */
@@ -227,7 +231,8 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 	pkg.id_known = true;
 	j->req = pkg.req;
 	if (!strcmp(pkg.req.id, j->id)) {
-		if (!j->cur_name[0] || !strcmp(j->cur_name, j->name)) {
+		/* the offered update's own file; once approved or ended it is done with */
+		if (j->cur_offered && (!j->cur_name[0] || !strcmp(j->cur_name, j->name))) {
 			j->r = IR_CURRENT;
 			return;
 		}
@@ -326,6 +331,33 @@ static void resume_run(struct ijob *j, const atomic_bool *cancel)
 	free(v);
 }
 
+/*
+ * Once after a start: firmware copies that no queued or offered request
+ * needs (a power cut between the final state and the removal of the copy,
+ * a request removed while serve was down) are removed.
+ */
+static void sweep_run(struct ijob *j)
+{
+	struct dirent *de;
+	DIR *d = opendir(j->ib->p->firmware);
+	size_t n = 0;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		bool keep = !cfg_uuid_v4_ok(de->d_name);
+
+		for (size_t i = 0; i < j->nkeep && !keep; i++)
+			keep = !strcmp(de->d_name, j->keep[i]);
+		if (!keep && !unlinkat(dirfd(d), de->d_name, 0))
+			n++;
+	}
+	closedir(d);
+	if (n)
+		fota_fsync_dir(j->ib->p->firmware);
+	j->nlist = n;
+}
+
 static void ijob_run(void *arg, const atomic_bool *cancel)
 {
 	struct ijob *j = arg;
@@ -345,6 +377,9 @@ static void ijob_run(void *arg, const atomic_bool *cancel)
 		break;
 	case IJ_RESUME:
 		resume_run(j, cancel);
+		break;
+	case IJ_SWEEP:
+		sweep_run(j);
 		break;
 	}
 }
@@ -489,6 +524,7 @@ static void merge(struct inbox *ib, const struct cmd_serve_entry *v, size_t n, f
 static void scan_done(struct inbox *ib, struct ijob *j, fota_us now)
 {
 	ib->scan_busy = false;
+	ib->scanned = true;
 	if (j->r == IR_GONE) {
 		fota_error("%s", j->why);
 		return;
@@ -609,12 +645,19 @@ static void ijob_done(void *ctx, void *arg, bool ran)
 		case IJ_RESUME:
 			resume_done(ib, j, now);
 			break;
+		case IJ_SWEEP:
+			if (j->nlist)
+				fota_info("%s: %zu firmware copies no request needs: removed",
+					  ib->p->firmware, j->nlist);
+			break;
 		}
 	}
 	if (j->kind == IJ_PREPARE || j->kind == IJ_RESUME)
 		cmd_serve_pkg_release(&j->pkg);
-	free(j->list);
+	if (j->kind != IJ_SWEEP)
+		free(j->list);
 	free(j->cancels);
+	free(j->keep);
 	free(j);
 }
 
@@ -633,6 +676,45 @@ static struct inbox_entry *oldest(struct inbox *ib, enum entry_state st, fota_us
 			best = e;
 	}
 	return best;
+}
+
+/* Every listed request examined (none new, none with a job under way)? */
+static bool settled(const struct inbox *ib)
+{
+	for (size_t i = 0; i < ib->n; i++)
+		if (ib->e[i].st == E_NEW || ib->e[i].st == E_BUSY)
+			return false;
+	return true;
+}
+
+static void sweep(struct inbox *ib, fota_us now)
+{
+	struct tcu *t = ib->t;
+	struct ijob *j = calloc(1, sizeof(*j));
+	size_t n = 0;
+
+	if (!j)
+		return;
+	j->keep = calloc(ib->n + 1, sizeof(*j->keep));
+	if (!j->keep) {
+		free(j);
+		return;
+	}
+	for (size_t i = 0; i < ib->n; i++)
+		if (ib->e[i].st == E_QUEUED || ib->e[i].st == E_OFFERED)
+			snprintf(j->keep[n++], sizeof(j->keep[0]), "%s", ib->e[i].id);
+	if (t->u.state == UPD_ST_AVAILABLE)
+		snprintf(j->keep[n++], sizeof(j->keep[0]), "%s", tcu_current_id(t));
+	j->nkeep = n;
+	j->kind = IJ_SWEEP;
+	j->ib = ib;
+	if (fota_worker_submit(ib->w, ijob_run, ijob_done, ib, j, false)) {
+		free(j->keep);
+		free(j);
+		return;
+	}
+	ib->swept = true;
+	(void)now;
 }
 
 static void m_tick(void *ctx, fota_us now)
@@ -658,11 +740,14 @@ static void m_tick(void *ctx, fota_us now)
 		if (j) {
 			snprintf(j->cur_name, sizeof(j->cur_name), "%s",
 				 t->resuming ? "" : t->req_name);
+			j->cur_offered = t->resuming || t->u.state == UPD_ST_AVAILABLE;
 			j->final = now >= e->first_seen + FOTA_MS(SERVE_SETTLE_MS);
 			e->st = E_BUSY;
 			ib->examine_busy = true;
 		}
 	}
+	if (!ib->swept && ib->scanned && !ib->scan_busy && !t->resuming && settled(ib))
+		sweep(ib, now);
 	if (!ib->prepare_busy && tcu_offerable(t) && (e = oldest(ib, E_QUEUED, now))) {
 		if (submit(ib, IJ_PREPARE, e->name, e->id, now)) {
 			e->st = E_BUSY;

@@ -40,6 +40,7 @@ struct inbox {
 	struct inbox_entry *e; /* sorted by name */
 	size_t n, cap;
 	bool rescan, scan_busy, examine_busy, prepare_busy, resume_sent;
+	bool scanned, swept; /* listed once; orphan firmware copies removed once */
 	fota_us next_scan, last_scan;
 };
 

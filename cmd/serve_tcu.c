@@ -267,10 +267,20 @@ static void job_poll(struct tcu *t, fota_us now)
 		flash_failed(t, res.msg[0] ? res.msg : strerror(-r), now);
 }
 
-static void drop_current(struct tcu *t)
+/* The private copy of the current update's firmware, if there is one. */
+static void remove_copy(struct tcu *t)
 {
 	char copy[sizeof(t->p->firmware) + UPD_REQUEST_ID_LEN + 2];
 
+	if (!tcu_current_id(t)[0])
+		return;
+	snprintf(copy, sizeof(copy), "%s/%s", t->p->firmware, tcu_current_id(t));
+	if (!unlink(copy))
+		fota_fsync_dir(t->p->firmware);
+}
+
+static void drop_current(struct tcu *t)
+{
 	if (t->job) {
 		uds_job_free(t->job);
 		t->job = NULL;
@@ -279,12 +289,7 @@ static void drop_current(struct tcu *t)
 		cmd_serve_pkg_release(&t->pkg);
 	t->have_pkg = false;
 	t->req_name[0] = '\0';
-	/* the private copy of the firmware is not needed past the final status */
-	if (tcu_current_id(t)[0]) {
-		snprintf(copy, sizeof(copy), "%s/%s", t->p->firmware, tcu_current_id(t));
-		if (!unlink(copy))
-			fota_fsync_dir(t->p->firmware);
-	}
+	remove_copy(t); /* not needed past the final status */
 }
 
 /* ---- actions ---- */
@@ -525,6 +530,15 @@ int tcu_start(struct tcu *t, fota_us now)
 		report_log(t, now, "restart", t->fail_reason);
 	}
 	upd_handle(&t->u, UPD_EV_BOOT, now);
+	/*
+	 * A power cut between the state save and the report write leaves the
+	 * report behind the state (say "in progress" at 0x40): bring it level.
+	 * It is idempotent. Likewise the private copy of an update that ended.
+	 */
+	if (t->have_rep)
+		report_sync(t);
+	if (t->u.state == UPD_ST_IDLE || upd_status_final(t->u.update_status))
+		remove_copy(t);
 	if (t->u.state == UPD_ST_AVAILABLE)
 		t->resuming = true;
 	else if (t->u.state == UPD_ST_VERIFY)

@@ -113,12 +113,24 @@ static void pump(struct env *e)
 		fota_worker_collect(e->w);
 }
 
-static void env_init(struct env *e)
+/* A state directory whose last update, ID(9), ended 0x40. */
+static void final_state(struct env *e)
 {
-	struct cfg_error cerr;
-	char path[2048];
-	uint8_t d[32];
+	struct upd u;
 
+	upd_init(&u);
+	upd_set_clock(&u, FOTA_SEC(1), 1700000000u);
+	T_OK(upd_offer(&u, ID(9), 0x7E0, 0, FOTA_SEC(1)));
+	T_OK(upd_handle(&u, UPD_EV_APPROVE, FOTA_SEC(1)));
+	upd_tick(&u, FOTA_SEC(2));
+	T_OK(upd_handle(&u, UPD_EV_FLASH_OK, FOTA_SEC(3)));
+	T_OK(upd_handle(&u, UPD_EV_HEALTH_OK, FOTA_SEC(4)));
+	T_EQ(u.update_status, 0x40);
+	T_OK(upd_save(&u, e->dir));
+}
+
+static void env_dirs(struct env *e)
+{
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/fota-test-inbox-XXXXXX");
 	T_TRUE(mkdtemp(e->dir) != NULL);
@@ -131,6 +143,14 @@ static void env_init(struct env *e)
 	T_OK(mkdir(e->p.outbox, 0700));
 	T_OK(mkdir(e->p.done, 0700));
 	T_OK(mkdir(e->p.firmware, 0700));
+}
+
+static void env_start(struct env *e)
+{
+	struct cfg_error cerr;
+	char path[2048];
+	uint8_t d[32];
+
 	T_OK(cfg_load_string(cfg_text, sizeof(cfg_text) - 1, "fota.yaml", &e->cfg, &cerr));
 	snprintf(path, sizeof(path), "%s/fw.hex", e->dir);
 	put(path, hex_ok, 0);
@@ -141,6 +161,12 @@ static void env_init(struct env *e)
 	tcu_init(&e->t, &e->cfg, &e->p, NULL, fota_now());
 	T_OK(tcu_start(&e->t, fota_now()));
 	inbox_init(&e->ib, &e->cfg, &e->p, e->w, &e->t);
+}
+
+static void env_init(struct env *e)
+{
+	env_dirs(e);
+	env_start(e);
 }
 
 static void env_release(struct env *e)
@@ -254,10 +280,49 @@ static void test_serve_inbox__fifo_firmware_refused(void)
 	env_release(&e);
 }
 
+/*
+ * Power cuts found by the campaign (tests/soak.py): a cut between the final
+ * state save and the report write left the report "in progress" for good;
+ * one before the private copy's removal left the copy for good; one between
+ * approval and the request's move to done/ left the request in the inbox.
+ */
+static void test_serve_inbox__restart_mends_what_a_power_cut_left(void)
+{
+	struct env e;
+	char path[2048];
+
+	env_dirs(&e);
+	final_state(&e);
+	path_of(&e, path, sizeof(path), "outbox", ID(9) ".json");
+	put(path, "{ \"id\": \"" ID(9) "\", \"status\": \"in progress\", \"update_status\": 16 }\n",
+	    0);
+	path_of(&e, path, sizeof(path), "firmware", ID(9));
+	put(path, hex_ok, 0); /* the finished update's copy */
+	path_of(&e, path, sizeof(path), "firmware", ID(8));
+	put(path, hex_ok, 0); /* a copy no request needs any more */
+	env_start(&e);
+	T_TRUE(strstr(slurp(&e, "outbox", ID(9) ".json"), "\"status\": \"successful\"") != NULL);
+	T_TRUE(!exists(&e, "firmware", ID(9)));
+	/* the approved request still in the inbox (id of the finished update) */
+	put_req(&e, "approved.yaml", ID(9), "fw.hex", time(NULL) - 10);
+	put_req(&e, "next.yaml", ID(1), "fw.hex", time(NULL) - 5);
+	for (int i = 0; i < 200 && !(exists(&e, "done", "approved.yaml") &&
+				     !exists(&e, "firmware", ID(8)) && e.t.u.update_available);
+	     i++)
+		pump(&e);
+	T_TRUE(exists(&e, "done", "approved.yaml"));
+	T_TRUE(!exists(&e, "inbox", "approved.yaml"));
+	T_TRUE(!exists(&e, "firmware", ID(8)));
+	T_EQ_STR(tcu_current_id(&e.t), ID(1)); /* the next one is offered */
+	T_TRUE(exists(&e, "firmware", ID(1)));
+	env_release(&e);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(serve_inbox__creation_order_duplicates_cancel),
 	T_CASE(serve_inbox__fresh_unparseable_settles_then_rejected),
 	T_CASE(serve_inbox__fifo_firmware_refused),
+	T_CASE(serve_inbox__restart_mends_what_a_power_cut_left),
 };
 
 int main(void)
