@@ -41,6 +41,14 @@ struct uds_job {
 	int tx_err;	   /* ISO-TP error of the last request, or 0 */
 	int rx_err;	   /* last ISO-TP receive error */
 	char key_why[128]; /* why the key could not be computed (never key or seed bytes) */
+	/*
+	 * A key computed inside a pass (cmd:, lib:), handed over at a tick of a
+	 * later pass: the tick of the same pass still has that pass's `now`.
+	 */
+	bool key_ready, key_same_pass;
+	int key_err;
+	uint8_t key_buf[UDS_KEY_MAX];
+	size_t key_len;
 	struct uds_job_result res;
 };
 
@@ -54,8 +62,20 @@ static int job_key(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint
 	j->key_why[0] = '\0';
 	if (j->cfg.key_async)
 		return j->cfg.key_async(j->cfg.key_async_ctx, &j->ecu.key, level, seed, n);
-	return uds_key_compute_detail(&j->ecu.key, level, seed, n, key, cap, klen, j->key_why,
-				      sizeof(j->key_why));
+	if (j->ecu.key.kind == CFG_KEY_XOR)
+		return uds_key_compute_detail(&j->ecu.key, level, seed, n, key, cap, klen,
+					      j->key_why, sizeof(j->key_why));
+	/*
+	 * A cmd: program or a vendor library may take seconds, and the `now`
+	 * of this pass is as old as that when the key would go out: its P2
+	 * would start seconds in the past and expire at once. Compute it now,
+	 * hand it over in a later pass, with the time of that pass.
+	 */
+	j->key_err =
+		uds_key_compute_detail(&j->ecu.key, level, seed, n, j->key_buf, sizeof(j->key_buf),
+				       &j->key_len, j->key_why, sizeof(j->key_why));
+	j->key_ready = j->key_same_pass = true;
+	return -EINPROGRESS;
 }
 
 void uds_job_key_done(struct uds_job *j, int err, const uint8_t *key, size_t klen, const char *why,
@@ -394,6 +414,16 @@ static void job_tick(void *ctx, fota_us now)
 {
 	struct uds_job *j = ctx;
 
+	if (j->key_ready && j->key_same_pass) {
+		j->key_same_pass = false; /* the next pass reads the clock again */
+	} else if (j->key_ready) {
+		char why[sizeof(j->key_why)];
+
+		j->key_ready = false;
+		snprintf(why, sizeof(why), "%s", j->key_why);
+		uds_job_key_done(j, j->key_err, j->key_buf, j->key_len, why, now);
+		memset(j->key_buf, 0, sizeof(j->key_buf));
+	}
 	if (j->state == JOB_DELAY && now >= j->delay_until) {
 		start_prog(j, now);
 		return;
@@ -457,6 +487,8 @@ static fota_us job_deadline(void *ctx)
 	case JOB_DELAY:
 		return j->delay_until;
 	case JOB_PROG:
+		if (j->key_ready)
+			return 0;
 		d = isotp_deadline(j->tp);
 		if (!j->tx_busy)
 			d = fota_min_deadline(d, uds_prog_deadline(&j->prog));

@@ -172,6 +172,28 @@ test_expect_success 'after failures the ECU takes a clean attempt' '
 	cmp want.bin ecu.bin
 '
 
+# A seed/key program that takes longer than P2: the key must leave with its
+# own P2, not with one that started before the program ran.
+cat >slowkey <<'EOF'
+#!/bin/sh
+sleep 1
+s=$1 k=
+while [ -n "$s" ]; do
+	b=${s%"${s#??}"}
+	s=${s#??}
+	k=$k$(printf %02X $((0x$b ^ 0xA5)))
+done
+echo "$k"
+EOF
+chmod +x slowkey
+
+test_expect_success 'a cmd: key program slower than P2: the key gets its own P2' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS --key "cmd:$TRASH/slowkey" fw.hex 2>err &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin
+'
+
 test_expect_success 'SIGTERM mid-transfer: cancelled cleanly, status 1' '
 	start_ecu ecu --memory ecu.bin --delay 20 &&
 	bg_start fl fota flash -b "$BUS" $IDS $KEY --json fw.hex &&
