@@ -13,13 +13,11 @@
  * Documented in man/fota-serve.1.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
@@ -28,7 +26,6 @@
 #include "cmd/serve_tcu.h"
 #include "core/bus.h"
 #include "core/config.h"
-#include "core/file.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/notify.h"
@@ -182,65 +179,6 @@ static int worker_cb(void *ctx, int fd, short revents, fota_us now)
 
 /* ---- start-up ---- */
 
-static int setup_dirs(struct serve *s)
-{
-	struct serve_paths *p = &s->p;
-	const char *dirs[] = { p->inbox, p->outbox, p->done, p->firmware };
-	int err;
-
-	snprintf(p->inbox, sizeof(p->inbox), "%s/inbox", p->dir);
-	snprintf(p->outbox, sizeof(p->outbox), "%s/outbox", p->dir);
-	snprintf(p->done, sizeof(p->done), "%s/done", p->dir);
-	snprintf(p->firmware, sizeof(p->firmware), "%s/firmware", p->dir);
-	for (size_t i = 0; i < FOTA_ARRAY_SIZE(dirs); i++) {
-		err = fota_mkdir_p(dirs[i], i == 3 ? 0700 : 0755);
-		if (err) {
-			fota_error_errno(err, "state directory %s", dirs[i]);
-			return err;
-		}
-	}
-	return 0;
-}
-
-/*
- * One serve per state directory: an exclusive flock on STATE_DIR/lock, held
- * until the process ends (the kernel releases it even after SIGKILL). The
- * file holds the holder's PID, for the message of the one refused.
- */
-static int lock_state_dir(struct serve *s)
-{
-	char path[sizeof(s->p.dir) + 8], pid[24] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/lock", s->p.dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		fota_error_errno(-errno, "%s", path);
-		return -errno;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-
-		n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		close(fd);
-		if (err == EWOULDBLOCK) {
-			fota_error("%s: state directory locked by another fota serve (pid %s)",
-				   s->p.dir, pid[0] ? pid : "unknown");
-			return -EBUSY;
-		}
-		fota_error_errno(-err, "%s", path);
-		return -err;
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		fota_warn("%s: cannot write the PID: %s", path, strerror(errno));
-	s->lockfd = fd;
-	return 0;
-}
-
 /* CiA 301: node-IDs are unique. Listen for another node with ours before the boot-up. */
 static int probe_node(struct serve *s, struct bus *bus)
 {
@@ -277,24 +215,6 @@ static int serve_filters(struct serve *s, struct bus *bus)
 	return bus_set_filter(bus, ids, n);
 }
 
-static uint32_t time_scale(void)
-{
-	const char *e = getenv("FOTA_TIME_SCALE");
-	uint32_t v;
-
-	if (!e || !*e)
-		return 1;
-	if (fota_parse_u32(e, 1, 100000, &v)) {
-		fota_warn("FOTA_TIME_SCALE='%s' ignored (1..100000)", e);
-		return 1;
-	}
-	if (v > 1)
-		fota_warn("FOTA_TIME_SCALE=%" PRIu32 ": the update clock runs %" PRIu32
-			  "x fast (for tests only)",
-			  v, v);
-	return v;
-}
-
 /* Everything between the open bus and the end of the loop; returns the exit status. */
 static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 {
@@ -317,7 +237,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	}
 	now = fota_now();
 	tcu_init(&s->t, &s->cfg, &s->p, s->kw, now);
-	s->t.scale = time_scale();
+	s->t.scale = tcu_time_scale();
 	s->t.on_status = notify_status;
 	s->t.status_ctx = &s->notify;
 	if ((err = tcu_start(&s->t, now)))
@@ -389,13 +309,10 @@ static int run_serve(int argc, char **argv)
 	s->node = (uint8_t)(ctx.node ? ctx.node : s->cfg.tcu.node_id);
 	snprintf(s->p.dir, sizeof(s->p.dir), "%s",
 		 a.state_dir ? a.state_dir : s->cfg.tcu.state_dir);
-	if ((err = setup_dirs(s)) || (err = lock_state_dir(s))) {
+	err = cmd_serve_open_state(&s->p, &s->lockfd);
+	if (err) {
 		rc = err == -EBUSY ? FOTA_EXIT_STATE : fota_exit_status(FOTA_FAIL_OUTPUT, err);
 	} else {
-		/* a power cut during an atomic write leaves NAME.tmp behind */
-		cmd_serve_clean_tmp(s->p.dir);
-		cmd_serve_clean_tmp(s->p.outbox);
-		cmd_serve_clean_tmp(s->p.firmware);
 		rc = cmd_open_bus(&ctx, &s->cfg, NULL);
 		if (ctx.trace)
 			setvbuf(ctx.trace, NULL, _IOLBF, 0); /* a crash keeps the last frames */

@@ -21,6 +21,23 @@
 #define CMD_SERVE_NAME_MAX    256    /* a file name inside inbox/, NUL included */
 #define CMD_SERVE_REQUEST_MAX 65536u /* a request file larger than this is not one */
 
+/* The state directory DIR of fota serve and its subdirectories. */
+struct serve_paths {
+	char dir[CFG_PATH_MAX], inbox[CFG_PATH_MAX + 8], outbox[CFG_PATH_MAX + 8],
+		done[CFG_PATH_MAX + 8], firmware[CFG_PATH_MAX + 16];
+};
+
+/*
+ * Open the state directory p->dir for one fota serve: the subdirectories
+ * made (inbox, outbox, done: 0755; firmware: 0700), an exclusive flock on
+ * DIR/lock taken and held through *lockfd until the process ends (the
+ * kernel releases it even after SIGKILL; the file holds the PID for the
+ * message of a second serve), then the temporary files a power cut during
+ * an atomic write left (NAME.tmp in DIR, outbox/, firmware/) removed.
+ * Reports its errors. 0, -EBUSY (another serve holds the lock), or -errno.
+ */
+int cmd_serve_open_state(struct serve_paths *p, int *lockfd);
+
 /* One request file of the inbox: STATE_DIR/inbox/NAME (NAME ends in .yaml). */
 struct cmd_serve_entry {
 	char name[CMD_SERVE_NAME_MAX];

@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "cmd/serve.h"
 #include "core/file.h"
+#include "core/log.h"
 #include "core/err.h"
 #include "core/update.h"
 #include "hex/image.h"
@@ -639,4 +641,54 @@ int cmd_serve_clean_tmp(const char *dir)
 	}
 	closedir(d);
 	return n;
+}
+
+int cmd_serve_open_state(struct serve_paths *p, int *lockfd)
+{
+	const char *dirs[] = { p->inbox, p->outbox, p->done, p->firmware };
+	char path[sizeof(p->dir) + 8], pid[24] = "";
+	ssize_t n;
+	int fd, err;
+
+	*lockfd = -1;
+	snprintf(p->inbox, sizeof(p->inbox), "%s/inbox", p->dir);
+	snprintf(p->outbox, sizeof(p->outbox), "%s/outbox", p->dir);
+	snprintf(p->done, sizeof(p->done), "%s/done", p->dir);
+	snprintf(p->firmware, sizeof(p->firmware), "%s/firmware", p->dir);
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(dirs); i++) {
+		err = fota_mkdir_p(dirs[i], i == 3 ? 0700 : 0755);
+		if (err) {
+			fota_error_errno(err, "state directory %s", dirs[i]);
+			return err;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/lock", p->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		err = -errno;
+		fota_error_errno(err, "%s", path);
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = -errno;
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (err == -EWOULDBLOCK) {
+			fota_error("%s: state directory locked by another fota serve (pid %s)",
+				   p->dir, pid[0] ? pid : "unknown");
+			return -EBUSY;
+		}
+		fota_error_errno(err, "%s", path);
+		return err;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		fota_warn("%s: cannot write the PID: %s", path, strerror(errno));
+	*lockfd = fd;
+	cmd_serve_clean_tmp(p->dir);
+	cmd_serve_clean_tmp(p->outbox);
+	cmd_serve_clean_tmp(p->firmware);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cmd/cmd.h"
 #include "cmd/serve_tcu.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -13,6 +14,24 @@
 #include "uds/key.h"
 
 /* ---- clock ---- */
+
+uint32_t tcu_time_scale(void)
+{
+	const char *e = getenv("FOTA_TIME_SCALE");
+	uint32_t v;
+
+	if (!e || !*e)
+		return 1;
+	if (fota_parse_u32(e, 1, 100000, &v)) {
+		fota_warn("FOTA_TIME_SCALE='%s' ignored (1..100000)", e);
+		return 1;
+	}
+	if (v > 1)
+		fota_warn("FOTA_TIME_SCALE=%" PRIu32 ": the update clock runs %" PRIu32
+			  "x fast (for tests only)",
+			  v, v);
+	return v;
+}
 
 uint32_t tcu_wall(const struct tcu *t, fota_us now)
 {

@@ -25,11 +25,6 @@
 
 struct uds_job;
 
-struct serve_paths {
-	char dir[CFG_PATH_MAX], inbox[CFG_PATH_MAX + 8], outbox[CFG_PATH_MAX + 8],
-		done[CFG_PATH_MAX + 8], firmware[CFG_PATH_MAX + 16];
-};
-
 struct tcu {
 	const struct fota_config *cfg;
 	const struct serve_paths *p;
@@ -58,6 +53,9 @@ struct tcu {
 	void *status_ctx;
 	uint8_t told_status, told_available; /* what on_status last said */
 };
+
+/* FOTA_TIME_SCALE from the environment (tests only; warns): 1..100000, default 1. */
+uint32_t tcu_time_scale(void);
 
 void tcu_init(struct tcu *t, const struct fota_config *cfg, const struct serve_paths *p,
 	      struct worker *keyw, fota_us now);
