@@ -29,9 +29,9 @@ const struct fota_od_object *fota_od_object(uint8_t sub)
 }
 
 /* A refused event is the "present device state" abort ("SDO Abort Conditions"). */
-static uint32_t event_abort(struct fota_od *fo, enum upd_event ev)
+static uint32_t event_abort(struct fota_od *fo, enum upd_event ev, fota_us now)
 {
-	return upd_handle(fo->u, ev, fo->od.now) ? SDO_ABORT_DEVICE_STATE : 0;
+	return upd_handle(fo->u, ev, now) ? SDO_ABORT_DEVICE_STATE : 0;
 }
 
 /*
@@ -41,7 +41,8 @@ static uint32_t event_abort(struct fota_od *fo, enum upd_event ev)
  * value, so an out-of-range value in a forbidden state gets the state abort
  * too. Only where the write is allowed does a bad value get 0x06090030.
  */
-static uint32_t write_apply_update(const struct od_entry *e, const void *buf, size_t len, void *ctx)
+static uint32_t write_apply_update(const struct od_entry *e, const void *buf, size_t len, void *ctx,
+				   fota_us now)
 {
 	struct fota_od *fo = ctx;
 
@@ -49,14 +50,15 @@ static uint32_t write_apply_update(const struct od_entry *e, const void *buf, si
 	case UPD_APPLY_NONE:
 		return 0; /* "Writing 0x00 is always permitted regardless of state and has no effect." */
 	case UPD_APPLY_APPROVE:
-		return event_abort(ctx, UPD_EV_APPROVE);
+		return event_abort(ctx, UPD_EV_APPROVE, now);
 	case UPD_APPLY_REJECT:
-		return event_abort(ctx, UPD_EV_REJECT);
+		return event_abort(ctx, UPD_EV_REJECT, now);
 	}
 	return fo->u->update_available == 0x01 ? SDO_ABORT_VALUE_RANGE : SDO_ABORT_DEVICE_STATE;
 }
 
-static uint32_t write_health_check(const struct od_entry *e, const void *buf, size_t len, void *ctx)
+static uint32_t write_health_check(const struct od_entry *e, const void *buf, size_t len, void *ctx,
+				   fota_us now)
 {
 	struct fota_od *fo = ctx;
 
@@ -64,20 +66,20 @@ static uint32_t write_health_check(const struct od_entry *e, const void *buf, si
 	case UPD_HEALTH_NONE:
 		return 0; /* "0x00: No effect" */
 	case UPD_HEALTH_OK:
-		return event_abort(ctx, UPD_EV_HEALTH_OK);
+		return event_abort(ctx, UPD_EV_HEALTH_OK, now);
 	case UPD_HEALTH_FAIL:
-		return event_abort(ctx, UPD_EV_HEALTH_FAIL);
+		return event_abort(ctx, UPD_EV_HEALTH_FAIL, now);
 	}
 	return fo->u->update_status == UPD_STATUS_VERIFYING ? SDO_ABORT_VALUE_RANGE :
 							      SDO_ABORT_DEVICE_STATE;
 }
 
 static uint32_t write_health_timeout(const struct od_entry *e, const void *buf, size_t len,
-				     void *ctx)
+				     void *ctx, fota_us now)
 {
 	struct fota_od *fo = ctx;
 
-	upd_set_health_timeout(fo->u, (uint16_t)od_value(e, buf), fo->od.now);
+	upd_set_health_timeout(fo->u, (uint16_t)od_value(e, buf), now);
 	return 0;
 }
 

@@ -142,7 +142,7 @@ int fota_od_init(struct fota_od *fo, struct upd *u, const struct fota_od_identit
 
 /*
  * Write behaviour of the hooks (checked in this order; events are stamped
- * with the time of the SDO request, od.now):
+ * with the time of the SDO request, which comes with the write):
  *  apply_update / ecu_health_check: 0x00 accepted, no effect, in any state;
  *   values above 0x02 SDO_ABORT_VALUE_RANGE (0x06090030); 0x01/0x02 become
  *   UPD_EV_APPROVE/REJECT or UPD_EV_HEALTH_OK/FAIL, and a refused event

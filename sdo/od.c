@@ -161,7 +161,8 @@ uint32_t od_read(const struct od *od, const struct od_entry *e, void *buf, size_
 	return 0;
 }
 
-uint32_t od_write(const struct od *od, const struct od_entry *e, const void *buf, size_t len)
+uint32_t od_write(const struct od *od, const struct od_entry *e, const void *buf, size_t len,
+		  fota_us now)
 {
 	if (!(e->attr & OD_W))
 		return SDO_ABORT_READ_ONLY;
@@ -170,7 +171,7 @@ uint32_t od_write(const struct od *od, const struct od_entry *e, const void *buf
 	if (od_type_fixed(e->type) && len < e->size)
 		return SDO_ABORT_DATA_SHORT;
 	if (e->on_write)
-		return e->on_write(e, buf, len, od->ctx);
+		return e->on_write(e, buf, len, od->ctx, now);
 	store_native(e, buf, len);
 	return 0;
 }

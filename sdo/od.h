@@ -33,14 +33,15 @@ struct od_entry;
 /*
  * on_write: called instead of the default store, after the length check, with
  * the value as it came off the wire (little-endian, len bytes; od_value()
- * decodes numbers). Returns 0 to accept or a CiA 301 abort code
+ * decodes numbers) and the time of the request (now: hooks raise timed events). Returns 0 to accept or a CiA 301 abort code
  * (enum sdo_abort), which the server sends unchanged. When it accepts, the
  * hook itself stores what it wants; e->data may be NULL.
  * on_read: called instead of the default load; writes at most cap bytes in
  * wire order to buf and their count to *len. Returns 0 or an abort code.
  * ctx is the od's ctx (od_init()).
  */
-typedef uint32_t (*od_write_fn)(const struct od_entry *e, const void *buf, size_t len, void *ctx);
+typedef uint32_t (*od_write_fn)(const struct od_entry *e, const void *buf, size_t len, void *ctx,
+				fota_us now);
 typedef uint32_t (*od_read_fn)(const struct od_entry *e, void *buf, size_t cap, size_t *len,
 			       void *ctx);
 
@@ -58,8 +59,7 @@ struct od_entry {
 struct od {
 	const struct od_entry *entries; /* sorted by (index, sub); not owned */
 	size_t n;
-	void *ctx;   /* passed to the hooks */
-	fota_us now; /* time of the access in progress; the SDO server sets it for the hooks */
+	void *ctx; /* passed to the hooks */
 };
 
 #define od_for_each_entry(od, e) for ((e) = (od)->entries; (e) < (od)->entries + (od)->n; (e)++)
@@ -92,9 +92,10 @@ uint32_t od_read(const struct od *od, const struct od_entry *e, void *buf, size_
  * (SDO_ABORT_READ_ONLY), length (numbers: exactly size, else
  * SDO_ABORT_DATA_LONG / SDO_ABORT_DATA_SHORT; strings: up to size, the rest
  * NUL-filled, else SDO_ABORT_DATA_LONG), then on_write or the default store.
- * Returns 0 or the abort code; nothing is stored on error.
+ * Returns 0 or the abort code; nothing is stored on error. now goes to on_write.
  */
-uint32_t od_write(const struct od *od, const struct od_entry *e, const void *buf, size_t len);
+uint32_t od_write(const struct od *od, const struct od_entry *e, const void *buf, size_t len,
+		  fota_us now);
 
 /* Decode a little-endian number of the entry's size (1, 2 or 4 bytes) from buf. */
 uint32_t od_value(const struct od_entry *e, const void *buf);

@@ -113,7 +113,7 @@ static void download_initiate(struct sdo_server *s, const struct sdo_msg *m, fot
 				return;
 			}
 		}
-		code = od_write(s->od, e, m->data, len);
+		code = od_write(s->od, e, m->data, len, now);
 		if (code) {
 			send_abort(s, true, m->index, m->sub, code);
 			return;
@@ -177,7 +177,7 @@ static void download_segment(struct sdo_server *s, const struct sdo_msg *m, fota
 		send_abort(s, true, s->index, s->sub, SDO_ABORT_TYPE_MISMATCH);
 		return;
 	}
-	code = od_write(s->od, s->entry, s->buf, s->pos);
+	code = od_write(s->od, s->entry, s->buf, s->pos, now);
 	if (code) {
 		send_abort(s, true, s->index, s->sub, code);
 		return;
@@ -262,7 +262,6 @@ void sdo_server_input(struct sdo_server *s, const struct bus_frame *f, fota_us n
 
 	if (f->id != SDO_COB_REQUEST + s->cfg.node || f->flags || f->len != SDO_FRAME_LEN)
 		return;
-	s->od->now = now;
 	if (sdo_decode_request(&m, f->data)) {
 		s->index = m.index;
 		s->sub = m.sub;

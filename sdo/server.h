@@ -72,8 +72,8 @@ struct sdo_server {
 
 /*
  * Set up a server for node cfg->node over od (not copied; it must outlive the
- * server). Before each access the server stores `now` in od->now, so hooks
- * know the time of the request. Returns 0, or -EINVAL if the node-ID is
+ * server). Write hooks get the time of the request with the write (od_write()).
+ * Returns 0, or -EINVAL if the node-ID is
  * outside 1..127.
  */
 int sdo_server_init(struct sdo_server *s, const struct sdo_server_cfg *cfg, struct od *od);
