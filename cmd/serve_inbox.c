@@ -317,9 +317,16 @@ static void resume_run(struct ijob *j, const atomic_bool *cancel)
 	struct cmd_serve_entry *v = NULL;
 	struct cfg_request req;
 	size_t n = 0;
+	int err;
 
 	j->r = IR_NOTFOUND;
-	cmd_serve_inbox_list(j->ib->p->inbox, &v, &n);
+	err = cmd_serve_inbox_list(j->ib->p->inbox, &v, &n);
+	if (err) {
+		/* an inbox that cannot be read says nothing about the request: look again */
+		snprintf(j->why, sizeof(j->why), "%.600s: %s", j->ib->p->inbox, strerror(-err));
+		j->r = IR_RETRY;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, v[i].name);
 		if (cmd_serve_load_request(path, &req, why, sizeof(why)) || strcmp(req.id, j->id))
@@ -611,6 +618,14 @@ static void resume_done(struct inbox *ib, struct ijob *j, fota_us now)
 			e->st = E_OFFERED;
 		return;
 	}
+	if (j->r == IR_RETRY) {
+		fota_error("update %s: cannot look for its request: %s; trying again in %u s",
+			   tcu_current_id(ib->t), j->why,
+			   (unsigned)(SERVE_RESCAN_US / FOTA_SEC(1)));
+		ib->resume_sent = false;
+		ib->resume_at = now + SERVE_RESCAN_US;
+		return;
+	}
 	if (j->r == IR_REJECTED)
 		snprintf(why, sizeof(why), "package no longer valid: %s", j->why);
 	else
@@ -725,6 +740,8 @@ static void m_tick(void *ctx, fota_us now)
 	struct tcu *t = ib->t;
 
 	if (t->resuming && !ib->resume_sent) {
+		if (now < ib->resume_at)
+			return;
 		ib->resume_sent = submit(ib, IJ_RESUME, NULL, tcu_current_id(t), now) != NULL;
 		return;
 	}
@@ -762,7 +779,7 @@ static fota_us m_deadline(void *ctx)
 	fota_us d = FOTA_NEVER;
 
 	if (ib->t->resuming && !ib->resume_sent)
-		return 0;
+		return ib->resume_at;
 	if (!ib->scan_busy)
 		d = ib->rescan ? ib->last_scan + SERVE_SCAN_GAP_US : ib->next_scan;
 	if (!ib->examine_busy)

@@ -41,7 +41,7 @@ struct inbox {
 	size_t n, cap;
 	bool rescan, scan_busy, examine_busy, prepare_busy, resume_sent;
 	bool scanned, swept; /* listed once; orphan firmware copies removed once */
-	fota_us next_scan, last_scan;
+	fota_us next_scan, last_scan, resume_at;
 };
 
 void inbox_init(struct inbox *ib, const struct fota_config *cfg, const struct serve_paths *p,

@@ -318,11 +318,47 @@ static void test_serve_inbox__restart_mends_what_a_power_cut_left(void)
 	env_release(&e);
 }
 
+/* An offered update whose inbox cannot be read at a restart stays offered. */
+static void test_serve_inbox__resume_waits_for_a_readable_inbox(void)
+{
+	struct env e;
+	struct upd u;
+	char path[2048], moved[2100];
+
+	env_dirs(&e);
+	upd_init(&u);
+	upd_set_clock(&u, FOTA_SEC(1), 1700000000u);
+	T_OK(upd_offer(&u, ID(5), 0x7E0, 0, FOTA_SEC(1)));
+	T_OK(upd_save(&u, e.dir));
+	path_of(&e, path, sizeof(path), "", "inbox");
+	snprintf(moved, sizeof(moved), "%s.away", path);
+	T_OK(rename(path, moved));
+	put(path, "not a directory\n", 0);
+	env_start(&e);
+	T_TRUE(e.t.resuming);
+	for (int i = 0; i < 20; i++)
+		pump(&e);
+	T_EQ(e.t.u.update_available, 1); /* not cancelled as withdrawn */
+	T_EQ(e.t.u.update_status, 0x00);
+	/* the inbox back, with the request and its firmware */
+	T_OK(unlink(path));
+	T_OK(rename(moved, path));
+	put_req(&e, "r5.yaml", ID(5), "fw.hex", 0);
+	e.ib.resume_at = 0; /* instead of waiting SERVE_RESCAN_US */
+	for (int i = 0; i < 200 && e.t.resuming; i++)
+		pump(&e);
+	T_TRUE(!e.t.resuming);
+	T_TRUE(e.t.have_pkg);
+	T_EQ(e.t.u.update_available, 1);
+	env_release(&e);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(serve_inbox__creation_order_duplicates_cancel),
 	T_CASE(serve_inbox__fresh_unparseable_settles_then_rejected),
 	T_CASE(serve_inbox__fifo_firmware_refused),
 	T_CASE(serve_inbox__restart_mends_what_a_power_cut_left),
+	T_CASE(serve_inbox__resume_waits_for_a_readable_inbox),
 };
 
 int main(void)
