@@ -87,14 +87,28 @@ bool cmd_opt_given(const struct cmd_ctx *ctx, int key)
 	return o && (ctx->given & 1ull << (o - ctx->cmd->opts));
 }
 
-void cmd_ctx_release(struct cmd_ctx *ctx)
+int cmd_ctx_release(struct cmd_ctx *ctx)
 {
-	if (ctx->bus)
+	int err = 0;
+	uint64_t lost = 0;
+
+	if (ctx->bus) {
+		err = ctx->bus->trace_err;
+		lost = ctx->bus->trace_lost;
 		bus_close(ctx->bus);
+	}
 	ctx->bus = NULL;
-	if (ctx->trace)
-		fclose(ctx->trace);
+	if (ctx->trace && fclose(ctx->trace) && !err)
+		err = -errno;
 	ctx->trace = NULL;
+	if (!err)
+		return FOTA_EXIT_OK;
+	if (lost)
+		fota_error("%s: %" PRIu64 " frames not traced: %s", ctx->trace_path, lost,
+			   strerror(-err));
+	else
+		fota_error_errno(err, "%s", ctx->trace_path);
+	return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 }
 
 void cmd_complete_ecus(const char *cur, int argc, char **argv)

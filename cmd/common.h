@@ -127,8 +127,12 @@ int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct c
  */
 int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struct bus_opts *opts);
 
-/* Close the trace file and the bus opened by cmd_open_bus() (if any). */
-void cmd_ctx_release(struct cmd_ctx *ctx);
+/*
+ * Close the trace file and the bus opened by cmd_open_bus() (if any). A
+ * trace that could not be written completely (disk full) is reported and
+ * its exit status (1) returned; else 0.
+ */
+int cmd_ctx_release(struct cmd_ctx *ctx);
 
 /*
  * The reason a bus error ended the work, for a message "BUS: reason": when err

@@ -933,8 +933,7 @@ out:
 	uds_server_free(e.srv);
 	if (have_cfg)
 		cfg_release(&cfg);
-	cmd_ctx_release(&a.ctx);
-	return rc;
+	return fota_exit_worst(rc, cmd_ctx_release(&a.ctx));
 }
 
 const struct fota_cmd cmd_ecu = {

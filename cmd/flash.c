@@ -651,8 +651,7 @@ out_img:
 	ihex_release(&img);
 out_cfg:
 	cfg_release(&cfg);
-	cmd_ctx_release(&fl.ctx);
-	return rc;
+	return fota_exit_worst(rc, cmd_ctx_release(&fl.ctx));
 }
 
 const struct fota_cmd cmd_flash = {

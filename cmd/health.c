@@ -148,8 +148,7 @@ static int run_health(int argc, char **argv)
 	rc = cmd_sdo_open(&s);
 	if (!rc)
 		rc = v ? cmd_sdo_verdict(&s, v) : health_timeout(&s, &a);
-	cmd_sdo_close(&s);
-	return rc;
+	return fota_exit_worst(rc, cmd_sdo_close(&s));
 }
 
 const struct fota_cmd cmd_health = {

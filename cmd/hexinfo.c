@@ -337,8 +337,7 @@ static int run_hexinfo(int argc, char **argv)
 
 	for (int i = 0; i < n; i++)
 		rc = fota_exit_worst(rc, hexinfo_one(argv[i], ctx.json, &bin, &printed));
-	cmd_ctx_release(&ctx);
-	return rc;
+	return fota_exit_worst(rc, cmd_ctx_release(&ctx));
 }
 
 const struct fota_cmd cmd_hexinfo = {

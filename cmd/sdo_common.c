@@ -61,9 +61,9 @@ int cmd_sdo_open(struct cmd_sdo *s)
 	return FOTA_EXIT_OK;
 }
 
-void cmd_sdo_close(struct cmd_sdo *s)
+int cmd_sdo_close(struct cmd_sdo *s)
 {
-	cmd_ctx_release(&s->ctx);
+	return cmd_ctx_release(&s->ctx);
 }
 
 /*
@@ -503,6 +503,5 @@ int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *
 	rc = cmd_sdo_open(&s);
 	if (!rc)
 		rc = cmd_sdo_verdict(&s, v);
-	cmd_sdo_close(&s);
-	return rc;
+	return fota_exit_worst(rc, cmd_sdo_close(&s));
 }

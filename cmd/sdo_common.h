@@ -70,7 +70,7 @@ void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd);
 int cmd_sdo_open(struct cmd_sdo *s);
 
 /* Close the bus and the trace (also after a failed open). */
-void cmd_sdo_close(struct cmd_sdo *s);
+int cmd_sdo_close(struct cmd_sdo *s); /* cmd_ctx_release(): 0 or 1 (trace incomplete) */
 
 /*
  * Read (upload) 0x5FF3:sub into buf (cap bytes); *len = bytes received.

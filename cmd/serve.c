@@ -339,7 +339,7 @@ static int run_serve(int argc, char **argv)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	fota_notify_release(&s->notify);
-	cmd_ctx_release(&ctx);
+	rc = fota_exit_worst(rc, cmd_ctx_release(&ctx));
 	cfg_release(&s->cfg);
 	free(s);
 	return rc;

@@ -311,8 +311,7 @@ static int run_status(int argc, char **argv)
 
 		rc = rc ? rc : r;
 	}
-	cmd_sdo_close(&s);
-	return rc;
+	return fota_exit_worst(rc, cmd_sdo_close(&s));
 }
 
 const struct fota_cmd cmd_status = {

@@ -104,8 +104,11 @@ void bus_trace(struct bus *bus, const struct bus_frame *f)
 	t = trace_time(bus);
 	n = bus_frame_format_log(line, sizeof(line), (int64_t)(t / 1000000u), (long)(t % 1000000u),
 				 bus->trace_if[0] ? bus->trace_if : "can0", f);
-	if (n > 0)
-		fwrite(line, 1, (size_t)n, bus->trace);
+	if (n > 0 && fwrite(line, 1, (size_t)n, bus->trace) != (size_t)n) {
+		if (!bus->trace_err)
+			bus->trace_err = errno ? -errno : -EIO;
+		bus->trace_lost++;
+	}
 }
 
 int bus_send(struct bus *bus, const struct bus_frame *f)

@@ -85,9 +85,11 @@ struct bus_opts {
 
 struct bus {
 	const struct bus_ops *ops;
-	char name[64];	   /* "can0", "mem:ecu", "unix:/tmp/b": used in messages */
-	FILE *trace;	   /* if set, every frame sent/received as a candump -l line */
-	char trace_if[16]; /* interface name written in trace lines */
+	char name[64];	     /* "can0", "mem:ecu", "unix:/tmp/b": used in messages */
+	FILE *trace;	     /* if set, every frame sent/received as a candump -l line */
+	int trace_err;	     /* the first write error of the trace (-errno), 0 if none */
+	uint64_t trace_lost; /* trace lines not written */
+	char trace_if[16];   /* interface name written in trace lines */
 	/* stats, for benches and --verbose */
 	uint64_t tx_frames, rx_frames;
 	/*

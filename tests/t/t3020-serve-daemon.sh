@@ -98,6 +98,17 @@ test_expect_success BUS2 'a node sending heartbeats 0x727#05 every 100 ms: exit 
 	test_grep "node 0x27" err
 '
 
+test_expect_success 'a trace that cannot be written: status 1 and the file named, not silence' '
+	test_expect_code 1 st --trace /dev/full >out 2>err &&
+	test_grep "^update_available: 0x00" out &&
+	test_grep "/dev/full" err &&
+	serve F "$TRASH/stF" -n 0x29 --trace /dev/full &&
+	st -n 0x29 >out && test_grep "^update_available: 0x00" out &&
+	kill -TERM "$(cat F.pid)" && ended F &&
+	test "$(cat F.rc)" = 1 &&
+	test_grep "/dev/full: [0-9]* frames not traced" F.err
+'
+
 test_expect_success 'SIGTERM on an idle serve: exit 0 within 1 s' '
 	ends_within A TERM 1500
 '
