@@ -556,7 +556,9 @@ int tcu_start(struct tcu *t, fota_us now)
 	 */
 	if (t->have_rep)
 		report_sync(t);
-	if (t->u.state == UPD_ST_IDLE || upd_status_final(t->u.update_status))
+	/* (while offered, update_status still shows the previous update's end) */
+	if (t->u.state != UPD_ST_AVAILABLE &&
+	    (t->u.state == UPD_ST_IDLE || upd_status_final(t->u.update_status)))
 		remove_copy(t);
 	if (t->u.state == UPD_ST_AVAILABLE)
 		t->resuming = true;

@@ -182,6 +182,31 @@ test_expect_success 'firmware over tcu.max_firmware_bytes: failed, the limit nam
 	ends_within limit TERM 1500
 '
 
+# A disk that fills up while the firmware is copied (a 64 KiB tmpfs on
+# STATE_DIR/firmware; mounting needs root, as CI has).
+test_lazy_prereq TMPFS '
+	mkdir -p "$TRASH/tmpfs-probe" &&
+	mount -t tmpfs -o size=64k tmpfs "$TRASH/tmpfs-probe" 2>/dev/null &&
+	umount "$TRASH/tmpfs-probe"
+'
+
+test_expect_success TMPFS 'disk full while the firmware is copied: failed with the reason, nothing left' '
+	mkdir -p full/firmware &&
+	mount -t tmpfs -o size=64k tmpfs "$TRASH/full/firmware" &&
+	gen_hex 60000 4 >fill.hex &&
+	serve full &&
+	req full $(uuid 1).yaml $(uuid 1) "$TRASH/fill.hex" &&
+	poll_status "test -f full/done/$(uuid 1).yaml" 5 >/dev/null
+	rc=$?
+	ls -la full/firmware
+	left=$(ls -A full/firmware)
+	ends_within full TERM 1500
+	umount "$TRASH/full/firmware" &&
+	test $rc = 0 &&
+	one_report full $(uuid 1).yaml failed "cannot keep a copy of the firmware.*No space left on device" &&
+	test -z "$left"
+'
+
 test_expect_success 'a request nested 10000 levels deep: failed "nest" within 3 s, SDO answered' '
 	serve deep &&
 	{
