@@ -143,6 +143,11 @@ int bus_fd(struct bus *bus)
 	return bus->ops->fd(bus);
 }
 
+int bus_tx_fd(struct bus *bus)
+{
+	return bus->ops->tx_fd ? bus->ops->tx_fd(bus) : bus->ops->fd(bus);
+}
+
 int bus_set_filter(struct bus *bus, const uint32_t *ids, size_t n)
 {
 	return bus->ops->set_filter(bus, ids, n);

@@ -59,6 +59,11 @@ struct bus_ops {
 	 * time so that traces of simulated runs are reproducible.
 	 */
 	uint64_t (*trace_time)(struct bus *bus);
+	/*
+	 * Optional: after send() said -EAGAIN, the fd whose POLLOUT says it
+	 * may be tried again. NULL: fd().
+	 */
+	int (*tx_fd)(struct bus *bus);
 };
 
 /*
@@ -103,6 +108,12 @@ struct bus {
 	uint64_t rx_dropped; /* malformed frames from outside, dropped (unix:) */
 	uint64_t tx_dropped; /* unix: frames not delivered to a member whose queue stayed full */
 	bool fd;	     /* CAN FD frames allowed (opts.fd was set and the backend can) */
+	/*
+	 * Set by core/loop.c: a receiver whose queue is full makes send()
+	 * return -EAGAIN (the loop polls bus_tx_fd() for room, reading the bus
+	 * meanwhile, and sends the frame again) instead of waiting inside send().
+	 */
+	bool send_nowait;
 };
 
 /*
@@ -135,6 +146,8 @@ int bus_spec_check(const char *spec, char *err, size_t errsize);
 int bus_send(struct bus *bus, const struct bus_frame *f);
 int bus_recv(struct bus *bus, struct bus_frame *f);
 int bus_fd(struct bus *bus);
+/* After bus_send() said -EAGAIN: the fd to poll for POLLOUT before trying again. */
+int bus_tx_fd(struct bus *bus);
 int bus_set_filter(struct bus *bus, const uint32_t *ids, size_t n);
 
 /*

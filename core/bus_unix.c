@@ -54,7 +54,8 @@ struct unix_peer {
 	char name[64];
 	int fd;
 	bool congested;
-	bool seen; /* scan bookkeeping */
+	bool seen;	/* scan bookkeeping */
+	bool has_retry; /* got the frame that is being sent again (send_nowait) */
 };
 
 struct unix_bus {
@@ -69,6 +70,12 @@ struct unix_bus {
 	size_t npeers, cappeers;
 	bool rescan;
 	uint32_t wait_us;
+	/* send_nowait: the frame some members' full queues refused, sent again */
+	bool retry;
+	uint8_t retry_buf[UNIX_WIRE_HDR + 64];
+	size_t retry_len;
+	fota_us retry_since;
+	int wait_fd; /* the first member with a full queue, for bus_tx_fd() */
 	struct bus_soft_filter filter;
 };
 
@@ -186,10 +193,16 @@ static void check_dir(struct unix_bus *u)
 		u->rescan = true;
 }
 
-static int send_peer(struct unix_bus *u, size_t i, const uint8_t *buf, size_t len)
+/*
+ * Deliver to one peer. 0 (sent, or dropped for a congested peer), -EAGAIN
+ * (send_nowait: its queue is full, try again later), -ECONNREFUSED (gone).
+ * start: when this frame first met a full queue (0: not yet), kept across
+ * the loop's retries so that the congestion limit counts from then.
+ */
+static int send_peer(struct unix_bus *u, size_t i, const uint8_t *buf, size_t len, fota_us *start)
 {
 	struct unix_peer *p = &u->peers[i];
-	fota_us start = 0, now;
+	fota_us now;
 	struct pollfd pfd;
 
 	for (;;) {
@@ -217,15 +230,17 @@ static int send_peer(struct unix_bus *u, size_t i, const uint8_t *buf, size_t le
 		if (p->congested)
 			goto drop;
 		now = fota_now();
-		if (!start)
-			start = now;
-		if (now - start >= u->wait_us) {
+		if (!*start)
+			*start = now;
+		if (now - *start >= u->wait_us) {
 			p->congested = true;
 			goto drop;
 		}
+		if (u->bus.send_nowait)
+			return -EAGAIN;
 		pfd.fd = p->fd;
 		pfd.events = POLLOUT;
-		poll(&pfd, 1, (int)((u->wait_us - (now - start) + 999) / 1000));
+		poll(&pfd, 1, (int)((u->wait_us - (now - *start) + 999) / 1000));
 	}
 drop:
 	u->bus.tx_dropped++;
@@ -255,10 +270,40 @@ static int unix_send(struct bus *bus, const struct bus_frame *f)
 		if (ret < 0)
 			return ret;
 	}
-	for (i = u->npeers; i-- > 0;)
-		if (send_peer(u, i, buf, len) == -ECONNREFUSED)
+	/*
+	 * With send_nowait, a full queue does not block the sender: the other
+	 * members get the frame now, and -EAGAIN makes the loop wait for room
+	 * in that member's queue (POLLOUT on bus_tx_fd(), reading the bus
+	 * meanwhile) and send it again: then only to the members that did not
+	 * get it yet.
+	 */
+	if (!u->retry || u->retry_len != len || memcmp(u->retry_buf, buf, len)) {
+		u->retry = false;
+		u->retry_since = 0;
+		for (i = 0; i < u->npeers; i++)
+			u->peers[i].has_retry = false;
+	}
+	ret = 0;
+	for (i = u->npeers; i-- > 0;) {
+		int r;
+
+		if (u->retry && u->peers[i].has_retry)
+			continue;
+		r = send_peer(u, i, buf, len, &u->retry_since);
+		if (r == -ECONNREFUSED)
 			peer_drop(u, i); /* the next scan reconnects or removes a stale file */
-	return 0;
+		else if (r == -EAGAIN) {
+			ret = -EAGAIN;
+			u->wait_fd = u->peers[i].fd;
+		} else
+			u->peers[i].has_retry = true;
+	}
+	u->retry = ret != 0;
+	if (u->retry) {
+		memcpy(u->retry_buf, buf, len);
+		u->retry_len = len;
+	}
+	return ret;
 }
 
 static int decode(const uint8_t *buf, size_t n, struct bus_frame *f)
@@ -333,7 +378,15 @@ static void unix_close(struct bus *bus)
 	free(u);
 }
 
+static int unix_tx_fd(struct bus *bus)
+{
+	struct unix_bus *u = fota_container_of(bus, struct unix_bus, bus);
+
+	return u->retry ? u->wait_fd : u->fd;
+}
+
 static const struct bus_ops unix_ops = {
+	.tx_fd = unix_tx_fd,
 	.send = unix_send,
 	.recv = unix_recv,
 	.fd = unix_fd,

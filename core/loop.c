@@ -23,6 +23,7 @@ void loop_init(struct loop *l, struct bus *bus)
 	if (bus) {
 		l->bus_state = bus->state;
 		l->bus_state_seq = bus->state_seq;
+		bus->send_nowait = true; /* the loop retries refused frames itself */
 	}
 }
 
@@ -211,10 +212,10 @@ static int read_signal(struct loop *l)
 
 int loop_run(struct loop *l, fota_us timeout)
 {
-	struct pollfd pfd[LOOP_MAX_FDS + 2];
+	struct pollfd pfd[LOOP_MAX_FDS + 3];
 	fota_us end, wake;
 	struct timespec ts;
-	size_t i, n;
+	size_t i, n, sigi;
 	int ret, busfd = bus_fd(l->bus);
 
 	l->stop = false;
@@ -244,17 +245,28 @@ int loop_run(struct loop *l, fota_us timeout)
 		n = 0;
 		pfd[n].fd = busfd;
 		pfd[n].events = POLLIN;
-		if (l->has_pending && !l->retry_at)
-			pfd[n].events |= POLLOUT;
 		n++;
 		for (i = 0; i < l->nfds; i++, n++) {
 			pfd[n].fd = l->fds[i].fd;
 			pfd[n].events = l->fds[i].events;
 		}
+		sigi = n;
 		if (l->sigfd >= 0) {
 			pfd[n].fd = l->sigfd;
 			pfd[n].events = POLLIN;
 			n++;
+		}
+		if (l->has_pending && !l->retry_at) {
+			/* room to send again: on the bus fd, or where the backend says */
+			int txfd = bus_tx_fd(l->bus);
+
+			if (txfd == busfd) {
+				pfd[0].events |= POLLOUT;
+			} else if (txfd >= 0) {
+				pfd[n].fd = txfd;
+				pfd[n].events = POLLOUT;
+				n++;
+			}
 		}
 		l->now = fota_now();
 		if (wake != FOTA_NEVER) {
@@ -281,7 +293,7 @@ int loop_run(struct loop *l, fota_us timeout)
 				if (ret > 0)
 					l->stop = true;
 			}
-			if (l->sigfd >= 0 && pfd[n - 1].revents) {
+			if (l->sigfd >= 0 && pfd[sigi].revents) {
 				ret = read_signal(l);
 				if (ret < 0)
 					return ret;

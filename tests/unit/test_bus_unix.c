@@ -6,6 +6,7 @@
  * socket, hostile datagrams, and a full receiver not blocking the sender.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -341,6 +342,57 @@ static void test_bus_unix__full_receiver_does_not_block(void)
 	remove_dir();
 }
 
+/*
+ * For the loop (send_nowait): a member whose queue is full does not block
+ * the sender; the others get the frame at once, -EAGAIN says to wait for
+ * POLLOUT on bus_tx_fd(), and the frame sent again reaches only the member
+ * that missed it: no member sees it twice.
+ */
+static void test_bus_unix__nowait_full_member_gets_the_frame_later(void)
+{
+	struct bus *a, *slow, *fast;
+	struct bus_frame f = fr("7E0#01"), g;
+	struct pollfd p;
+	unsigned i, fast_got = 0, slow_got = 0;
+	int r = 0;
+
+	fresh_dir();
+	a = open_member();
+	slow = open_member();
+	fast = open_member();
+	if (!a || !slow || !fast)
+		return;
+	a->send_nowait = true;
+	for (i = 0; i < 30 && (r = bus_send(a, &f)) == 0; i++) {
+		while (bus_recv(fast, &g) == 1) /* fast keeps up, slow reads nothing */
+			fast_got++;
+		f.data[0]++;
+	}
+	T_ERR(r, -EAGAIN);
+	T_TRUE(i >= 5 && i < 30);
+	while (bus_recv(fast, &g) == 1)
+		fast_got++;
+	T_EQ(fast_got, i + 1); /* the refused frame reached fast already */
+	T_EQ(a->tx_frames, i);
+	p.fd = bus_tx_fd(a);
+	p.events = POLLOUT;
+	T_EQ(poll(&p, 1, 0), 0); /* slow's queue is still full */
+	while (bus_recv(slow, &g) == 1)
+		slow_got++;
+	T_EQ(slow_got, i);
+	T_EQ(poll(&p, 1, 1000), 1);
+	T_OK(bus_send(a, &f)); /* again: to slow only */
+	T_EQ(bus_recv(slow, &g), 1);
+	T_EQ(g.data[0], f.data[0]);
+	T_EQ(bus_recv(fast, &g), 0);
+	T_EQ(a->tx_frames, i + 1);
+	T_EQ(a->tx_dropped, 0);
+	bus_close(a);
+	bus_close(slow);
+	bus_close(fast);
+	remove_dir();
+}
+
 static void test_bus_unix__open_errors(void)
 {
 	struct bus *b = NULL;
@@ -399,6 +451,7 @@ static const struct t_case cases[] = {
 	T_CASE(bus_unix__stale_socket_removed),
 	T_CASE(bus_unix__hostile_datagrams_dropped),
 	T_CASE(bus_unix__full_receiver_does_not_block),
+	T_CASE(bus_unix__nowait_full_member_gets_the_frame_later),
 	T_CASE(bus_unix__open_errors),
 	T_CASE(bus_unix__long_directory_name),
 };
