@@ -237,6 +237,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	}
 	now = fota_now();
 	tcu_init(&s->t, &s->cfg, &s->p, s->kw, now);
+	s->t.filew = s->w;
 	s->t.scale = tcu_time_scale();
 	s->t.on_status = notify_status;
 	s->t.status_ctx = &s->notify;

@@ -52,6 +52,11 @@ const char *tcu_current_id(const struct tcu *t)
 
 /* ---- the current request's report ---- */
 
+/*
+ * The current update's report is written in the loop, before the SDO answer
+ * that follows the change goes out: a platform (or an HMI script) that sees
+ * a final update_status finds the report final too.
+ */
 static void report_save(struct tcu *t)
 {
 	int err;
@@ -61,6 +66,52 @@ static void report_save(struct tcu *t)
 	err = cmd_serve_report_write(&t->rep, t->p->outbox);
 	if (err)
 		fota_error_errno(err, "%s/%s", t->p->outbox, t->rep.file);
+}
+
+/*
+ * The move of the approved request to done/ costs two directory fsyncs: the
+ * file worker does it. A power cut before it happens is mended at the
+ * restart (a request with the current id moves to done/ then).
+ */
+struct movejob {
+	char inbox[CFG_PATH_MAX + 16], done[CFG_PATH_MAX + 16], name[CMD_SERVE_NAME_MAX];
+	int err;
+};
+
+static void movejob_run(void *arg, const atomic_bool *cancel)
+{
+	struct movejob *m = arg;
+
+	m->err = cmd_serve_move_done(m->inbox, m->done, m->name);
+}
+
+static void movejob_done(void *ctx, void *arg, bool ran)
+{
+	struct movejob *m = arg;
+
+	if (!ran)
+		movejob_run(m, NULL); /* the worker stopped first: do it here */
+	if (m->err)
+		fota_warn("%s/%s: cannot move to %s: %s", m->inbox, m->name, m->done,
+			  strerror(-m->err));
+	free(m);
+}
+
+static void move_request_done(struct tcu *t)
+{
+	struct movejob *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		fota_error_errno(-ENOMEM, "%s/%s", t->p->inbox, t->req_name);
+		return;
+	}
+	snprintf(m->inbox, sizeof(m->inbox), "%s", t->p->inbox);
+	snprintf(m->done, sizeof(m->done), "%s", t->p->done);
+	snprintf(m->name, sizeof(m->name), "%s", t->req_name);
+	if (!t->filew || fota_worker_submit(t->filew, movejob_run, movejob_done, NULL, m, false)) {
+		movejob_run(m, NULL);
+		movejob_done(NULL, m, true);
+	}
 }
 
 /* Copy the 0x5FF3 objects into the report and write it. */
@@ -286,16 +337,57 @@ static void job_poll(struct tcu *t, fota_us now)
 		flash_failed(t, res.msg[0] ? res.msg : strerror(-r), now);
 }
 
-/* The private copy of the current update's firmware, if there is one. */
-static void remove_copy(struct tcu *t)
-{
-	char copy[sizeof(t->p->firmware) + UPD_REQUEST_ID_LEN + 2];
+/*
+ * What an update leaves when it ends: its parsed image (maybe hundreds of
+ * MB to give back) and its private firmware copy (as large, to unlink).
+ * Both are slow enough to show in SDO response times, so the file worker
+ * does them when there is one.
+ */
+struct leftovers {
+	struct cmd_serve_pkg pkg;
+	bool have_pkg;
+	char copy[CFG_PATH_MAX + 64], dir[CFG_PATH_MAX + 16];
+};
 
-	if (!tcu_current_id(t)[0])
+static void leftovers_run(void *arg, const atomic_bool *cancel)
+{
+	struct leftovers *l = arg;
+
+	if (l->have_pkg)
+		cmd_serve_pkg_release(&l->pkg);
+	l->have_pkg = false;
+	if (l->copy[0] && !unlink(l->copy))
+		fota_fsync_dir(l->dir);
+}
+
+static void leftovers_done(void *ctx, void *arg, bool ran)
+{
+	if (!ran)
+		leftovers_run(arg, NULL); /* the worker stopped first: do it here */
+	free(arg);
+}
+
+/* The current update's package and private copy, released and removed. */
+static void drop_files(struct tcu *t)
+{
+	struct leftovers *l = calloc(1, sizeof(*l));
+	struct leftovers here = { 0 };
+
+	if (!l)
+		l = &here;
+	l->pkg = t->pkg;
+	l->have_pkg = t->have_pkg;
+	t->have_pkg = false;
+	memset(&t->pkg, 0, sizeof(t->pkg));
+	if (tcu_current_id(t)[0])
+		snprintf(l->copy, sizeof(l->copy), "%s/%s", t->p->firmware, tcu_current_id(t));
+	snprintf(l->dir, sizeof(l->dir), "%s", t->p->firmware);
+	if (l != &here && t->filew &&
+	    !fota_worker_submit(t->filew, leftovers_run, leftovers_done, NULL, l, false))
 		return;
-	snprintf(copy, sizeof(copy), "%s/%s", t->p->firmware, tcu_current_id(t));
-	if (!unlink(copy))
-		fota_fsync_dir(t->p->firmware);
+	leftovers_run(l, NULL);
+	if (l != &here)
+		free(l);
 }
 
 static void drop_current(struct tcu *t)
@@ -304,11 +396,8 @@ static void drop_current(struct tcu *t)
 		uds_job_free(t->job);
 		t->job = NULL;
 	}
-	if (t->have_pkg)
-		cmd_serve_pkg_release(&t->pkg);
-	t->have_pkg = false;
 	t->req_name[0] = '\0';
-	remove_copy(t); /* not needed past the final status */
+	drop_files(t); /* the copy is not needed past the final status */
 }
 
 /* ---- actions ---- */
@@ -395,12 +484,8 @@ void tcu_process(struct tcu *t, fota_us now)
 		}
 		if (act & UPD_ACT_BOOTLOADER_FRAME) {
 			/* approved: the request is consumed, its removal no longer cancels */
-			if (t->req_name[0]) {
-				err = cmd_serve_move_done(t->p->inbox, t->p->done, t->req_name);
-				if (err)
-					fota_warn("%s/%s: cannot move to %s: %s", t->p->inbox,
-						  t->req_name, t->p->done, strerror(-err));
-			}
+			if (t->req_name[0])
+				move_request_done(t);
 			t->req_name[0] = '\0';
 			if (t->have_pkg && t->pkg.ecu->has_bootloader_switch) {
 				t->switch_pending = true;
@@ -559,7 +644,7 @@ int tcu_start(struct tcu *t, fota_us now)
 	/* (while offered, update_status still shows the previous update's end) */
 	if (t->u.state != UPD_ST_AVAILABLE &&
 	    (t->u.state == UPD_ST_IDLE || upd_status_final(t->u.update_status)))
-		remove_copy(t);
+		drop_files(t);
 	if (t->u.state == UPD_ST_AVAILABLE)
 		t->resuming = true;
 	else if (t->u.state == UPD_ST_VERIFY)

@@ -28,7 +28,8 @@ struct uds_job;
 struct tcu {
 	const struct fota_config *cfg;
 	const struct serve_paths *p;
-	struct worker *keyw; /* seed/key computations */
+	struct worker *keyw;  /* seed/key computations */
+	struct worker *filew; /* large files to drop (NULL: done in place) */
 	struct upd u;
 
 	uint32_t (*wall_fn)(void); /* fota_wall_time; tests inject a clock */
