@@ -11,9 +11,9 @@
 #           the other, BENCH_VERIFY_COUNT (default 3) of them: from the first
 #           request's arrival in the inbox to the last one's offer
 #           (update_available = 1), each cancelled (inbox/ID.cancel) once offered
-#   flash   an approved update of BENCH_FLASH_KIB KiB (default 1024, the
-#           ECU's whole region: enough requests for a p99), from approval to
-#           update_status 0x10
+#   flash   an approved update of BENCH_FLASH_KIB KiB (default 8192, the
+#           ECU's whole region: some 600 requests, enough for a p99), from
+#           approval to update_status 0x10
 #   key     a `cmd:` seed/key program that sleeps 3 s before it answers, from
 #           its start to its end
 # and then measures
@@ -38,7 +38,9 @@ IDLE_S=${BENCH_IDLE_SECONDS:-10}
 CPU_S=${BENCH_CPU_SECONDS:-60}
 VERIFY_MIB=${BENCH_VERIFY_MIB:-18}
 VERIFY_COUNT=${BENCH_VERIFY_COUNT:-3}
-FLASH_KIB=${BENCH_FLASH_KIB:-1024}
+FLASH_KIB=${BENCH_FLASH_KIB:-8192}
+# the ECU's region: the flash image's size, at least 1 MiB
+REGION=$(printf '0x%x' $(((FLASH_KIB > 1024 ? FLASH_KIB : 1024) * 1024)))
 KEY_SLEEP_S=3
 NODE=0x27
 
@@ -140,7 +142,7 @@ $2
 EOF
 }
 
-SMALL_REGIONS='      - { start: 0x08000000, size: 0x100000 }'
+SMALL_REGIONS="      - { start: 0x08000000, size: $REGION }"
 
 # up NAME KEY_SPEC REGIONS: fresh directory, bus, ECU and serve for one situation
 up()
@@ -150,7 +152,7 @@ up()
 	mkdir -p "$D/bus"
 	config "$2" "$3" >"$D/fota.yaml"
 	# the ECU keeps its own region and the plain key: only serve is measured
-	"$FOTA" ecu -c "$D/fota.yaml" -e hydraulics -b "$BUS" --region 0x08000000:0x100000 \
+	"$FOTA" ecu -c "$D/fota.yaml" -e hydraulics -b "$BUS" --region 0x08000000:$REGION \
 		--key xor:A5A5A5A5 --ready-file "$D/ecu.ready" -q 2>"$D/ecu.err" &
 	ecu_pid=$!
 	pids="$pids $ecu_pid"
