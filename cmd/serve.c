@@ -192,7 +192,7 @@ static int probe_node(struct serve *s, struct bus *bus)
 	err = loop_run(&l, FOTA_MS(NMT_PROBE_MS + 100));
 	loop_release(&l);
 	if (pr.seen_id) {
-		fota_error("%s: node 0x%02x is already on the bus (it answered on 0x%03" PRIx32
+		fota_error("%s: node 0x%02x is already on the bus (it answered on 0x%03" PRIX32
 			   "); CANopen node-IDs must be unique",
 			   bus->name, s->node, pr.seen_id);
 		return -EADDRINUSE;
