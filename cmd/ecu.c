@@ -48,6 +48,10 @@ static const char *const ecu_usage[] = {
 #define KEY_S3	       FOTA_OPT_LONG(11)
 #define KEY_DID	       FOTA_OPT_LONG(12)
 #define KEY_READY_FILE FOTA_OPT_LONG(13)
+#define KEY_FUNC_ID    FOTA_OPT_LONG(14)
+#define KEY_S3_RESTART FOTA_OPT_LONG(15)
+#define KEY_FC_BS      FOTA_OPT_LONG(16)
+#define KEY_FC_STMIN   FOTA_OPT_LONG(17)
 #define KEY_FAIL       FOTA_OPT_LONG(20)
 #define KEY_PENDING    FOTA_OPT_LONG(21)
 #define KEY_DROP       FOTA_OPT_LONG(22)
@@ -79,11 +83,12 @@ struct ecu_args {
 	const char *memory;
 	const char *ready_file;
 	const char *key_spec;
-	struct fota_can_id req, rsp;
+	struct fota_can_id req, rsp, func;
 	struct uds_region regions[CFG_REGIONS_MAX];
 	size_t nregions;
 	int level; /* -1: not given */
-	uint32_t block_len, p2_ms, p2_star_ms, s3_ms;
+	uint32_t block_len, p2_ms, p2_star_ms, s3_ms, fc_bs, fc_stmin;
+	bool s3_session_only;
 	bool has_switch;
 	struct bus_frame sw;
 	struct ecu_did dids[ECU_DID_MAX];
@@ -376,6 +381,17 @@ static int opt_switch(void *args, const char *arg, char *msg, size_t size)
 /* The fault counters are unsigned in the server, stored as uint32_t here. */
 _Static_assert(_Generic((unsigned *)0, uint32_t * : 1, default : 0), "unsigned is uint32_t");
 
+static int opt_s3_restart(void *args, const char *arg, char *msg, size_t size)
+{
+	struct ecu_args *a = args;
+
+	if (!strcmp(arg, "all") || !strcmp(arg, "session")) {
+		a->s3_session_only = !strcmp(arg, "session");
+		return 0;
+	}
+	return fota_opt_error(msg, size, "invalid --s3-restart '%s' (all or session)", arg);
+}
+
 #define ARG(field) offsetof(struct ecu_args, field)
 
 static const struct fota_opt ecu_opts[] = {
@@ -412,6 +428,18 @@ static const struct fota_opt ecu_opts[] = {
 		     ARG(p2_star_ms), 10, 655350, "ms"),
 	FOTA_OPT_U32(KEY_S3, "s3", "MS", "S3server session timeout (default 5000)", ARG(s3_ms), 100,
 		     3600000, "ms"),
+	FOTA_OPT_FN(KEY_S3_RESTART, "s3-restart", "all|session",
+		    "what restarts S3: every request (default, ISO 14229-2) or only 0x10 and 0x3E",
+		    0, opt_s3_restart),
+	FOTA_OPT_CAN_ID(KEY_FUNC_ID, "functional-id",
+			"CAN id of functional requests (default 0x7DF, 29-bit 0x18DB33F1)",
+			ARG(func)),
+	FOTA_OPT_U32(KEY_FC_BS, "fc-block-size", "N",
+		     "BlockSize of the ECU's flow control frames (default 0: one FC per PDU)",
+		     ARG(fc_bs), 0, 255, NULL),
+	FOTA_OPT_U32(KEY_FC_STMIN, "fc-stmin", "MS",
+		     "STmin of the ECU's flow control frames, 0..127 (default 0)", ARG(fc_stmin), 0,
+		     127, "ms"),
 	FOTA_OPT_FN(KEY_BL_SWITCH, "bootloader-switch", "ID#DATA",
 		    "start in the application; this frame switches to the bootloader", 0,
 		    opt_switch),
@@ -767,8 +795,8 @@ static int run_ecu(int argc, char **argv)
 	struct bus *bus = NULL;
 	struct loop l;
 	bool have_cfg = false, loop_ok = false;
-	uint32_t filter[2];
-	char err[256], req[16], rsp[16];
+	uint32_t filter[3];
+	char err[256], req[16], rsp[16], func[16];
 	static const int sigs[] = { SIGTERM, SIGINT };
 	int r, rc = FOTA_EXIT_OK;
 
@@ -792,6 +820,18 @@ static int run_ecu(int argc, char **argv)
 	if (a.req.eff != a.rsp.eff) {
 		fota_usage_error(&cmd_ecu, "request and response ids must both be 11-bit or "
 					   "both 29-bit");
+		goto out;
+	}
+	if (!cmd_opt_given(&a.ctx, KEY_FUNC_ID)) {
+		ce.extended = a.req.eff;
+		a.func = (struct fota_can_id){ cfg_ecu_functional_id(&ce), a.req.eff };
+	} else if (a.func.eff != a.req.eff) {
+		fota_usage_error(&cmd_ecu, "--functional-id must be %s like the request id",
+				 a.req.eff ? "29-bit" : "11-bit");
+		goto out;
+	}
+	if ((a.func.id == a.req.id || a.func.id == a.rsp.id) && a.func.eff == a.req.eff) {
+		fota_usage_error(&cmd_ecu, "the functional id equals the request or response id");
 		goto out;
 	}
 	if (!a.nregions)
@@ -820,6 +860,7 @@ static int run_ecu(int argc, char **argv)
 	sc.p2_ms = a.p2_ms;
 	sc.p2_star_ms = a.p2_star_ms;
 	sc.s3_ms = a.s3_ms;
+	sc.s3_session_only = a.s3_session_only;
 	sc.security_level = (uint8_t)a.level;
 	sc.compute_key = a.level ? key_adapter : NULL;
 	sc.key_ctx = &key;
@@ -843,8 +884,8 @@ static int run_ecu(int argc, char **argv)
 	ic.fd = ce.isotp.fd;
 	ic.tx_dl = ce.isotp.tx_dl;
 	ic.pad = ce.isotp.padding;
-	ic.bs = ce.isotp.block_size;
-	ic.stmin = ce.isotp.stmin;
+	ic.bs = cmd_opt_given(&a.ctx, KEY_FC_BS) ? (uint8_t)a.fc_bs : ce.isotp.block_size;
+	ic.stmin = cmd_opt_given(&a.ctx, KEY_FC_STMIN) ? (uint8_t)a.fc_stmin : ce.isotp.stmin;
 	ic.n_bs_ms = ce.timing.n_bs_ms;
 	ic.n_cr_ms = ce.timing.n_cr_ms;
 	/* TransferData carries a whole block plus SID and counter in one PDU. */
@@ -868,6 +909,7 @@ static int run_ecu(int argc, char **argv)
 					      .tx_failed = hook_tx_failed,
 					      .send_refused = hook_send_refused,
 					      .ctx = &e });
+	uds_ecu_set_functional(&e.side, a.func.id, a.func.eff);
 	bo.fd = cfg.fd || ce.isotp.fd;
 	bo.bitrate = cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
@@ -882,8 +924,9 @@ static int run_ecu(int argc, char **argv)
 		goto out;
 
 	filter[0] = bus_filter_norm(a.req.id | (a.req.eff ? BUS_FILTER_EFF : 0));
-	filter[1] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
-	r = bus_set_filter(bus, filter, a.has_switch ? 2 : 1);
+	filter[1] = bus_filter_norm(a.func.id | (a.func.eff ? BUS_FILTER_EFF : 0));
+	filter[2] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
+	r = bus_set_filter(bus, filter, a.has_switch ? 3 : 2);
 	if (r) {
 		fota_error_errno(r, "%s: cannot set the receive filter", bus->name);
 		rc = fota_exit_status(FOTA_FAIL_RUN, r);
@@ -902,7 +945,9 @@ static int run_ecu(int argc, char **argv)
 	}
 	fmt_id(req, sizeof(req), a.req.id, a.req.eff);
 	fmt_id(rsp, sizeof(rsp), a.rsp.id, a.rsp.eff);
-	fota_info("listening on %s (request %s, response %s)", bus->name, req, rsp);
+	fmt_id(func, sizeof(func), a.func.id, a.func.eff);
+	fota_info("listening on %s (request %s, response %s, functional %s)", bus->name, req, rsp,
+		  func);
 	if (a.ready_file) {
 		r = touch(a.ready_file);
 		if (r) {

@@ -991,6 +991,57 @@ static int ecu_name(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static const char *const tp_words[] = {
+	[CFG_TP_FUNCTIONAL] = "functional",
+	[CFG_TP_PHYSICAL] = "physical",
+	[CFG_TP_IDLE] = "idle",
+	[CFG_TP_OFF] = "off",
+};
+
+int cfg_tester_present_parse(const char *s, enum cfg_tester_present *m)
+{
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(tp_words); i++)
+		if (!strcmp(s, tp_words[i])) {
+			*m = (enum cfg_tester_present)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *cfg_tester_present_str(enum cfg_tester_present m)
+{
+	return (size_t)m < FOTA_ARRAY_SIZE(tp_words) ? tp_words[m] : "?";
+}
+
+uint32_t cfg_ecu_functional_id(const struct cfg_ecu *e)
+{
+	if (e->has_functional_id)
+		return e->functional_id;
+	return e->extended ? CFG_FUNCTIONAL_ID_29 : CFG_FUNCTIONAL_ID_11;
+}
+
+static int ecu_tester_present(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_ecu *e = obj;
+
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(tp_words); i++)
+		if (cfg_is_word(v, tp_words[i])) {
+			e->tester_present = (enum cfg_tester_present)i;
+			return 0;
+		}
+	return cfg_fail(d, v, "tester_present: expected functional, physical, idle or off");
+}
+
+static int ecu_functional_id(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_ecu *e = obj;
+	int rc = cfg_get_u32(d, v, 0, BUS_EFF_MASK, &e->functional_id);
+
+	if (!rc)
+		e->has_functional_id = true;
+	return rc;
+}
+
 static const struct cfg_field ecu_fields[] = {
 	CFG_FIELD_FN("name", ecu_name, CFG_REQUIRED),
 	CFG_FIELD_STR("brand", struct cfg_ecu, brand, 0),
@@ -1000,6 +1051,8 @@ static const struct cfg_field ecu_fields[] = {
 	CFG_FIELD_NUM("response_id", CFG_F_U32, struct cfg_ecu, response_id, 0, BUS_EFF_MASK,
 		      CFG_REQUIRED),
 	CFG_FIELD_BOOL("extended", struct cfg_ecu, extended),
+	CFG_FIELD_FN("functional_id", ecu_functional_id, 0),
+	CFG_FIELD_FN("tester_present", ecu_tester_present, 0),
 	CFG_FIELD_FN("bootloader_switch", ecu_bootloader_switch, 0),
 	CFG_FIELD_FN("security", ecu_security, 0),
 	CFG_FIELD_FN("regions", ecu_regions, CFG_REQUIRED),
@@ -1014,7 +1067,8 @@ enum {
 	ECU_F_MODEL,
 	ECU_F_REQ,
 	ECU_F_RESP,
-	ECU_F_EXT
+	ECU_F_EXT,
+	ECU_F_FUNC,
 };
 
 static int load_ecu(struct cfg_doc *d, yaml_node_t *v, struct fota_config *cfg)
@@ -1035,6 +1089,13 @@ static int load_ecu(struct cfg_doc *d, yaml_node_t *v, struct fota_config *cfg)
 	e->extended = e->extended || big;
 	if (e->request_id == e->response_id)
 		return cfg_fail(d, seen[ECU_F_RESP], "response_id equals request_id");
+	if (e->has_functional_id && e->functional_id > BUS_SFF_MASK && !e->extended)
+		return cfg_fail(d, seen[ECU_F_FUNC],
+				"functional_id needs 29 bits but the ECU's ids are 11-bit");
+	if (cfg_ecu_functional_id(e) == e->request_id || cfg_ecu_functional_id(e) == e->response_id)
+		return cfg_fail(d, seen[ECU_F_FUNC] ? seen[ECU_F_FUNC] : seen[ECU_F_REQ],
+				"functional_id 0x%" PRIX32 " equals the request or response id",
+				cfg_ecu_functional_id(e));
 	for (size_t i = 0; i < cfg->necus; i++) {
 		const struct cfg_ecu *o = &cfg->ecus[i];
 

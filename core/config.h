@@ -139,6 +139,18 @@ struct cfg_sequence {
 	enum cfg_reset reset;	  /* 0x11 sub-function. Default CFG_RESET_HARD */
 };
 
+/* tester_present: how the tester keeps a non-default session open (uds/client.h). */
+enum cfg_tester_present {
+	CFG_TP_FUNCTIONAL = 0, /* 3E 80 every period on the functional id (default) */
+	CFG_TP_PHYSICAL = 1,   /* every period on the physical id, between requests */
+	CFG_TP_IDLE = 2,       /* after a period without requests */
+	CFG_TP_OFF = 3,	       /* never */
+};
+
+/* Functional request ids (ISO 15765-4 / ISO 14229-2 addressing): 11-bit and 29-bit normal fixed. */
+#define CFG_FUNCTIONAL_ID_11 0x7DFu
+#define CFG_FUNCTIONAL_ID_29 0x18DB33F1u
+
 struct cfg_ecu {
 	char name[CFG_NAME_MAX];  /* [A-Za-z0-9_.-]+, unique */
 	char brand[CFG_NAME_MAX]; /* "" when absent */
@@ -146,6 +158,9 @@ struct cfg_ecu {
 	uint32_t request_id;	  /* tester -> ECU */
 	uint32_t response_id;	  /* ECU -> tester */
 	bool extended;		  /* 29-bit ids (either id > 0x7FF, or `extended: true`) */
+	bool has_functional_id;	  /* else CFG_FUNCTIONAL_ID_11 / _29 (cfg_ecu_functional_id()) */
+	uint32_t functional_id;	  /* functional requests (TesterPresent), same kind as the ids */
+	enum cfg_tester_present tester_present;
 
 	bool has_bootloader_switch;
 	struct bus_frame bootloader_switch; /* id, flags (EFF/FD), len, data */
@@ -215,6 +230,13 @@ const char *cfg_error_str(const struct cfg_error *err, char *buf, size_t size);
 
 /* Defaults of the per-ECU blocks, for --request-id/--response-id without a config. */
 void cfg_ecu_defaults(struct cfg_ecu *ecu);
+
+/* The ECU's functional request id: as configured, else 0x7DF or 0x18DB33F1 by its id kind. */
+uint32_t cfg_ecu_functional_id(const struct cfg_ecu *ecu);
+
+/* "functional", "physical", "idle", "off" -> 0 and *m; -EINVAL for another word. */
+int cfg_tester_present_parse(const char *s, enum cfg_tester_present *m);
+const char *cfg_tester_present_str(enum cfg_tester_present m);
 
 /*
  * Parse a key spec (security: key, or a command's --key) into *key (zeroed

@@ -30,12 +30,30 @@ static void rx_errors(struct uds_ecu *e)
 		e->hooks.rx_dropped(e->hooks.ctx, r);
 }
 
+void uds_ecu_set_functional(struct uds_ecu *e, uint32_t id, bool extended)
+{
+	e->functional = true;
+	e->func_id = id;
+	e->func_flags = extended ? BUS_FRAME_EFF : 0;
+}
+
 static void ecu_input(void *ctx, const struct bus_frame *f, fota_us now)
 {
 	struct uds_ecu *e = ctx;
 	const uint8_t *pdu;
 	size_t len;
 
+	if (e->functional && f->id == e->func_id && (f->flags & BUS_FRAME_EFF) == e->func_flags) {
+		/* Anything but a valid SF on the functional id is ignored (9.6.2.2). */
+		if (isotp_sf_parse(f, &pdu, &len) == 1) {
+			if (e->hooks.request)
+				e->hooks.request(e->hooks.ctx, pdu, len, now);
+			uds_server_input_functional(e->srv, pdu, len, now);
+			if (e->hooks.handled)
+				e->hooks.handled(e->hooks.ctx, now);
+		}
+		return;
+	}
 	isotp_input(e->tp, f, now);
 	rx_errors(e);
 	while (isotp_recv(e->tp, &pdu, &len) == 1) {
@@ -53,6 +71,8 @@ static void ecu_tick(void *ctx, fota_us now)
 
 	isotp_tick(e->tp, now);
 	rx_errors(e);
+	if (isotp_rx_busy(e->tp))
+		uds_server_rx_busy(e->srv, now);
 	uds_server_tick(e->srv, now);
 }
 

@@ -42,12 +42,24 @@ struct uds_ecu {
 	struct uds_server *srv; /* borrowed */
 	struct isotp *tp;	/* borrowed; its ids are the ECU's (tx = response id) */
 	struct uds_ecu_hooks hooks;
-	bool sending;	 /* a response is with ISO-TP */
-	size_t sent_len; /* its length, for tx_failed */
+	bool functional; /* also take single-frame requests on func_id */
+	uint32_t func_id;
+	uint8_t func_flags; /* BUS_FRAME_EFF for a 29-bit func_id */
+	bool sending;	    /* a response is with ISO-TP */
+	size_t sent_len;    /* its length, for tx_failed */
 };
 
 void uds_ecu_init(struct uds_ecu *e, struct uds_server *srv, struct isotp *tp,
 		  const struct uds_ecu_hooks *hooks);
+
+/*
+ * Also accept requests on a functional request id (ISO 14229-1 §7.5: 0x7DF
+ * for 11-bit OBD-style addressing, 0x18DB33F1 for 29-bit normal fixed).
+ * Functional requests are single frames (ISO 15765-2 9.6.2); they are
+ * answered on the physical response id, without the NRCs a server keeps to
+ * itself for functional requests. The request hook sees them too.
+ */
+void uds_ecu_set_functional(struct uds_ecu *e, uint32_t id, bool extended);
 
 /*
  * The ECU restarts (a bootloader switch frame, a power cycle): whatever

@@ -239,11 +239,11 @@ static void build_fc(struct isotp *tp, struct bus_frame *f)
 	frame_finish(tp, f, 3);
 }
 
-static void build_sf(struct isotp *tp, struct bus_frame *f)
+/* An SF of n <= sf_max bytes into f (id and flags already set). */
+static void fill_sf(const struct isotp *tp, struct bus_frame *f, const uint8_t *pdu, size_t n)
 {
-	size_t n = tp->tx_len, hdr;
+	size_t hdr;
 
-	frame_start(tp, f);
 	if (n <= 7) {
 		f->data[0] = (uint8_t)(N_PCI_SF << 4 | n);
 		hdr = 1;
@@ -253,8 +253,26 @@ static void build_sf(struct isotp *tp, struct bus_frame *f)
 		f->data[1] = (uint8_t)n;
 		hdr = 2;
 	}
-	memcpy(f->data + hdr, tp->tx_buf, n);
+	memcpy(f->data + hdr, pdu, n);
 	frame_finish(tp, f, hdr + n);
+}
+
+static void build_sf(struct isotp *tp, struct bus_frame *f)
+{
+	frame_start(tp, f);
+	fill_sf(tp, f, tp->tx_buf, tp->tx_len);
+}
+
+int isotp_sf_frame(const struct isotp *tp, uint32_t id, const uint8_t *pdu, size_t len,
+		   struct bus_frame *f)
+{
+	if (!len || len > tp->sf_max)
+		return -EMSGSIZE;
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->flags = tp->frame_flags;
+	fill_sf(tp, f, pdu, len);
+	return 0;
 }
 
 static void build_ff(struct isotp *tp, struct bus_frame *f)
@@ -410,19 +428,40 @@ static void rx_begin(struct isotp *tp)
 	tp->fc_pending = false;
 }
 
-static void rx_on_sf(struct isotp *tp, const struct bus_frame *f)
+/* An SF's payload: its offset and SF_DL, or false for an invalid SF (9.6.2). */
+static bool sf_payload(const struct bus_frame *f, size_t *hdr, size_t *dl)
 {
-	size_t hdr = 1, dl = f->data[0] & 0x0F;
-
+	*hdr = 1;
+	*dl = f->data[0] & 0x0F;
 	if (f->len > 8) {
 		/* 9.6.2.1: CAN_DL > 8 needs the escape; SF_DL is the next byte. */
-		if (dl != 0)
-			goto ignore;
-		dl = f->data[1];
-		hdr = 2;
+		if (*dl != 0)
+			return false;
+		*dl = f->data[1];
+		*hdr = 2;
 	}
 	/* 9.6.2.2: SF_DL 0 or beyond the frame's data: ignore the frame. */
-	if (dl == 0 || dl > f->len - hdr)
+	return *dl != 0 && *dl <= f->len - *hdr;
+}
+
+int isotp_sf_parse(const struct bus_frame *f, const uint8_t **pdu, size_t *len)
+{
+	size_t hdr, dl;
+
+	if (!f->len || (f->flags & BUS_FRAME_RTR) ||
+	    ((f->flags & BUS_FRAME_FD) ? !fd_len_valid(f->len) : f->len > 8) ||
+	    f->data[0] >> 4 != N_PCI_SF || !sf_payload(f, &hdr, &dl))
+		return 0;
+	*pdu = f->data + hdr;
+	*len = dl;
+	return 1;
+}
+
+static void rx_on_sf(struct isotp *tp, const struct bus_frame *f)
+{
+	size_t hdr, dl;
+
+	if (!sf_payload(f, &hdr, &dl))
 		goto ignore;
 	rx_begin(tp);
 	if (dl > tp->cfg.rx_max) {

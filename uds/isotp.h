@@ -123,6 +123,23 @@ bool isotp_rx_busy(const struct isotp *tp);
  */
 void isotp_reset(struct isotp *tp);
 
+/*
+ * Functional addressing carries single frames only (ISO 15765-2:2016 9.6.2,
+ * 10.3.1: a functional request must fit an SF; no FF, CF or FC). These two
+ * calls build and read such frames outside a channel's state.
+ *
+ * isotp_sf_frame(): an SF carrying pdu[0..len) on `id`, with the channel's
+ * padding, FD setting and 11/29-bit kind. -EMSGSIZE if len is 0 or does not
+ * fit one SF (7 bytes classic, tx_dl - 2 with CAN FD).
+ *
+ * isotp_sf_parse(): 1 with *pdu (pointing into f) and *len if f is a valid
+ * SF, else 0 (FF, CF, FC, RTR, bad SF_DL: 9.6.2.2 says ignore). The id is not
+ * looked at.
+ */
+int isotp_sf_frame(const struct isotp *tp, uint32_t id, const uint8_t *pdu, size_t len,
+		   struct bus_frame *f);
+int isotp_sf_parse(const struct bus_frame *f, const uint8_t **pdu, size_t *len);
+
 /* Counters since isotp_new(); for logs, benchmarks and tests. */
 struct isotp_stats {
 	uint64_t frames_out;	 /* frames returned by isotp_output() */

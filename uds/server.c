@@ -472,7 +472,7 @@ static struct answer h_download(struct uds_server *s, const uint8_t *req, size_t
 
 	if (len < 3)
 		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
-	if (s->session != UDS_SESSION_PROGRAMMING || s->dl_active)
+	if (s->dl_active)
 		return NRC(UDS_NRC_CONDITIONS_NOT_CORRECT);
 	if (locked(s))
 		return NRC(UDS_NRC_SECURITY_ACCESS_DENIED);
@@ -551,7 +551,41 @@ static bool nth_hit(unsigned nth, unsigned count)
 	return nth == 0 || nth == count;
 }
 
-void uds_server_input(struct uds_server *s, const uint8_t *req, size_t len, fota_us now)
+/*
+ * S3server restarts on every request and response (ISO 14229-2 §7.5), or,
+ * with s3_session_only, only on DiagnosticSessionControl and TesterPresent,
+ * as some bootloaders do.
+ */
+static void s3_restart(struct uds_server *s, uint8_t sid, fota_us now)
+{
+	sid &= (uint8_t)~UDS_POSITIVE_RESPONSE_OFFSET;
+	if (!s->cfg.s3_session_only || sid == UDS_SID_DIAGNOSTIC_SESSION_CONTROL ||
+	    sid == UDS_SID_TESTER_PRESENT)
+		s->last_activity = now;
+}
+
+/*
+ * ISO 14229-1 §7.5: to a functionally addressed request the server does not
+ * answer serviceNotSupported, subFunctionNotSupported, requestOutOfRange,
+ * subFunctionNotSupportedInActiveSession or serviceNotSupportedInActiveSession.
+ */
+static bool functional_silent_nrc(uint8_t nrc)
+{
+	return nrc == UDS_NRC_SERVICE_NOT_SUPPORTED || nrc == UDS_NRC_SUB_FUNCTION_NOT_SUPPORTED ||
+	       nrc == UDS_NRC_REQUEST_OUT_OF_RANGE ||
+	       nrc == UDS_NRC_SUB_FUNCTION_NOT_SUPPORTED_IN_ACTIVE_SESSION ||
+	       nrc == UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION;
+}
+
+/* The download services: the programming session only. */
+static bool programming_only(uint8_t sid)
+{
+	return sid == UDS_SID_REQUEST_DOWNLOAD || sid == UDS_SID_TRANSFER_DATA ||
+	       sid == UDS_SID_REQUEST_TRANSFER_EXIT;
+}
+
+static void input(struct uds_server *s, const uint8_t *req, size_t len, bool functional,
+		  fota_us now)
 {
 	const struct uds_server_faults *f = &s->cfg.faults;
 	struct answer a = { 0, 0 };
@@ -562,15 +596,23 @@ void uds_server_input(struct uds_server *s, const uint8_t *req, size_t len, fota
 	if (!len)
 		return;
 	sid = req[0];
+	if (len == 2 && sid == UDS_SID_TESTER_PRESENT && req[1] == UDS_SUPPRESS_POS_RSP) {
+		/* 3E 80, the keep-alive: no answer, also while busy with another request. */
+		s3_restart(s, sid, now);
+		return;
+	}
 	if (s->job) {
 		/* Still working on the previous request. */
 		uds_encode_negative(s->busy, sid, UDS_NRC_BUSY_REPEAT_REQUEST);
 		s->busy_due = true;
 		return;
 	}
-	s->last_activity = now;
+	s3_restart(s, sid, now);
 	suppress = len >= 2 && uds_sid_has_subfunction(sid) && (req[1] & UDS_SUPPRESS_POS_RSP);
-	if (uds_sid_has_subfunction(sid) && len < 2) {
+	if (programming_only(sid) && s->session != UDS_SESSION_PROGRAMMING) {
+		/* ISO 14229-1 §7.5 (general server response behaviour): checked before the rest. */
+		a = NRC(UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION);
+	} else if (uds_sid_has_subfunction(sid) && len < 2) {
 		a = NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
 	} else if (f->nrc && f->nrc_sid == sid && nth_hit(f->nrc_nth, ++s->n_nrc)) {
 		a = NRC(f->nrc);
@@ -619,7 +661,9 @@ void uds_server_input(struct uds_server *s, const uint8_t *req, size_t len, fota
 		s->resets++;
 		return;
 	}
-	if (a.nrc) {
+	if (a.nrc && functional && functional_silent_nrc(a.nrc)) {
+		return;
+	} else if (a.nrc) {
 		s->rsp_len = uds_encode_negative(s->rsp, sid, a.nrc);
 	} else if (suppress) {
 		return; /* ISO 14229-1 §8.2.2 */
@@ -639,6 +683,22 @@ void uds_server_input(struct uds_server *s, const uint8_t *req, size_t len, fota
 	s->job_next = now + FOTA_MS(f->delay_ms);
 }
 
+void uds_server_input(struct uds_server *s, const uint8_t *req, size_t len, fota_us now)
+{
+	input(s, req, len, false, now);
+}
+
+void uds_server_input_functional(struct uds_server *s, const uint8_t *req, size_t len, fota_us now)
+{
+	input(s, req, len, true, now);
+}
+
+void uds_server_rx_busy(struct uds_server *s, fota_us now)
+{
+	if (!s->cfg.s3_session_only)
+		s->last_activity = now;
+}
+
 int uds_server_output(struct uds_server *s, const uint8_t **pdu, size_t *len, fota_us now)
 {
 	if (s->busy_due) {
@@ -649,7 +709,7 @@ int uds_server_output(struct uds_server *s, const uint8_t **pdu, size_t *len, fo
 	}
 	if (!s->job || now < s->job_next)
 		return 0;
-	s->last_activity = now;
+	s3_restart(s, s->job_sid, now);
 	if (s->job_pending) {
 		/* ISO 14229-1 §8.7.4: requestCorrectlyReceived-ResponsePending. */
 		s->job_pending--;

@@ -57,10 +57,11 @@ struct uds_server_faults {
 struct uds_server_cfg {
 	const struct uds_region *regions; /* copied; must not overlap; at least one */
 	size_t nregions;
-	uint32_t max_block_len;	      /* maxNumberOfBlockLength reported; 0 = 4095 (min 3) */
-	uint32_t p2_ms;		      /* P2server_max reported; 0 = 50 */
-	uint32_t p2_star_ms;	      /* P2*server_max reported; 0 = 5000 */
-	uint32_t s3_ms;		      /* S3server: back to default without requests; 0 = 5000 */
+	uint32_t max_block_len; /* maxNumberOfBlockLength reported; 0 = 4095 (min 3) */
+	uint32_t p2_ms;		/* P2server_max reported; 0 = 50 */
+	uint32_t p2_star_ms;	/* P2*server_max reported; 0 = 5000 */
+	uint32_t s3_ms;		/* S3server: back to default without requests; 0 = 5000 */
+	bool s3_session_only; /* only 0x10 and 0x3E restart S3 (some bootloaders), not every request */
 	uint32_t pending_interval_ms; /* spacing of NRC 0x78 repeats; 0 = 1000 */
 	uint8_t security_level;	      /* odd requestSeed level that unlocks programming; 0 = none */
 	size_t seed_len;	      /* 1..32, 0 = 4 */
@@ -89,8 +90,22 @@ struct uds_server; /* private */
 int uds_server_new(struct uds_server **sp, const struct uds_server_cfg *cfg);
 void uds_server_free(struct uds_server *s);
 
-/* A request PDU arrived (functional and physical requests alike). */
+/* A request PDU arrived by physical addressing. */
 void uds_server_input(struct uds_server *s, const uint8_t *pdu, size_t len, fota_us now);
+
+/*
+ * The same by functional addressing: NRCs 0x11, 0x12, 0x31, 0x7E and 0x7F
+ * are not sent (ISO 14229-1 §7.5). TesterPresent 3E 80 restarts S3 without
+ * an answer either way, also while another request is being answered.
+ */
+void uds_server_input_functional(struct uds_server *s, const uint8_t *pdu, size_t len, fota_us now);
+
+/*
+ * A request is still being received (ISO-TP between its first and last
+ * frame): S3server does not expire meanwhile (ISO 14229-2 §7.5), unless
+ * s3_session_only.
+ */
+void uds_server_rx_busy(struct uds_server *s, fota_us now);
 
 /*
  * The next response due: returns 1 and points *pdu and *len at it (valid until

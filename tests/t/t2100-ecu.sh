@@ -60,7 +60,7 @@ expect_frames()
 test_expect_success 'starts, says where it listens, creates an erased memory file' '
 	start_ecu ecu --memory mem.bin &&
 	bg_stop ecu &&
-	test_grep "^fota ecu: listening on $BUS \(request 0x7E0, response 0x7E8\)$" ecu.err &&
+	test_grep "^fota ecu: listening on $BUS \(request 0x7E0, response 0x7E8, functional 0x7DF\)$" ecu.err &&
 	test $(wc -c <mem.bin) -eq 1048576 &&
 	head -c 1048576 /dev/zero | tr "\000" "\377" >erased.bin &&
 	cmp erased.bin mem.bin
@@ -78,6 +78,36 @@ test_expect_success 'TesterPresent is answered; with suppressPosRsp it is not' '
 	xchg 1 7E0#023E80 7E0#023E00 &&
 	expect_frames 7E8#027E00CCCCCCCCCC &&
 	bg_stop ecu
+'
+
+test_expect_success 'functional requests on 0x7DF: answered on 0x7E8, NRC 0x11/0x31 kept back, no FF' '
+	start_ecu ecu &&
+	xchg 1 7DF#023E80 7DF#0322ABCD 7DF#01BA 7DF#023E00 &&
+	expect_frames 7E8#027E00CCCCCCCCCC &&
+	xchg 1 7DF#021002 &&
+	expect_frames 7E8#065002003201F4CC &&
+	test_expect_code 1 fota-test dump -i 0x7E8 -n 1 -t 300 "$BUS" 7DF#1008223E00000000 \
+		>out &&
+	test_must_be_empty out &&
+	bg_stop ecu
+'
+
+test_expect_success '--functional-id; 3E 80 keeps a --s3-restart session ECU in session' '
+	start_ecu ecu --functional-id 0x7DE --s3 300 --s3-restart session &&
+	xchg 1 7E0#021003 &&
+	xchg 1 7DE#023E80 7DF#023E00 7E0#0322F186 &&
+	expect_frames 7E8#0462F18603CCCCCC &&
+	sleep 0.2 && fota-test send "$BUS" 7DE#023E80 && sleep 0.2 &&
+	fota-test send "$BUS" 7DE#023E80 && sleep 0.2 &&
+	xchg 1 7E0#0322F186 &&
+	expect_frames 7E8#0462F18603CCCCCC &&
+	sleep 0.2 && xchg 1 7E0#0322F186 && sleep 0.2 && xchg 1 7E0#0322F186 &&
+	expect_frames 7E8#0462F18601CCCCCC &&
+	bg_stop ecu &&
+	test_expect_code 2 fota ecu -b "$BUS" --functional-id 0x7E0 2>err &&
+	test_grep "functional id equals the request or response id" err &&
+	test_expect_code 2 fota ecu -b "$BUS" --s3-restart sometimes 2>err &&
+	test_grep "invalid --s3-restart .sometimes. \(all or session\)" err
 '
 
 test_expect_success 'ReadDataByIdentifier F190: the VIN, segmented, after our flow control' '
@@ -209,7 +239,7 @@ test_expect_success 'bootloader switch: programming refused (0x22) until the fra
 test_expect_success 'ids, P2 and P2*, DIDs from the command line' '
 	start_ecu ecu --request-id 0x18DA10F1 --response-id 0x18DAF110 --p2 25 --p2-star 2000 \
 		--did 0xF18C=hex:0102 --did F190=ABC &&
-	test_grep "listening on .* \(request 0x18DA10F1, response 0x18DAF110\)" ecu.err ||
+	test_grep "listening on .* \(request 0x18DA10F1, response 0x18DAF110, functional 0x18DB33F1\)" ecu.err ||
 		return 1
 	fota-test dump -i 0x18DAF110 -n 3 -t 5000 "$BUS" >out &
 	pid=$! &&
@@ -242,7 +272,7 @@ test_expect_success 'the ECU of a configuration file' '
 	bg_start ecu fota ecu -c fota.yaml -e hydraulics --memory hx.bin --ready-file ecu.ready &&
 	bg_pid ecu >>ecu.pids &&
 	wait_until "test -f ecu.ready" &&
-	test_grep "\(request 0x7E1, response 0x7E9\)" ecu.err &&
+	test_grep "\(request 0x7E1, response 0x7E9, functional 0x7DF\)" ecu.err &&
 	test $(wc -c <hx.bin) -eq 512 || return 1
 	fota-test dump -i 0x7E9 -n 3 -t 5000 "$BUS" >out &
 	pid=$! &&

@@ -451,11 +451,14 @@ static void test_uds_prog__ecu_reset_mid_transfer(void)
 	sc.faults.reset_nth_transfer = 4;
 	env_init(&e, &pc, &sc);
 	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
-	/* The retry reaches an ECU back in its default session with no download. */
-	T_ERR(run(&e), -EBUSY);
+	/*
+	 * The retry reaches an ECU back in its default session, where
+	 * TransferData is not a service (ISO 14229-1 §7.5: checked first).
+	 */
+	T_ERR(run(&e), -EREMOTEIO);
 	uds_prog_result(&e.p, &r);
 	T_EQ(r.step, UDS_PROG_STEP_TRANSFER_DATA);
-	T_EQ(r.nrc, UDS_NRC_REQUEST_SEQUENCE_ERROR);
+	T_EQ(r.nrc, UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION);
 	T_EQ(e.events[UDS_PROG_EV_RETRY], 1);
 	T_EQ(uds_server_resets(e.s), 1);
 	T_EQ(uds_server_session(e.s), UDS_SESSION_DEFAULT);

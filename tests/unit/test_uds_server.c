@@ -154,7 +154,7 @@ static void test_uds_server__request_download_checks(void)
 	size_t n;
 
 	n = req(s, T0, o, 11, 0x34, 0, 0x44, 0, 0, 0x10, 0, 0, 0, 0, 0x10);
-	NRC_IS(n, o, 0x34, UDS_NRC_CONDITIONS_NOT_CORRECT); /* default session */
+	NRC_IS(n, o, 0x34, UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION); /* default session */
 	req(s, T0, o, 2, 0x10, 0x02);
 	n = req(s, T0, o, 11, 0x34, 0, 0x44, 0, 0, 0x10, 0, 0, 0, 0, 0x10);
 	NRC_IS(n, o, 0x34, UDS_NRC_SECURITY_ACCESS_DENIED);
