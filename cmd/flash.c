@@ -41,12 +41,17 @@ static const char *const flash_usage[] = {
 #define KEY_REGION	FOTA_OPT_LONG(9)
 #define KEY_BL_SWITCH	FOTA_OPT_LONG(10)
 #define KEY_NO_SECURITY FOTA_OPT_LONG(11)
+#define KEY_TP		FOTA_OPT_LONG(12)
+#define KEY_FUNC_ID	FOTA_OPT_LONG(13)
+#define KEY_WAIT_ECU	FOTA_OPT_LONG(14)
+#define KEY_NO_BL_SW	FOTA_OPT_LONG(15)
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;
-	struct fota_can_id req, rsp;
-	uint32_t block_len, level, bitrate;
-	bool no_reset, no_security, dry_run, bl_switch;
+	struct fota_can_id req, rsp, func;
+	uint32_t block_len, level, bitrate, wait_ecu;
+	bool no_reset, no_security, dry_run, bl_switch, no_bl_switch, has_tp;
+	enum cfg_tester_present tp;
 	struct cfg_region regions[CFG_REGIONS_MAX];
 	size_t nregions;
 };
@@ -95,6 +100,19 @@ static int opt_isotp(void *args, const char *value, char *msg, size_t size)
 	return 0;
 }
 
+static int opt_tp(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (cfg_tester_present_parse(value, &a->tp))
+		return fota_opt_error(msg, size,
+				      "invalid --tester-present '%s' (functional, physical, "
+				      "idle or off)",
+				      value);
+	a->has_tp = true;
+	return 0;
+}
+
 #define ARG(field) offsetof(struct flash_args, field)
 
 static const struct fota_opt flash_opts[] = {
@@ -121,8 +139,21 @@ static const struct fota_opt flash_opts[] = {
 		     ARG(block_len), 3, UINT32_MAX, NULL),
 	FOTA_OPT_FLAG(KEY_NO_RESET, "no-reset", "leave out the final ECUReset", ARG(no_reset)),
 	FOTA_OPT_FLAG(KEY_BL_SWITCH, "bootloader-switch",
-		      "send the ECU's bootloader switch frame first (from the configuration)",
+		      "send the ECU's bootloader switch frame first (default when configured)",
 		      ARG(bl_switch)),
+	FOTA_OPT_FLAG(KEY_NO_BL_SW, "no-bootloader-switch",
+		      "do not send the configured bootloader switch frame (ECU already in it)",
+		      ARG(no_bl_switch)),
+	FOTA_OPT_U32(KEY_WAIT_ECU, "wait-ecu", "SECONDS",
+		     "repeat the first request until the ECU answers, at most this long",
+		     ARG(wait_ecu), 0, 3600, "s"),
+	FOTA_OPT_FN(KEY_TP, "tester-present", "functional|physical|idle|off",
+		    "keep the session open: 3E 80 every period on the functional id (default), "
+		    "on the physical id between requests, only when idle, or never",
+		    0, opt_tp),
+	FOTA_OPT_CAN_ID(KEY_FUNC_ID, "functional-id",
+			"CAN id of functional requests (default 0x7DF, 29-bit 0x18DB33F1)",
+			ARG(func)),
 	FOTA_OPT_U32(FOTA_KEY_BITRATE, "bitrate", "N",
 		     "set the interface bitrate first (SocketCAN)", ARG(bitrate), 1, 10000000,
 		     "bit/s"),
@@ -500,6 +531,8 @@ static int check_args(struct flash *fl, const struct flash_args *a, int n, char 
 					     "configuration has the regions");
 	if (a->no_security && (a->key_spec || a->level))
 		return fota_usage_error(cmd, "--no-security with --key or --level");
+	if (a->bl_switch && a->no_bl_switch)
+		return fota_usage_error(cmd, "--bootloader-switch with --no-bootloader-switch");
 	return 0;
 }
 
@@ -559,6 +592,22 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 		return fota_usage_error(
 			&cmd_flash, "--bootloader-switch: %s has no bootloader_switch configured",
 			fl->label);
+	/* A configured switch frame is part of the ECU's programming sequence. */
+	a->bl_switch = ecu->has_bootloader_switch && !a->no_bl_switch;
+	if (a->has_tp)
+		ecu->tester_present = a->tp;
+	if (cmd_opt_given(&fl->ctx, KEY_FUNC_ID)) {
+		if (a->func.eff != ecu->extended)
+			return fota_usage_error(&cmd_flash, "--functional-id: %s uses %s ids",
+						fl->label, ecu->extended ? "29-bit" : "11-bit");
+		ecu->functional_id = a->func.id;
+		ecu->has_functional_id = true;
+	}
+	if (cfg_ecu_functional_id(ecu) == ecu->request_id ||
+	    cfg_ecu_functional_id(ecu) == ecu->response_id)
+		return fota_usage_error(
+			&cmd_flash, "functional id 0x%" PRIX32 " equals the request or response id",
+			cfg_ecu_functional_id(ecu));
 	return 0;
 }
 
@@ -605,6 +654,7 @@ static int run_flash(int argc, char **argv)
 	jc.img = &img;
 	jc.bootloader_switch = a.bl_switch;
 	jc.block_length = a.block_len;
+	jc.wait_ecu_ms = a.wait_ecu * 1000;
 	jc.on_event = on_job_event;
 	jc.event_ctx = &fl;
 	err = uds_job_new(&fl.job, &jc, &jr);

@@ -96,6 +96,9 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 		.p2_ms = ecu->timing.p2_ms,
 		.p2_star_ms = ecu->timing.p2_star_ms,
 		.tester_present_ms = ecu->timing.tester_present_ms,
+		/* write() blocks until a PDU has left: no frame can go in between. */
+		.tester_present = uds_job_tp_mode(ecu) == UDS_TP_FUNCTIONAL ? UDS_TP_PHYSICAL :
+									      uds_job_tp_mode(ecu),
 		.adopt_session_timing = true,
 		.timing_margin_ms = 25,
 	};

@@ -57,15 +57,35 @@ static void finish(struct uds_client *c, int err, uint8_t nrc)
 	c->state = UDS_CLIENT_DONE;
 }
 
-static bool keepalive_due(const struct uds_client *c, fota_us now)
+/* When the next TesterPresent of the client's own is due (FOTA_NEVER: none). */
+static fota_us keepalive_at(const struct uds_client *c)
 {
-	return uds_client_idle(c) && !c->cfg.no_tester_present &&
-	       c->session != UDS_SESSION_DEFAULT &&
-	       now >= c->last_tx + FOTA_MS(c->cfg.tester_present_ms);
+	if (c->session == UDS_SESSION_DEFAULT)
+		return FOTA_NEVER;
+	switch (c->cfg.tester_present) {
+	case UDS_TP_IDLE:
+		return uds_client_idle(c) ? c->last_tx + FOTA_MS(c->cfg.tester_present_ms) :
+					    FOTA_NEVER;
+	case UDS_TP_PHYSICAL:
+		/* Between requests: not while one waits for its answer. */
+		return c->state != UDS_CLIENT_WAIT ?
+			       c->tp_last + FOTA_MS(c->cfg.tester_present_ms) :
+			       FOTA_NEVER;
+	default:
+		return FOTA_NEVER; /* functional: the caller's frame; off */
+	}
 }
 
 int uds_client_output(struct uds_client *c, const uint8_t **pdu, size_t *len, fota_us now)
 {
+	if (now >= keepalive_at(c)) {
+		/* Physical mode: before the pending request, which follows at the next call. */
+		*pdu = c->tp_pdu;
+		*len = sizeof(c->tp_pdu);
+		c->last_tx = c->tp_last = now;
+		c->tp_sent++;
+		return 1;
+	}
 	if (c->state == UDS_CLIENT_SEND) {
 		*pdu = c->req;
 		*len = c->req_len;
@@ -80,14 +100,47 @@ int uds_client_output(struct uds_client *c, const uint8_t **pdu, size_t *len, fo
 		c->deadline = now + FOTA_MS(c->p2_ms);
 		return 1;
 	}
-	if (keepalive_due(c, now)) {
-		*pdu = c->tp_pdu;
-		*len = sizeof(c->tp_pdu);
-		c->last_tx = now;
-		c->tp_sent++;
-		return 1;
-	}
 	return 0;
+}
+
+bool uds_client_tp_due(const struct uds_client *c, fota_us now)
+{
+	return now >= uds_client_tp_deadline(c);
+}
+
+void uds_client_tp_sent(struct uds_client *c, fota_us now)
+{
+	c->tp_last = now;
+	c->tp_sent++;
+}
+
+fota_us uds_client_tp_deadline(const struct uds_client *c)
+{
+	if (c->cfg.tester_present != UDS_TP_FUNCTIONAL || c->session == UDS_SESSION_DEFAULT)
+		return FOTA_NEVER;
+	return c->tp_last + FOTA_MS(c->cfg.tester_present_ms);
+}
+
+static const char *const tp_modes[] = {
+	[UDS_TP_IDLE] = "idle",
+	[UDS_TP_FUNCTIONAL] = "functional",
+	[UDS_TP_PHYSICAL] = "physical",
+	[UDS_TP_OFF] = "off",
+};
+
+const char *uds_tp_mode_str(enum uds_tp_mode m)
+{
+	return (unsigned)m < sizeof(tp_modes) / sizeof(tp_modes[0]) ? tp_modes[m] : "?";
+}
+
+int uds_tp_mode_parse(const char *s, enum uds_tp_mode *m)
+{
+	for (unsigned i = 0; i < sizeof(tp_modes) / sizeof(tp_modes[0]); i++)
+		if (!strcmp(s, tp_modes[i])) {
+			*m = (enum uds_tp_mode)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 void uds_client_sent(struct uds_client *c, fota_us now)
@@ -98,7 +151,7 @@ void uds_client_sent(struct uds_client *c, fota_us now)
 }
 
 /* Follow the ECU's session (and its timing, if asked) from positive responses. */
-static void track_session(struct uds_client *c, const uint8_t *rsp, size_t len)
+static void track_session(struct uds_client *c, const uint8_t *rsp, size_t len, fota_us now)
 {
 	struct uds_session_timing t;
 	uint8_t session;
@@ -111,6 +164,9 @@ static void track_session(struct uds_client *c, const uint8_t *rsp, size_t len)
 		return;
 	if (uds_decode_session_rsp(rsp, len, &session, NULL))
 		return;
+	/* The cycle starts with the session (the ECU's S3 runs from its answer). */
+	if (c->session == UDS_SESSION_DEFAULT || session == UDS_SESSION_DEFAULT)
+		c->tp_last = now;
 	c->session = session;
 	if (c->cfg.adopt_session_timing && !uds_decode_session_rsp(rsp, len, &session, &t)) {
 		uint32_t p2 = t.p2_ms + c->cfg.timing_margin_ms;
@@ -192,7 +248,7 @@ void uds_client_input(struct uds_client *c, const uint8_t *pdu, size_t len, fota
 	memcpy(c->rsp, pdu, len);
 	c->res.rsp = c->rsp;
 	c->res.len = len;
-	track_session(c, c->rsp, len);
+	track_session(c, c->rsp, len, now);
 	finish(c, 0, 0);
 }
 
@@ -206,13 +262,11 @@ fota_us uds_client_deadline(const struct uds_client *c)
 {
 	switch (c->state) {
 	case UDS_CLIENT_SEND:
-		return 0; /* output now */
+		return 0; /* output now (or a TesterPresent first) */
 	case UDS_CLIENT_WAIT:
 		return c->deadline;
 	default:
-		if (c->cfg.no_tester_present || c->session == UDS_SESSION_DEFAULT)
-			return FOTA_NEVER;
-		return c->last_tx + FOTA_MS(c->cfg.tester_present_ms);
+		return keepalive_at(c);
 	}
 }
 
@@ -237,5 +291,5 @@ uint8_t uds_client_session(const struct uds_client *c)
 void uds_client_set_session(struct uds_client *c, uint8_t session, fota_us now)
 {
 	c->session = session;
-	c->last_tx = now;
+	c->last_tx = c->tp_last = now;
 }

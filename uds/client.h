@@ -4,7 +4,7 @@
  * on whole PDUs: one request in flight, P2 to the first response, P2*
  * re-armed on every NRC 0x78 with no overall cut-off, responses matched by
  * SID + 0x40 and the sub-function/identifier echo, and TesterPresent (3E 80)
- * whenever the tester is idle in a non-default session (S3 keep-alive).
+ * in a non-default session (S3 keep-alive, enum uds_tp_mode).
  *
  * ISO-TP sits below: the caller moves PDUs between uds_client_output() /
  * uds_client_input() and the transport, and passes `now` in; nothing here
@@ -21,11 +21,27 @@
 
 #define UDS_CLIENT_RSP_MAX 1024 /* longest response kept; longer ones end in -EMSGSIZE */
 
+/*
+ * How the tester keeps a non-default session open (ISO 14229-2 §7.5: the
+ * server falls back to the default session after S3server without a request;
+ * some bootloaders restart S3 only on 0x10 and 0x3E, so a long TransferData
+ * sequence alone does not keep them in session).
+ */
+enum uds_tp_mode {
+	UDS_TP_IDLE = 0,   /* 3E 80 after tester_present_ms without sending anything */
+	UDS_TP_FUNCTIONAL, /* 3E 80 every tester_present_ms, whatever else is going on: the
+			    * caller sends it as a single frame on the functional id when
+			    * uds_client_tp_due() says so (never through the physical channel) */
+	UDS_TP_PHYSICAL,   /* 3E 80 every tester_present_ms on the physical channel, between
+			    * requests (never while one is awaiting its answer) */
+	UDS_TP_OFF,	   /* never */
+};
+
 struct uds_client_cfg {
 	uint32_t p2_ms;		    /* wait for the first response (P2client); 0 = 150 */
 	uint32_t p2_star_ms;	    /* wait after each NRC 0x78 (P2*client); 0 = 5050 */
-	uint32_t tester_present_ms; /* idle time in a non-default session before 3E 80; 0 = 2000 */
-	bool no_tester_present;	    /* never send TesterPresent on our own */
+	uint32_t tester_present_ms; /* TesterPresent period (or idle time); 0 = 2000 */
+	enum uds_tp_mode tester_present;
 	/*
 	 * Adopt P2server_max/P2*server_max from each positive 0x10 response,
 	 * plus timing_margin_ms for the transport (ISO 14229-2 §7.2: P2client
@@ -65,7 +81,8 @@ struct uds_client {
 	uint32_t p2_ms, p2_star_ms; /* effective timeouts */
 	fota_us deadline;	    /* P2/P2* expiry while waiting */
 	fota_us last_tx;	    /* when we last sent anything (S3 keep-alive reference) */
-	unsigned tp_sent;	    /* TesterPresent requests sent (statistics, tests) */
+	fota_us tp_last;  /* cyclic modes: the last TesterPresent, or the session's start */
+	unsigned tp_sent; /* TesterPresent requests sent (statistics, tests) */
 	struct uds_result res;
 	uint8_t tp_pdu[2];
 	uint8_t rsp[UDS_CLIENT_RSP_MAX];
@@ -88,7 +105,7 @@ int uds_client_start(struct uds_client *c, const uint8_t *req, size_t len, fota_
  * The next PDU to send, if any: returns 1 and points *pdu and *len at it (valid
  * until the next call into the engine), 0 if nothing is due. Call only when
  * the transport can take a PDU. Emits the pending request, or TesterPresent
- * 3E 80 when idle in a non-default session for tester_present_ms.
+ * 3E 80 when due in mode idle or physical (physical: before a pending request).
  * P2 starts now; see uds_client_sent() to start it on transmit confirmation.
  */
 int uds_client_output(struct uds_client *c, const uint8_t **pdu, size_t *len, fota_us now);
@@ -126,6 +143,20 @@ bool uds_client_idle(const struct uds_client *c);
 
 /* Abandon the request in flight (result -ECANCELED). A later response is ignored. */
 void uds_client_cancel(struct uds_client *c);
+
+/*
+ * UDS_TP_FUNCTIONAL: a TesterPresent is due now (non-default session, a
+ * period since the last). The caller sends 3E 80 as a single frame on the
+ * functional id and calls uds_client_tp_sent(). Always false in other modes.
+ * uds_client_tp_deadline(): when the next one is due, FOTA_NEVER if none.
+ */
+bool uds_client_tp_due(const struct uds_client *c, fota_us now);
+void uds_client_tp_sent(struct uds_client *c, fota_us now);
+fota_us uds_client_tp_deadline(const struct uds_client *c);
+
+/* "functional", "physical", "idle", "off"; and back (-EINVAL for another word). */
+const char *uds_tp_mode_str(enum uds_tp_mode m);
+int uds_tp_mode_parse(const char *s, enum uds_tp_mode *m);
 
 /*
  * The diagnostic session the client believes the ECU is in: updated from

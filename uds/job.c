@@ -37,10 +37,11 @@ struct uds_job {
 	size_t nerase;
 	enum job_state state;
 	fota_us delay_until;
-	bool tx_busy;	   /* a request PDU is in ISO-TP */
-	int tx_err;	   /* ISO-TP error of the last request, or 0 */
-	int rx_err;	   /* last ISO-TP receive error */
-	char key_why[128]; /* why the key could not be computed (never key or seed bytes) */
+	bool tx_busy;	    /* a request PDU is in ISO-TP */
+	int tx_err;	    /* ISO-TP error of the last request, or 0 */
+	int rx_err;	    /* last ISO-TP receive error */
+	char key_why[128];  /* why the key could not be computed (never key or seed bytes) */
+	uint64_t tp_frames; /* functional TesterPresent frames sent */
 	/*
 	 * A key computed inside a pass (cmd:, lib:), handed over at a tick of a
 	 * later pass: the tick of the same pass still has that pass's `now`.
@@ -179,6 +180,7 @@ static void setup_prog(struct uds_job *j)
 	c->check_no_crc = !sq->check_crc;
 	c->reset_type = (uint8_t)sq->reset;
 	c->transfer_retries = sq->transfer_retries;
+	c->wait_ecu_ms = j->cfg.wait_ecu_ms;
 	c->no_transfer_retry = sq->transfer_retries == 0;
 	c->on_event = job_prog_event;
 	c->event_ctx = j;
@@ -187,6 +189,7 @@ static void setup_prog(struct uds_job *j)
 	j->ccfg.p2_ms = e->timing.p2_ms;
 	j->ccfg.p2_star_ms = e->timing.p2_star_ms;
 	j->ccfg.tester_present_ms = e->timing.tester_present_ms;
+	j->ccfg.tester_present = uds_job_tp_mode(e);
 	/*
 	 * ISO 14229-2 §7.2: P2client = P2server_max + ΔP2. The ECU states its
 	 * own P2/P2* in the session response; the margin covers the transport
@@ -194,6 +197,22 @@ static void setup_prog(struct uds_job *j)
 	 */
 	j->ccfg.adopt_session_timing = true;
 	j->ccfg.timing_margin_ms = 25;
+}
+
+enum uds_tp_mode uds_job_tp_mode(const struct cfg_ecu *e)
+{
+	if (!e->timing.tester_present_ms) /* fota.yaml(5): 0 never sends it */
+		return UDS_TP_OFF;
+	switch (e->tester_present) {
+	case CFG_TP_PHYSICAL:
+		return UDS_TP_PHYSICAL;
+	case CFG_TP_IDLE:
+		return UDS_TP_IDLE;
+	case CFG_TP_OFF:
+		return UDS_TP_OFF;
+	default:
+		return UDS_TP_FUNCTIONAL;
+	}
 }
 
 int uds_job_new(struct uds_job **jp, const struct uds_job_cfg *cfg, struct uds_job_result *res)
@@ -360,6 +379,17 @@ static void collect(struct uds_job *j)
 
 		snprintf(j->res.msg + n, sizeof(j->res.msg) - n, ": %s", j->key_why);
 	}
+	if (err && j->res.prog.nrc == UDS_NRC_CONDITIONS_NOT_CORRECT && !j->cfg.bootloader_switch &&
+	    (j->res.prog.step == UDS_PROG_STEP_PROGRAMMING_SESSION ||
+	     j->res.prog.step == UDS_PROG_STEP_EXTENDED_SESSION)) {
+		/* The usual cause: the ECU still runs its application. */
+		size_t n = strlen(j->res.msg);
+
+		snprintf(j->res.msg + n, sizeof(j->res.msg) - n,
+			 "; no bootloader switch frame was sent%s",
+			 j->ecu.has_bootloader_switch ? "" :
+							" (none configured: bootloader_switch)");
+	}
 	if (err && j->tx_err) {
 		size_t n = strlen(j->res.msg);
 
@@ -456,6 +486,20 @@ static int job_output(void *ctx, struct bus_frame *f, fota_us now)
 	}
 	if (j->state != JOB_PROG)
 		return 0;
+	if (uds_client_tp_due(uds_prog_client(&j->prog), now)) {
+		/*
+		 * Functional TesterPresent: one SF on another id, so it may go
+		 * between the consecutive frames of a physical transfer
+		 * (ISO 15765-2 keeps the channels apart by id).
+		 */
+		static const uint8_t tp[2] = { UDS_SID_TESTER_PRESENT, UDS_SUPPRESS_POS_RSP };
+
+		uds_client_tp_sent(uds_prog_client(&j->prog), now);
+		if (!isotp_sf_frame(j->tp, cfg_ecu_functional_id(&j->ecu), tp, sizeof(tp), f)) {
+			j->tp_frames++;
+			return 1;
+		}
+	}
 	if (!j->tx_busy && uds_prog_output(&j->prog, &pdu, &len, now) == 1) {
 		int err = isotp_send(j->tp, pdu, len, now);
 
@@ -492,7 +536,7 @@ static fota_us job_deadline(void *ctx)
 		d = isotp_deadline(j->tp);
 		if (!j->tx_busy)
 			d = fota_min_deadline(d, uds_prog_deadline(&j->prog));
-		return d;
+		return fota_min_deadline(d, uds_client_tp_deadline(&j->prog.client));
 	default:
 		return FOTA_NEVER;
 	}
@@ -572,4 +616,9 @@ uint32_t uds_job_rx_filter(const struct uds_job *j)
 struct isotp *uds_job_isotp(struct uds_job *j)
 {
 	return j->tp;
+}
+
+uint64_t uds_job_tp_frames(const struct uds_job *j)
+{
+	return j->tp_frames;
 }

@@ -50,6 +50,7 @@ struct uds_job_cfg {
 	bool bootloader_switch;	      /* send ecu->bootloader_switch first (if it has one) */
 	uint32_t block_length;	      /* cap on maxNumberOfBlockLength; 0 = ecu->sequence's */
 	bool keep_running;	      /* the member never reports done (serve: loop goes on) */
+	uint32_t wait_ecu_ms;	      /* repeat the first request until the ECU answers (prog.h) */
 	uint32_t isotp_rx_max;	      /* largest response PDU; 0 = 4095 */
 	/* Called synchronously from the job's calls; may be NULL. */
 	void (*on_event)(void *ctx, const struct uds_job_event *ev);
@@ -140,6 +141,12 @@ uint32_t uds_job_rx_filter(const struct uds_job *j);
 
 /* The channel's ISO-TP counters (frames in/out) for benches and --verbose. */
 struct isotp *uds_job_isotp(struct uds_job *j);
+
+/* Functional TesterPresent frames the job sent (they are not ISO-TP channel frames). */
+uint64_t uds_job_tp_frames(const struct uds_job *j);
+
+/* The client's keep-alive mode for the ECU (tester_present, and 0 ms = off). */
+enum uds_tp_mode uds_job_tp_mode(const struct cfg_ecu *e);
 
 /* The loop member: ctx is the struct uds_job *. */
 extern const struct loop_member_ops uds_job_member_ops;

@@ -489,6 +489,7 @@ static void step_ok(struct uds_prog *p, const struct uds_result *r, fota_us now)
 static void poll_client(struct uds_prog *p, fota_us now)
 {
 	struct uds_result r;
+	bool was_first;
 	int err;
 
 	if (!p->running || p->key_wait)
@@ -505,6 +506,16 @@ static void poll_client(struct uds_prog *p, fota_us now)
 		fail(p, -ECANCELED, 0, now, "cancelled");
 		return;
 	}
+	if (err == -ETIMEDOUT && p->first && now < p->t_start + FOTA_MS(p->cfg.wait_ecu_ms)) {
+		/* Not listening yet: the same request again (P2 already passed). */
+		p->first_tries++;
+		err = uds_client_start(&p->client, p->client.req, p->client.req_len, now);
+		if (err)
+			fail(p, err, 0, now, "request not accepted by the client");
+		return;
+	}
+	was_first = p->first;
+	p->first = false;
 	if (err == -ETIMEDOUT && p->step == UDS_PROG_STEP_TRANSFER_DATA &&
 	    p->retries < p->cfg.transfer_retries) {
 		struct uds_prog_event ev = { .type = UDS_PROG_EV_RETRY };
@@ -525,6 +536,9 @@ static void poll_client(struct uds_prog *p, fota_us now)
 		if (err == -ETIMEDOUT && p->step == UDS_PROG_STEP_TRANSFER_DATA && p->retries)
 			snprintf(msg, sizeof(msg), "no response to block 0x%02x after %u retries",
 				 p->bsc, p->retries);
+		else if (err == -ETIMEDOUT && was_first && p->first_tries)
+			snprintf(msg, sizeof(msg), "no response in %.1f s (%u tries)",
+				 (double)(now - p->t_start) / 1e6, p->first_tries + 1);
 		else if (err == -EPROTO)
 			snprintf(msg, sizeof(msg), "unexpected response");
 		fail(p, err, r.nrc, now, msg);
@@ -565,6 +579,9 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 	p->cancel = false;
 	p->running = true;
 	p->key_wait = false;
+	p->first = true;
+	p->first_tries = 0;
+	p->t_start = now;
 	memset(&p->res, 0, sizeof(p->res));
 	p->res.err = -EINPROGRESS;
 	p->res.segment = -1;

@@ -129,6 +129,13 @@ struct uds_prog_cfg {
 
 	uint8_t reset_type; /* final ECUReset: UDS_RESET_NONE (0, no reset), _HARD, _SOFT, _KEY_OFF_ON */
 
+	/*
+	 * The first request (the first session change) is sent again after
+	 * each P2 timeout until this long after the start: an ECU that was just
+	 * powered or switched to its bootloader may not listen yet. 0 = once.
+	 */
+	uint32_t wait_ecu_ms;
+
 	unsigned transfer_retries; /* TransferData resends after a P2/P2* timeout; default 1 */
 	bool no_transfer_retry;	   /* set to disable resending altogether */
 
@@ -156,10 +163,13 @@ struct uds_prog {
 	size_t ierase; /* next of cfg.erase_ranges */
 	enum uds_prog_step step;
 	bool running, cancel;
-	bool key_wait;	     /* compute_key said -EINPROGRESS: waiting for uds_prog_key_done() */
-	uint32_t block_data; /* data bytes per TransferData */
-	uint32_t offset;     /* within the current segment */
-	uint32_t chunk;	     /* data bytes in the block in flight */
+	bool key_wait; /* compute_key said -EINPROGRESS: waiting for uds_prog_key_done() */
+	bool first;    /* no answer of any kind yet (wait_ecu_ms) */
+	fota_us t_start;
+	unsigned first_tries; /* first request sent again (wait_ecu_ms) */
+	uint32_t block_data;  /* data bytes per TransferData */
+	uint32_t offset;      /* within the current segment */
+	uint32_t chunk;	      /* data bytes in the block in flight */
 	uint8_t bsc;
 	unsigned retries;
 	uint64_t done, total;

@@ -280,7 +280,7 @@ static void test_uds_client__no_tester_present_option(void)
 	const uint8_t *pdu;
 	size_t len;
 
-	k.no_tester_present = true;
+	k.tester_present = UDS_TP_OFF;
 	uds_client_init(&c, &k);
 	uds_client_set_session(&c, UDS_SESSION_PROGRAMMING, T0);
 	T_EQ_U64(uds_client_deadline(&c), FOTA_NEVER);
