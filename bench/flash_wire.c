@@ -169,7 +169,8 @@ int main(void)
 	struct rusage ru0, ru1;
 	const struct bus_mem_rec *rec;
 	size_t n;
-	uint64_t min_frames = 0, tx_frames = 0, rx_frames = 0, bits = 0, bits_worst = 0;
+	uint64_t min_frames = 0, tx_frames = 0, rx_frames = 0, tp_frames = 0, bits = 0,
+		 bits_worst = 0;
 	uint32_t x = 1;
 	double wall0, wall, cpu, limit_bits, raw_bits;
 	int fails = 0;
@@ -241,6 +242,10 @@ int main(void)
 		const struct bus_frame *f = &rec[i].f;
 		unsigned pci = f->data[0] >> 4;
 
+		if (f->id == cfg_ecu_functional_id(&ec)) {
+			tp_frames++; /* the cyclic TesterPresent: not part of the transfer */
+			continue;
+		}
 		if (rec[i].from == 0)
 			tx_frames++;
 		else
@@ -260,8 +265,11 @@ int main(void)
 
 	printf("image                     %u bytes, maxNumberOfBlockLength 4095, BS 0, STmin 0\n",
 	       IMAGE_SIZE);
+	n -= tp_frames;
 	printf("frames on the bus         %zu (tester %" PRIu64 ", ECU %" PRIu64 ")\n", n,
 	       tx_frames, rx_frames);
+	printf("functional TesterPresent  %" PRIu64 " (apart: on 0x%" PRIX32 ")\n", tp_frames,
+	       cfg_ecu_functional_id(&ec));
 	printf("ISO-TP minimum            %" PRIu64 "\n", min_frames);
 	fails += check(n == min_frames, "frame count equals the ISO-TP minimum");
 	for (int k = 0; k < 2; k++) {

@@ -307,6 +307,100 @@ static void test_uds_client__adopts_session_timing(void)
 	T_EQ_U64(uds_client_deadline(&c), T0 + 20 + FOTA_MS(30050));
 }
 
+/* Functional mode: due every period from the session's start, whatever the client is doing. */
+static void test_uds_client__functional_tester_present_is_cyclic(void)
+{
+	struct uds_client c;
+	struct uds_client_cfg k = cfg;
+	static const uint8_t req[] = { 0x10, 0x02 };
+	static const uint8_t ok[] = { 0x50, 0x02, 0x00, 0x32, 0x01, 0xF4 };
+	static const uint8_t td[] = { 0x36, 0x01, 0xAA };
+	static const uint8_t reset_ok[] = { 0x51, 0x01 };
+	static const uint8_t reset[] = { 0x11, 0x01 };
+	const uint8_t *pdu;
+	size_t len;
+	fota_us t1 = T0 + FOTA_MS(10);
+
+	k.tester_present = UDS_TP_FUNCTIONAL;
+	k.tester_present_ms = 300;
+	uds_client_init(&c, &k);
+	send(&c, req, sizeof(req), T0);
+	T_EQ_U64(uds_client_tp_deadline(&c), FOTA_NEVER); /* default session */
+	uds_client_input(&c, ok, sizeof(ok), t1);
+	T_EQ_U64(uds_client_tp_deadline(&c), t1 + FOTA_MS(300));
+	T_TRUE(!uds_client_tp_due(&c, t1 + FOTA_MS(299)));
+	/* Due while a request waits for its answer, and never through output(). */
+	send(&c, td, sizeof(td), t1 + FOTA_MS(100));
+	T_TRUE(uds_client_tp_due(&c, t1 + FOTA_MS(300)));
+	T_EQ_U64(uds_client_deadline(&c), t1 + FOTA_MS(100) + FOTA_MS(150));
+	uds_client_tp_sent(&c, t1 + FOTA_MS(300));
+	T_EQ_U64(uds_client_tp_deadline(&c), t1 + FOTA_MS(600));
+	T_EQ(c.tp_sent, 1);
+	uds_client_tick(&c, t1 + FOTA_MS(400)); /* the TransferData times out */
+	T_EQ(uds_client_output(&c, &pdu, &len, t1 + FOTA_SEC(5)), 0);
+	/* The reset ends the session and the cycle. */
+	send(&c, reset, sizeof(reset), t1 + FOTA_SEC(5));
+	uds_client_input(&c, reset_ok, sizeof(reset_ok), t1 + FOTA_SEC(5));
+	T_EQ_U64(uds_client_tp_deadline(&c), FOTA_NEVER);
+	T_TRUE(!uds_client_tp_due(&c, t1 + FOTA_SEC(60)));
+}
+
+/* Physical mode: every period, before the next request, never while one is answered. */
+static void test_uds_client__physical_tester_present_between_requests(void)
+{
+	struct uds_client c;
+	struct uds_client_cfg k = cfg;
+	static const uint8_t rd[] = { 0x22, 0xF1, 0x90 };
+	static const uint8_t rd_ok[] = { 0x62, 0xF1, 0x90, 0x41 };
+	const uint8_t *pdu;
+	size_t len;
+
+	k.tester_present = UDS_TP_PHYSICAL;
+	k.tester_present_ms = 300;
+	uds_client_init(&c, &k);
+	uds_client_set_session(&c, UDS_SESSION_PROGRAMMING, T0);
+	T_TRUE(!uds_client_tp_due(&c, T0 + FOTA_SEC(1))); /* not the caller's frame */
+	/* Busy all the time: a request every 100 ms, still 3E 80 every 300 ms. */
+	for (int i = 0; i < 3; i++) {
+		fota_us t = T0 + FOTA_MS(100) * (fota_us)i;
+
+		T_OK(uds_client_start(&c, rd, sizeof(rd), t));
+		T_EQ(uds_client_output(&c, &pdu, &len, t), 1);
+		T_EQ(pdu[0], 0x22);
+		uds_client_input(&c, rd_ok, sizeof(rd_ok), t + FOTA_MS(5));
+	}
+	T_OK(uds_client_start(&c, rd, sizeof(rd), T0 + FOTA_MS(300)));
+	T_EQ_U64(uds_client_deadline(&c), 0);
+	T_EQ(uds_client_output(&c, &pdu, &len, T0 + FOTA_MS(300)), 1);
+	T_EQ(len, 2);
+	T_EQ(pdu[0], 0x3E);
+	T_EQ(pdu[1], 0x80);
+	T_EQ(uds_client_output(&c, &pdu, &len, T0 + FOTA_MS(301)), 1);
+	T_EQ(pdu[0], 0x22); /* then the request */
+	/* Not while its answer is awaited, however long. */
+	T_EQ(uds_client_output(&c, &pdu, &len, T0 + FOTA_MS(650)), 0);
+	T_EQ_U64(uds_client_deadline(&c), T0 + FOTA_MS(301) + FOTA_MS(150));
+	uds_client_input(&c, rd_ok, sizeof(rd_ok), T0 + FOTA_MS(340));
+	T_EQ_U64(uds_client_deadline(&c), T0 + FOTA_MS(600));
+	T_EQ(uds_client_output(&c, &pdu, &len, T0 + FOTA_MS(600)), 1);
+	T_EQ(pdu[0], 0x3E);
+	T_EQ(c.tp_sent, 2);
+}
+
+static void test_uds_client__tester_present_mode_names(void)
+{
+	enum uds_tp_mode m;
+
+	for (m = UDS_TP_IDLE; m <= UDS_TP_OFF; m++) {
+		enum uds_tp_mode back;
+
+		T_OK(uds_tp_mode_parse(uds_tp_mode_str(m), &back));
+		T_EQ(back, m);
+	}
+	T_ERR(uds_tp_mode_parse("Functional", &m), -EINVAL);
+	T_ERR(uds_tp_mode_parse("", &m), -EINVAL);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(uds_client__p2_expires_without_answer),
 	T_CASE(uds_client__p2_restarts_on_transmit_confirmation),
@@ -321,6 +415,9 @@ static const struct t_case cases[] = {
 	T_CASE(uds_client__busy_while_in_flight),
 	T_CASE(uds_client__tester_present_when_idle_in_non_default_session),
 	T_CASE(uds_client__no_tester_present_option),
+	T_CASE(uds_client__functional_tester_present_is_cyclic),
+	T_CASE(uds_client__physical_tester_present_between_requests),
+	T_CASE(uds_client__tester_present_mode_names),
 	T_CASE(uds_client__adopts_session_timing),
 };
 
