@@ -355,6 +355,26 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 		       "  communication       28 %02x %02x\n",
 		       pc->comm_control_type, pc->comm_type);
 	printf("  session             10 %02x programming\n", pc->programming_session);
+	switch (uds_job_tp_mode(ecu)) {
+	case UDS_TP_FUNCTIONAL:
+		printf("  keep-alive          3E 80 every %" PRIu32 " ms on 0x%" PRIX32
+		       " (functional)\n",
+		       ecu->timing.tester_present_ms, cfg_ecu_functional_id(ecu));
+		break;
+	case UDS_TP_PHYSICAL:
+		printf("  keep-alive          3E 80 every %" PRIu32
+		       " ms between requests (physical)\n",
+		       ecu->timing.tester_present_ms);
+		break;
+	case UDS_TP_IDLE:
+		printf("  keep-alive          3E 80 after %" PRIu32
+		       " ms without a request (idle)\n",
+		       ecu->timing.tester_present_ms);
+		break;
+	default:
+		printf("  keep-alive          none\n");
+		break;
+	}
 	if (pc->security_level)
 		printf("  security            27 %02x / 27 %02x, key %s:\n", pc->security_level,
 		       pc->security_level + 1, cfg_key_kind_name(ecu->key.kind));

@@ -195,5 +195,16 @@ test_expect_success 'no switch configured: the hint says so' '
 	test_grep "\(NRC 0x22\); no bootloader switch frame was sent \(none configured: bootloader_switch\)$" err
 '
 
+test_expect_success '--dry-run shows the keep-alive and the switch frame it will send' '
+	fota flash --dry-run -c fota.yaml -e strict fw.hex >plan &&
+	test_grep "^  keep-alive          3E 80 every 300 ms on 0x7DF \(functional\)$" plan &&
+	fota flash --dry-run -c fota.yaml -e strict --tester-present physical fw.hex >plan &&
+	test_grep "^  keep-alive          3E 80 every 300 ms between requests \(physical\)$" plan &&
+	fota flash --dry-run -c fota.yaml -e switched fw.hex >plan &&
+	test_grep "^  bootloader switch   701#01, then wait 50 ms$" plan &&
+	fota flash --dry-run -c fota.yaml -e switched --no-bootloader-switch fw.hex >plan &&
+	! grep -q "bootloader switch" plan
+'
+
 stop_leftovers
 test_done
