@@ -93,7 +93,7 @@ test_expect_success 'idle: the same ECU leaves the session mid-download (exit 1,
 	bg_stop ecu &&
 	cat err >&2 &&
 	test_grep "(TransferData|RequestTransferExit|RequestDownload) refused: serviceNotSupportedInActiveSession \(NRC 0x7F\)" err &&
-	! grep -q "3E80" trace-idle.log
+	! grep -q " 7DF#" trace-idle.log
 '
 
 test_expect_success 'off: no TesterPresent at all, and the same failure' '
