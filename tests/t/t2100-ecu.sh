@@ -93,15 +93,19 @@ test_expect_success 'functional requests on 0x7DF: answered on 0x7E8, NRC 0x11/0
 '
 
 test_expect_success '--functional-id; 3E 80 keeps a --s3-restart session ECU in session' '
-	start_ecu ecu --functional-id 0x7DE --s3 300 --s3-restart session &&
+	# S3 3 s; 3E 80 on 0x7DE every second for 4 s keeps the session,
+	# the ReadDataByIdentifier requests in between do not restart S3.
+	start_ecu ecu --functional-id 0x7DE --s3 3000 --s3-restart session &&
 	xchg 1 7E0#021003 &&
 	xchg 1 7DE#023E80 7DF#023E00 7E0#0322F186 &&
 	expect_frames 7E8#0462F18603CCCCCC &&
-	sleep 0.2 && fota-test send "$BUS" 7DE#023E80 && sleep 0.2 &&
-	fota-test send "$BUS" 7DE#023E80 && sleep 0.2 &&
+	for i in 1 2 3 4; do
+		sleep 1 && fota-test send "$BUS" 7DE#023E80 || return 1
+	done &&
 	xchg 1 7E0#0322F186 &&
 	expect_frames 7E8#0462F18603CCCCCC &&
-	sleep 0.2 && xchg 1 7E0#0322F186 && sleep 0.2 && xchg 1 7E0#0322F186 &&
+	sleep 4 &&
+	xchg 1 7E0#0322F186 &&
 	expect_frames 7E8#0462F18601CCCCCC &&
 	bg_stop ecu &&
 	test_expect_code 2 fota ecu -b "$BUS" --functional-id 0x7E0 2>err &&
