@@ -59,6 +59,8 @@ static const char *const ecu_usage[] = {
 #define KEY_WRONG_BSC  FOTA_OPT_LONG(24)
 #define KEY_NO_BSC     FOTA_OPT_LONG(25)
 #define KEY_RESET_XFER FOTA_OPT_LONG(26)
+#define KEY_WRITE_DID  FOTA_OPT_LONG(27)
+#define KEY_MAX_DIDS   FOTA_OPT_LONG(28)
 
 #define ECU_DEF_REQ_ID	0x7E0u
 #define ECU_DEF_RSP_ID	0x7E8u
@@ -74,6 +76,7 @@ struct ecu_did {
 	uint16_t did;
 	uint8_t data[ECU_DID_LEN_MAX];
 	size_t len;
+	bool writable;
 };
 
 /* Everything the command line and the configuration decide. */
@@ -93,6 +96,7 @@ struct ecu_args {
 	struct bus_frame sw;
 	struct ecu_did dids[ECU_DID_MAX];
 	size_t ndids;
+	uint32_t max_dids;
 	struct uds_server_faults faults;
 	bool fail_set, pending_set, drop_set;
 };
@@ -278,7 +282,7 @@ static int opt_region(void *args, const char *arg, char *msg, size_t size)
 	return 0;
 }
 
-/* A DID is always hex, as everyone writes them: F190 or 0xF190. */
+/* A DID is always hex, as everyone writes them: F190 or 0xF190 (0x0001..0xFFFE). */
 static int parse_did(const char *s, uint32_t *did)
 {
 	char *end;
@@ -289,15 +293,15 @@ static int parse_did(const char *s, uint32_t *did)
 	if (!isxdigit((unsigned char)*s))
 		return -EINVAL;
 	v = strtoul(s, &end, 16);
-	if (*end || v < 0xF180 || v > 0xF19F)
+	if (*end || v < 0x0001 || v > 0xFFFE)
 		return -EINVAL;
 	*did = (uint32_t)v;
 	return 0;
 }
 
-static int opt_did(void *args, const char *arg, char *msg, size_t size)
+static int add_did(struct ecu_args *a, const char *opt, const char *arg, bool writable, char *msg,
+		   size_t size)
 {
-	struct ecu_args *a = args;
 	char buf[256], *lhs, *rhs;
 	uint32_t did;
 	struct ecu_did d = { 0 };
@@ -305,22 +309,24 @@ static int opt_did(void *args, const char *arg, char *msg, size_t size)
 
 	if (split(arg, '=', buf, sizeof(buf), &lhs, &rhs) || !rhs || parse_did(lhs, &did))
 		return fota_opt_error(msg, size,
-				      "invalid --did '%s' (expected ID=VALUE, ID 0xF180..0xF19F)",
-				      arg);
+				      "invalid %s '%s' (expected ID=VALUE, ID hex 0x0001..0xFFFE)",
+				      opt, arg);
 	if (did == UDS_DID_ACTIVE_DIAGNOSTIC_SESSION)
 		return fota_opt_error(msg, size,
-				      "--did 0xF186: the active session is answered "
-				      "by the ECU itself");
+				      "%s 0xF186: the active session is answered "
+				      "by the ECU itself",
+				      opt);
 	d.did = (uint16_t)did;
+	d.writable = writable;
 	if (!strncmp(rhs, "hex:", 4)) {
 		if (fota_parse_hex_bytes(rhs + 4, d.data, sizeof(d.data), &d.len) || !d.len)
 			return fota_opt_error(msg, size,
-					      "invalid --did '%s': 1..%d hex bytes after hex:", arg,
-					      ECU_DID_LEN_MAX);
+					      "invalid %s '%s': 1..%d hex bytes after hex:", opt,
+					      arg, ECU_DID_LEN_MAX);
 	} else {
 		d.len = strlen(rhs);
 		if (!d.len || d.len > ECU_DID_LEN_MAX)
-			return fota_opt_error(msg, size, "invalid --did '%s': 1..%d characters",
+			return fota_opt_error(msg, size, "invalid %s '%s': 1..%d characters", opt,
 					      arg, ECU_DID_LEN_MAX);
 		memcpy(d.data, rhs, d.len);
 	}
@@ -328,11 +334,21 @@ static int opt_did(void *args, const char *arg, char *msg, size_t size)
 	for (i = 0; i < a->ndids && a->dids[i].did != d.did; i++)
 		;
 	if (i == ECU_DID_MAX)
-		return fota_opt_error(msg, size, "more than %d --did", ECU_DID_MAX);
+		return fota_opt_error(msg, size, "more than %d --did/--write-did", ECU_DID_MAX);
 	a->dids[i] = d;
 	if (i == a->ndids)
 		a->ndids++;
 	return 0;
+}
+
+static int opt_did(void *args, const char *arg, char *msg, size_t size)
+{
+	return add_did(args, "--did", arg, false, msg, size);
+}
+
+static int opt_write_did(void *args, const char *arg, char *msg, size_t size)
+{
+	return add_did(args, "--write-did", arg, true, msg, size);
 }
 
 /* Defaults for the identification DIDs the usual testers read (ISO 14229-1 Annex C.1). */
@@ -444,8 +460,15 @@ static const struct fota_opt ecu_opts[] = {
 		    "start in the application; this frame switches to the bootloader", 0,
 		    opt_switch),
 	FOTA_OPT_FN(KEY_DID, "did", "ID=VALUE",
-		    "identification DID F180..F19F (hex) answered with VALUE (text, or hex:BYTES)",
+		    "data identifier ID (hex, e.g. F190) answered with VALUE (text, or hex:BYTES)",
 		    0, opt_did),
+	FOTA_OPT_FN(KEY_WRITE_DID, "write-did", "ID=VALUE",
+		    "like --did, and WriteDataByIdentifier takes as many bytes for it when unlocked "
+		    "in the programming session",
+		    0, opt_write_did),
+	FOTA_OPT_U32(KEY_MAX_DIDS, "max-dids", "N",
+		     "DIDs per ReadDataByIdentifier request, more get NRC 0x13 (default: any)",
+		     ARG(max_dids), 1, 255, NULL),
 	FOTA_OPT_STRING(KEY_READY_FILE, "ready-file", "FILE", "create FILE once the ECU listens",
 			FOTA_OPT_FILE, ARG(ready_file)),
 	FOTA_OPT_FN(KEY_FAIL, "fail", "SERVICE[:N]=NRC",
@@ -852,7 +875,8 @@ static int run_ecu(int argc, char **argv)
 	add_default_did(&a, UDS_DID_VIN, "WFOTA000000000001");
 	add_default_did(&a, UDS_DID_SYSTEM_SUPPLIER_SW_VERSION, FOTA_VERSION);
 	for (size_t i = 0; i < a.ndids; i++)
-		dids[i] = (struct uds_did){ a.dids[i].did, a.dids[i].data, a.dids[i].len };
+		dids[i] = (struct uds_did){ a.dids[i].did, a.dids[i].data, a.dids[i].len,
+					    a.dids[i].writable };
 
 	sc.regions = a.regions;
 	sc.nregions = a.nregions;
@@ -870,6 +894,7 @@ static int run_ecu(int argc, char **argv)
 	sc.require_bootloader = a.has_switch;
 	sc.dids = dids;
 	sc.ndids = a.ndids;
+	sc.max_dids = a.max_dids;
 	sc.faults = a.faults;
 	r = uds_server_new(&e.srv, &sc);
 	if (r) {

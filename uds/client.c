@@ -194,7 +194,14 @@ static int match_positive(const struct uds_client *c, const uint8_t *rsp, size_t
 	}
 	switch (req[0]) {
 	case UDS_SID_READ_DATA_BY_IDENTIFIER:
-		return c->req_len >= 3 && len >= 3 && !memcmp(rsp + 1, req + 1, 2);
+		/* Several DIDs: unsupported ones are left out (ISO 14229-1 §10.2.2), so the
+		 * answer starts with any of them. */
+		if (len < 3)
+			return 0;
+		for (size_t i = 1; i + 1 < c->req_len; i += 2)
+			if (!memcmp(rsp + 1, req + i, 2))
+				return 1;
+		return 0;
 	case UDS_SID_TRANSFER_DATA:
 		/*
 		 * The echo of the previous counter is the late answer to a block

@@ -363,7 +363,8 @@ static struct answer h_read_did(struct uds_server *s, const uint8_t *req, size_t
 	size_t n = 1, i, k;
 	bool any = false;
 
-	if (len < 3 || (len - 1) % 2)
+	/* §10.2.4: a wrong length, or more DIDs than the server takes at once: 0x13. */
+	if (len < 3 || (len - 1) % 2 || (s->cfg.max_dids && (len - 1) / 2 > s->cfg.max_dids))
 		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
 	s->rsp[0] = UDS_SID_READ_DATA_BY_IDENTIFIER + UDS_POSITIVE_RESPONSE_OFFSET;
 	for (i = 1; i + 1 < len; i += 2) {
@@ -391,6 +392,53 @@ static struct answer h_read_did(struct uds_server *s, const uint8_t *req, size_t
 		any = true;
 	}
 	return any ? POS(n) : NRC(UDS_NRC_REQUEST_OUT_OF_RANGE);
+}
+
+static struct uds_did *find_did(const struct uds_server *s, uint16_t did)
+{
+	for (size_t k = 0; k < s->cfg.ndids; k++)
+		if (s->dids[k].did == did)
+			return &s->dids[k];
+	return NULL;
+}
+
+/*
+ * WriteDataByIdentifier (ISO 14229-1 §10.7), checks in the order of the
+ * general NRC handling (§7.5, Figure 5): the service in the default session
+ * 0x7F (checked in input()), minimum length 0x13, a DID that is not
+ * writable (or not in this session) 0x31, locked 0x33, a record of another
+ * length than the DID's 0x13.
+ */
+static struct answer h_write_did(struct uds_server *s, const uint8_t *req, size_t len)
+{
+	struct uds_did *d;
+	bool session_ok = s->session == UDS_SESSION_PROGRAMMING ||
+			  (s->cfg.did_write_extended && s->session == UDS_SESSION_EXTENDED);
+
+	if (len < 4)
+		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	d = find_did(s, (uint16_t)uds_get_be(req + 1, 2));
+	if (!d || !d->writable || !session_ok)
+		return NRC(UDS_NRC_REQUEST_OUT_OF_RANGE);
+	if (locked(s))
+		return NRC(UDS_NRC_SECURITY_ACCESS_DENIED);
+	if (len - 3 != d->len)
+		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	/* d->data points into s->did_data, the server's own copy. */
+	memcpy((uint8_t *)(uintptr_t)d->data, req + 3, d->len);
+	s->rsp[0] = UDS_SID_WRITE_DATA_BY_IDENTIFIER + UDS_POSITIVE_RESPONSE_OFFSET;
+	memcpy(s->rsp + 1, req + 1, 2);
+	return POS(3);
+}
+
+const uint8_t *uds_server_did(const struct uds_server *s, uint16_t did, size_t *len)
+{
+	const struct uds_did *d = find_did(s, did);
+
+	if (!d)
+		return NULL;
+	*len = d->len;
+	return d->data;
 }
 
 static uint32_t ranges_crc(struct uds_server *s)
@@ -584,6 +632,12 @@ static bool programming_only(uint8_t sid)
 	       sid == UDS_SID_REQUEST_TRANSFER_EXIT;
 }
 
+/* Services this server does not offer in the default session. */
+static bool not_in_default(uint8_t sid)
+{
+	return sid == UDS_SID_WRITE_DATA_BY_IDENTIFIER;
+}
+
 static void input(struct uds_server *s, const uint8_t *req, size_t len, bool functional,
 		  fota_us now)
 {
@@ -612,6 +666,8 @@ static void input(struct uds_server *s, const uint8_t *req, size_t len, bool fun
 	if (programming_only(sid) && s->session != UDS_SESSION_PROGRAMMING) {
 		/* ISO 14229-1 §7.5 (general server response behaviour): checked before the rest. */
 		a = NRC(UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION);
+	} else if (not_in_default(sid) && s->session == UDS_SESSION_DEFAULT) {
+		a = NRC(UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION);
 	} else if (uds_sid_has_subfunction(sid) && len < 2) {
 		a = NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
 	} else if (f->nrc && f->nrc_sid == sid && nth_hit(f->nrc_nth, ++s->n_nrc)) {
@@ -638,6 +694,9 @@ static void input(struct uds_server *s, const uint8_t *req, size_t len, bool fun
 			break;
 		case UDS_SID_READ_DATA_BY_IDENTIFIER:
 			a = h_read_did(s, req, len);
+			break;
+		case UDS_SID_WRITE_DATA_BY_IDENTIFIER:
+			a = h_write_did(s, req, len);
 			break;
 		case UDS_SID_ROUTINE_CONTROL:
 			a = h_routine(s, req, len, &pending);

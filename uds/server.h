@@ -6,7 +6,8 @@
  * attempt counter and delay (ISO 14229-1 §9.4), erase and CRC-32 check
  * routines (§13.2), RequestDownload / TransferData / RequestTransferExit
  * (§14.2, §14.4, §14.6), ECUReset, ReadDataByIdentifier for the
- * identification DIDs (Annex C.1), TesterPresent; a flash memory model
+ * identification DIDs (Annex C.1, several per request), WriteDataByIdentifier
+ * for the writable ones (§10.7), TesterPresent; a flash memory model
  * (erased = 0xFF) that load/save keep in a flat binary file; and fault
  * injection for tests and benches.
  */
@@ -31,6 +32,7 @@ struct uds_did {
 	uint16_t did;
 	const uint8_t *data; /* copied at uds_server_new() */
 	size_t len;	     /* 1..64 */
+	bool writable;	     /* WriteDataByIdentifier (0x2E) takes len bytes for it */
 };
 
 /*
@@ -76,6 +78,9 @@ struct uds_server_cfg {
 	bool require_bootloader;   /* programming session refused (0x22) until enter_bootloader() */
 	const struct uds_did *dids; /* copied; 0xF186 (active session) is always answered */
 	size_t ndids;
+	unsigned max_dids; /* DIDs per ReadDataByIdentifier request (more: NRC 0x13); 0 = any */
+	bool did_write_extended; /* writable DIDs also in the extended session (default: only
+				  * the programming session), unlocked either way */
 	struct uds_server_faults faults;
 };
 
@@ -133,6 +138,8 @@ bool uds_server_in_bootloader(const struct uds_server *s);
 /* True once a check routine passed (or a transfer ended with no check configured) since the last erase. */
 bool uds_server_app_valid(const struct uds_server *s);
 unsigned uds_server_resets(const struct uds_server *s); /* ECUResets and fault resets so far */
+/* A DID's current value (after writes); NULL if the server has no such DID. */
+const uint8_t *uds_server_did(const struct uds_server *s, uint16_t did, size_t *len);
 
 /* The flash: from the lowest region start to the highest region end (gaps are 0xFF). */
 const uint8_t *uds_server_memory(const struct uds_server *s, uint32_t *base, size_t *len);

@@ -20,7 +20,7 @@ static const struct uds_region regions[] = {
 };
 
 static const uint8_t vin[] = "FUZZVIN0123456789";
-static const struct uds_did dids[] = { { UDS_DID_VIN, vin, 17 } };
+static const struct uds_did dids[] = { { UDS_DID_VIN, vin, 17, true } };
 
 static int key_xor(void *ctx, uint8_t level, const uint8_t *seed, size_t n, uint8_t *key,
 		   size_t cap, size_t *klen)

@@ -26,7 +26,7 @@ static int key_plus1(void *ctx, uint8_t level, const uint8_t *seed, size_t n, ui
 
 static const struct uds_region region = { 0x1000, 0x400 };
 static const uint8_t vin[] = "WDB1234567890ABCD";
-static const struct uds_did dids[] = { { UDS_DID_VIN, vin, 17 } };
+static const struct uds_did dids[] = { { UDS_DID_VIN, vin, 17, false } };
 
 static struct uds_server *ecu(const struct uds_server_faults *f)
 {
@@ -239,6 +239,103 @@ static void test_uds_server__identification_dids(void)
 	uds_server_free(s);
 }
 
+static const uint8_t fp0[9] = { 0 };
+
+static struct uds_server *ecu_rw(unsigned max_dids, bool extended)
+{
+	static const uint8_t sw[] = "1.0";
+	const struct uds_did d[] = {
+		{ UDS_DID_VIN, vin, 17, false },
+		{ 0xF189, sw, 3, false },
+		{ 0xF15A, fp0, sizeof(fp0), true },
+	};
+	struct uds_server *s;
+	struct uds_server_cfg c = {
+		.regions = &region,
+		.nregions = 1,
+		.security_level = 0x01,
+		.compute_key = key_plus1,
+		.seed_of_seeds = 7,
+		.dids = d,
+		.ndids = 3,
+		.max_dids = max_dids,
+		.did_write_extended = extended,
+	};
+
+	T_OK(uds_server_new(&s, &c));
+	return s;
+}
+
+/* ISO 14229-1 §10.2: several DIDs, the supported ones in request order, the rest left out. */
+static void test_uds_server__rdbi_several_dids(void)
+{
+	struct uds_server *s = ecu_rw(0, false);
+	uint8_t o[64];
+	size_t n;
+
+	n = req(s, T0, o, 7, 0x22, 0xF1, 0x87, 0xF1, 0x89, 0xF1, 0x90);
+	T_EQ(n, 1 + 2 + 3 + 2 + 17);
+	T_EQ_MEM(o, "\x62\xF1\x89" "1.0\xF1\x90WDB1234567890ABCD", 25);
+	n = req(s, T0, o, 5, 0x22, 0xF1, 0x87, 0xF1, 0x88);
+	NRC_IS(n, o, 0x22, UDS_NRC_REQUEST_OUT_OF_RANGE); /* none supported */
+	n = req(s, T0, o, 4, 0x22, 0xF1, 0x89, 0xF1);
+	NRC_IS(n, o, 0x22, UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	uds_server_free(s);
+
+	/* One DID per request: a second one is a malformed request (§10.2.4). */
+	s = ecu_rw(1, false);
+	n = req(s, T0, o, 5, 0x22, 0xF1, 0x89, 0xF1, 0x90);
+	NRC_IS(n, o, 0x22, UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	T_EQ(req(s, T0, o, 3, 0x22, 0xF1, 0x89), 6);
+	uds_server_free(s);
+}
+
+/* ISO 14229-1 §10.7: WriteDataByIdentifier needs the unlocked programming session. */
+static void test_uds_server__wdbi_rules(void)
+{
+	struct uds_server *s = ecu_rw(0, false);
+	uint8_t o[64];
+	const uint8_t *v;
+	size_t n, vl;
+
+	n = req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	NRC_IS(n, o, 0x2E, UDS_NRC_SERVICE_NOT_SUPPORTED_IN_ACTIVE_SESSION);
+	T_EQ(req(s, T0, o, 2, 0x10, 0x03), 6);
+	n = req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	NRC_IS(n, o, 0x2E, UDS_NRC_REQUEST_OUT_OF_RANGE); /* not in the extended session */
+	T_EQ(req(s, T0, o, 2, 0x10, 0x02), 6);
+	n = req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	NRC_IS(n, o, 0x2E, UDS_NRC_SECURITY_ACCESS_DENIED);
+	unlock(s, T0);
+	n = req(s, T0, o, 3, 0x2E, 0xF1, 0x5A);
+	NRC_IS(n, o, 0x2E, UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	n = req(s, T0, o, 4, 0x2E, 0xF1, 0x89, '2');
+	NRC_IS(n, o, 0x2E, UDS_NRC_REQUEST_OUT_OF_RANGE); /* read-only */
+	n = req(s, T0, o, 5, 0x2E, 0xF1, 0x5A, 1, 2);
+	NRC_IS(n, o, 0x2E, UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
+	v = uds_server_did(s, 0xF15A, &vl);
+	T_EQ(vl, 9);
+	T_EQ_MEM(v, fp0, 9);
+	n = req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	T_EQ(n, 3);
+	T_EQ_MEM(o, "\x6E\xF1\x5A", 3);
+	T_EQ_MEM(uds_server_did(s, 0xF15A, &vl), "\x01\x02\x03\x04\x05\x06\x07\x08\x09", 9);
+	n = req(s, T0, o, 3, 0x22, 0xF1, 0x5A);
+	T_EQ(n, 12);
+	T_EQ(o[11], 9);
+	uds_server_free(s);
+
+	/* did_write_extended: also in the extended session, still unlocked only. */
+	s = ecu_rw(0, true);
+	T_EQ(req(s, T0, o, 2, 0x10, 0x03), 6);
+	n = req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	NRC_IS(n, o, 0x2E, UDS_NRC_SECURITY_ACCESS_DENIED);
+	T_EQ(req(s, T0, o, 2, 0x27, 0x01), 6);
+	T_EQ(req(s, T0, o, 6, 0x27, 0x02, o[2] + 1, o[3] + 1, o[4] + 1, o[5] + 1), 2);
+	T_EQ(req(s, T0, o, 12, 0x2E, 0xF1, 0x5A, 1, 2, 3, 4, 5, 6, 7, 8, 9), 3);
+	uds_server_free(s);
+}
+
 static void test_uds_server__misc_services(void)
 {
 	struct uds_server *s = ecu(NULL);
@@ -381,6 +478,8 @@ static const struct t_case cases[] = {
 	T_CASE(uds_server__faults_pending_delay_busy),
 	T_CASE(uds_server__bootloader_switch_required),
 	T_CASE(uds_server__bad_configs),
+	T_CASE(uds_server__rdbi_several_dids),
+	T_CASE(uds_server__wdbi_rules),
 	T_CASE(uds_server__memory_file_roundtrip),
 };
 
