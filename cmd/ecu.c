@@ -462,10 +462,11 @@ static const struct fota_opt ecu_opts[] = {
 	FOTA_OPT_FN(KEY_DID, "did", "ID=VALUE",
 		    "data identifier ID (hex, e.g. F190) answered with VALUE (text, or hex:BYTES)",
 		    0, opt_did),
-	FOTA_OPT_FN(KEY_WRITE_DID, "write-did", "ID=VALUE",
-		    "like --did, and WriteDataByIdentifier takes as many bytes for it when unlocked "
-		    "in the programming session",
-		    0, opt_write_did),
+	FOTA_OPT_FN(
+		KEY_WRITE_DID, "write-did", "ID=VALUE",
+		"like --did, and WriteDataByIdentifier takes as many bytes for it when unlocked "
+		"in the programming session",
+		0, opt_write_did),
 	FOTA_OPT_U32(KEY_MAX_DIDS, "max-dids", "N",
 		     "DIDs per ReadDataByIdentifier request, more get NRC 0x13 (default: any)",
 		     ARG(max_dids), 1, 255, NULL),

@@ -130,7 +130,7 @@ int uds_rdbi_split(const uint8_t *rsp, size_t len, const uint16_t *dids, size_t 
 		free(T);
 		return -ENOMEM;
 	}
-#define AT(t, p, j) (t)[(size_t)(p) * cols + (j)]
+#define AT(t, p, j) (t)[(size_t)(p)*cols + (j)]
 	for (j = 0; j <= n; j++)
 		AT(W, L, j) = AT(T, L, j) = (struct cell){ 0, 1 };
 	for (p = L; p-- > 0;) {

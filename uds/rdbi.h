@@ -35,10 +35,10 @@
 /* One DID's outcome. */
 struct uds_rdbi_item {
 	uint16_t did;
-	int err;     /* -EINPROGRESS (not read yet), 0, -ENOENT (not supported: NRC 0x31 or left
+	int err;	 /* -EINPROGRESS (not read yet), 0, -ENOENT (not supported: NRC 0x31 or left
 		      * out of a multi-DID answer), -EREMOTEIO/-EBUSY (another NRC, in nrc),
 		      * -EMSGSIZE (longer than the client or the pool keeps) */
-	uint8_t nrc; /* the NRC of a refusal, else 0 */
+	uint8_t nrc;	 /* the NRC of a refusal, else 0 */
 	size_t off, len; /* the data record in the pool */
 };
 

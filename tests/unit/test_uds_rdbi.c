@@ -113,6 +113,20 @@ static void test_rdbi__several_per_request(void)
 	uds_server_free(e.s);
 }
 
+/* The first DID unsupported: the answer starts with the second (the client takes it). */
+static void test_rdbi__first_unsupported(void)
+{
+	static const uint16_t want[] = { 0xF187, 0xF189 };
+	struct env e;
+
+	env_init(&e, idents, 3, 0, NULL);
+	T_OK(run(&e, want, 2, 0));
+	T_EQ(e.r.requests, 1);
+	item_is(&e, 0, -ENOENT, NULL);
+	item_is(&e, 1, 0, "2.1.0");
+	uds_server_free(e.s);
+}
+
 /* None supported: NRC 0x31 to the whole request, every DID "not supported", no error. */
 static void test_rdbi__none_supported(void)
 {
@@ -262,6 +276,7 @@ static void test_rdbi__format(void)
 
 static const struct t_case cases[] = {
 	T_CASE(rdbi__several_per_request),
+	T_CASE(rdbi__first_unsupported),
 	T_CASE(rdbi__none_supported),
 	T_CASE(rdbi__fallback_one_per_request),
 	T_CASE(rdbi__ambiguous_answer),

@@ -275,7 +275,10 @@ static void test_uds_server__rdbi_several_dids(void)
 
 	n = req(s, T0, o, 7, 0x22, 0xF1, 0x87, 0xF1, 0x89, 0xF1, 0x90);
 	T_EQ(n, 1 + 2 + 3 + 2 + 17);
-	T_EQ_MEM(o, "\x62\xF1\x89" "1.0\xF1\x90WDB1234567890ABCD", 25);
+	T_EQ_MEM(o,
+		 "\x62\xF1\x89"
+		 "1.0\xF1\x90WDB1234567890ABCD",
+		 25);
 	n = req(s, T0, o, 5, 0x22, 0xF1, 0x87, 0xF1, 0x88);
 	NRC_IS(n, o, 0x22, UDS_NRC_REQUEST_OUT_OF_RANGE); /* none supported */
 	n = req(s, T0, o, 4, 0x22, 0xF1, 0x89, 0xF1);
