@@ -380,6 +380,9 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 		       pc->security_level + 1, cfg_key_kind_name(ecu->key.kind));
 	else
 		printf("  security            none\n");
+	if (pc->fingerprint_len)
+		printf("  fingerprint         2e %04x \"%.*s\"\n", pc->fingerprint_did,
+		       (int)pc->fingerprint_len, (const char *)pc->fingerprint);
 	for (size_t i = 0; i < ner; i++)
 		printf("  erase               31 01 %04x 0x%08" PRIx32 " +0x%" PRIx32 "%s\n",
 		       pc->erase_routine, er[i].addr, er[i].len,

@@ -957,6 +957,18 @@ static int seq_reset(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static const struct cfg_field fingerprint_fields[] = {
+	CFG_FIELD_NUM("did", CFG_F_U16, struct cfg_sequence, fingerprint_did, 0x0001, 0xFFFE,
+		      CFG_REQUIRED),
+	CFG_FIELD_STR("data", struct cfg_sequence, fingerprint, CFG_REQUIRED | CFG_NONEMPTY),
+};
+
+static int seq_fingerprint(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	return cfg_walk(d, v, fingerprint_fields, FOTA_ARRAY_SIZE(fingerprint_fields), obj, NULL,
+			"fingerprint");
+}
+
 static const struct cfg_field seq_fields[] = {
 	CFG_FIELD_BOOL("pre_programming", struct cfg_sequence, pre_programming),
 	CFG_FIELD_U8("programming_session", struct cfg_sequence, programming_session, 0x01, 0x7F),
@@ -967,6 +979,7 @@ static const struct cfg_field seq_fields[] = {
 	CFG_FIELD_U8("transfer_retries", struct cfg_sequence, transfer_retries, 0, 10),
 	CFG_FIELD_FN("check", seq_check, 0),
 	CFG_FIELD_FN("reset", seq_reset, 0),
+	CFG_FIELD_FN("fingerprint", seq_fingerprint, 0),
 };
 
 static int ecu_sequence(struct cfg_doc *d, yaml_node_t *v, void *obj)

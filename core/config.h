@@ -122,6 +122,8 @@ struct cfg_key {
 };
 
 /* sequence: the UDS programming sequence (ISO 14229-1 service numbers in comments). */
+#define CFG_FINGERPRINT_MAX 64 /* bytes of a fingerprint record */
+
 struct cfg_sequence {
 	bool pre_programming;	     /* 0x10 0x03, 0x85 0x02, 0x28 0x03 0x01. Default false */
 	uint8_t programming_session; /* 0x10 sub-function. Default 0x02 */
@@ -137,6 +139,9 @@ struct cfg_sequence {
 	uint16_t check_routine;	  /* 0x31 0x01 RID. Default 0x0202 */
 	bool check_crc;		  /* option record: CRC-32 (4 bytes, big-endian). Default true */
 	enum cfg_reset reset;	  /* 0x11 sub-function. Default CFG_RESET_HARD */
+	/* Fingerprint written by 0x2E after SecurityAccess; fingerprint[0] == 0: none. */
+	uint16_t fingerprint_did; /* 0x0001..0xFFFE */
+	char fingerprint[CFG_FINGERPRINT_MAX + 1];
 };
 
 /* tester_present: how the tester keeps a non-default session open (uds/client.h). */

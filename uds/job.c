@@ -179,6 +179,9 @@ static void setup_prog(struct uds_job *j)
 	c->check_routine = sq->check_routine;
 	c->check_no_crc = !sq->check_crc;
 	c->reset_type = (uint8_t)sq->reset;
+	c->fingerprint_did = sq->fingerprint_did;
+	c->fingerprint = (const uint8_t *)sq->fingerprint;
+	c->fingerprint_len = strlen(sq->fingerprint);
 	c->transfer_retries = sq->transfer_retries;
 	c->wait_ecu_ms = j->cfg.wait_ecu_ms;
 	c->no_transfer_retry = sq->transfer_retries == 0;

@@ -31,6 +31,8 @@ const char *uds_prog_step_str(enum uds_prog_step step)
 		return "RequestSeed";
 	case UDS_PROG_STEP_SEND_KEY:
 		return "SendKey";
+	case UDS_PROG_STEP_FINGERPRINT:
+		return "WriteFingerprint";
 	case UDS_PROG_STEP_ERASE:
 		return "EraseMemory";
 	case UDS_PROG_STEP_REQUEST_DOWNLOAD:
@@ -208,6 +210,16 @@ static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
 		p->buf[1] = p->cfg.security_level;
 		n = 2;
 		break;
+	case UDS_PROG_STEP_FINGERPRINT:
+		if (reserve(p, 3 + p->cfg.fingerprint_len)) {
+			n = -ENOMEM;
+			break;
+		}
+		p->buf[0] = UDS_SID_WRITE_DATA_BY_IDENTIFIER;
+		uds_put_be(p->buf + 1, p->cfg.fingerprint_did, 2);
+		memcpy(p->buf + 3, p->cfg.fingerprint, p->cfg.fingerprint_len);
+		n = (int)(3 + p->cfg.fingerprint_len);
+		break;
 	case UDS_PROG_STEP_ERASE:
 		if (p->cfg.nerase_ranges)
 			sg = &p->cfg.erase_ranges[p->ierase];
@@ -287,6 +299,15 @@ static void next_segment(struct uds_prog *p, fota_us now)
 	}
 }
 
+/* SecurityAccess done (or none): the fingerprint if any, then the first segment. */
+static void unlocked(struct uds_prog *p, fota_us now)
+{
+	if (p->cfg.fingerprint_len)
+		issue(p, UDS_PROG_STEP_FINGERPRINT, now);
+	else
+		next_segment(p, now);
+}
+
 /* SendKey with the key computed (now, or later through uds_prog_key_done()). */
 static void send_key(struct uds_prog *p, const uint8_t *key, size_t klen, fota_us now)
 {
@@ -325,7 +346,7 @@ static void after_seed(struct uds_prog *p, const struct uds_result *r, fota_us n
 	seed = r->rsp + 2;
 	n = r->len - 2;
 	if (uds_seed_is_zero(seed, n)) {
-		next_segment(p, now);
+		unlocked(p, now);
 		return;
 	}
 	p->step = UDS_PROG_STEP_SEND_KEY;
@@ -436,12 +457,15 @@ static void step_ok(struct uds_prog *p, const struct uds_result *r, fota_us now)
 		if (p->cfg.security_level)
 			issue(p, UDS_PROG_STEP_REQUEST_SEED, now);
 		else
-			next_segment(p, now);
+			unlocked(p, now);
 		break;
 	case UDS_PROG_STEP_REQUEST_SEED:
 		after_seed(p, r, now);
 		break;
 	case UDS_PROG_STEP_SEND_KEY:
+		unlocked(p, now);
+		break;
+	case UDS_PROG_STEP_FINGERPRINT:
 		next_segment(p, now);
 		break;
 	case UDS_PROG_STEP_ERASE:

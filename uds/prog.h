@@ -7,6 +7,7 @@
  *   [10 03] [85 02] [28 03 01]     optional pre-programming
  *   10 02                          programming session
  *   27 L / 27 L+1                  seed/key (zero seed = already unlocked)
+ *   [2E <did> <fingerprint>]       optional fingerprint (WriteDataByIdentifier, §10.7)
  *   per segment:
  *     [31 01 <erase> alfid a s]    optional erase routine
  *     34 00 alfid a s              RequestDownload -> maxNumberOfBlockLength
@@ -59,6 +60,7 @@ enum uds_prog_step {
 	UDS_PROG_STEP_PROGRAMMING_SESSION, /* 10 02 */
 	UDS_PROG_STEP_REQUEST_SEED,	   /* 27 L */
 	UDS_PROG_STEP_SEND_KEY,		   /* 27 L+1 */
+	UDS_PROG_STEP_FINGERPRINT,	   /* 2E <did> <record> */
 	UDS_PROG_STEP_ERASE,		   /* 31 01 <erase routine> */
 	UDS_PROG_STEP_REQUEST_DOWNLOAD,	   /* 34 */
 	UDS_PROG_STEP_TRANSFER_DATA,	   /* 36 */
@@ -104,6 +106,15 @@ struct uds_prog_cfg {
 	uint8_t security_level;		/* odd requestSeed value; 0 = no SecurityAccess */
 	uds_compute_key_fn compute_key; /* required when security_level != 0 */
 	void *key_ctx;
+
+	/*
+	 * Fingerprint: WriteDataByIdentifier of fingerprint_did with
+	 * fingerprint[0..fingerprint_len) (not copied) after SecurityAccess,
+	 * before any erase or download. fingerprint_len 0 = none.
+	 */
+	uint16_t fingerprint_did;
+	const uint8_t *fingerprint;
+	size_t fingerprint_len;
 
 	bool erase;		/* erase routine before each segment's download */
 	uint16_t erase_routine; /* default 0xFF00 (eraseMemory, ISO 14229-1 Table F.1) */

@@ -168,6 +168,54 @@ test_expect_success 'no ECU: exit 4, "no response (timeout)"' '
 	test_grep "\"ok\":false,\"exit\":4,\"error\":\"ReadDataByIdentifier: no response \(timeout\)\"" out
 '
 
+# The fingerprint: a sequence key of the configuration, written by 0x2E after SecurityAccess.
+fp_config()
+{
+	cat >fp.yaml <<-EOF
+	ecus:
+	  - name: sim
+	    request_id: 0x7E0
+	    response_id: 0x7E8
+	    security: { level: 0x01, key: "xor:A5A5A5A5" }
+	    ${FOTA_VM:+timing: { p2_ms: 2000 \}}
+	    regions:
+	      - { start: 0x08000000, size: 0x10000 }
+	    sequence:
+	      fingerprint: { did: 0xF15A, data: "T1-26120" }
+	EOF
+}
+
+test_expect_success 'flash writes the fingerprint after SecurityAccess, before the erase' '
+	fp_config &&
+	gen_hex 2000 7 >fw.hex &&
+	fota flash --dry-run -c fp.yaml -e sim fw.hex >plan &&
+	test_grep "^  fingerprint         2e f15a \"T1-26120\"$" plan &&
+	start_ecu ecu --write-did F15A=00000000 &&
+	fota flash -c fp.yaml -e sim -b "$BUS" --trace t.log fw.hex 2>err &&
+	test_must_be_empty err &&
+	fota info -b "$BUS" $IDS --did F15A >out &&
+	bg_stop ecu &&
+	echo "F15A  -                                             T1-26120" >expect &&
+	test_cmp expect out &&
+	frames t.log | grep "^7E0#" | sed "s/CC*$//" >f &&
+	grep -n "^7E0#10.*2EF15A\|^7E0#0.27\|^7E0#1.*3101FF00" f >order &&
+	test_grep "^7E0#100B2EF15A54312D$" f &&
+	sed -n 1p order | grep -q "27" &&
+	sed -n 3p order | grep -q "2EF15A" &&
+	sed -n 4p order | grep -q "3101FF00"
+'
+
+test_expect_success 'a refused fingerprint fails the flash with the NRC, nothing erased' '
+	fp_config &&
+	start_ecu ecu --write-did F15A=00000000 --fail WriteDataByIdentifier=securityAccessDenied &&
+	test_expect_code 1 fota flash -c fp.yaml -e sim -b "$BUS" --trace t.log fw.hex 2>err &&
+	bg_stop ecu &&
+	test_grep "^fota flash: ecu .sim.: WriteFingerprint refused: securityAccessDenied \(NRC 0x33\)$" err &&
+	frames t.log >f &&
+	test_grep "^7E8#037F2E33" f &&
+	! grep -q "3101FF00" f
+'
+
 test_expect_success 'bad command lines: exit 2 with the reason' '
 	test_expect_code 2 fota info -b "$BUS" $IDS --did F190,XYZ 2>err &&
 	test_grep "invalid DID .XYZ. in --did" err &&

@@ -502,6 +502,33 @@ static void test_config__man_page_examples(void)
 	cfg_release(&cfg);
 }
 
+/* sequence.fingerprint: did and data required, 1..64 bytes, DID 0x0001..0xFFFE. */
+static void test_config__fingerprint(void)
+{
+#define FP_HEAD                                                               \
+	"ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E8\n" \
+	"    regions: [ { start: 0, size: 1 } ]\n    sequence:\n"
+	struct fota_config cfg;
+	struct cfg_error err;
+
+	T_OK(load(FP_HEAD "      fingerprint: { did: 0xF15A, data: \"T1 2026\" }\n", &cfg, &err));
+	T_EQ(cfg.ecus[0].sequence.fingerprint_did, 0xF15A);
+	T_EQ_STR(cfg.ecus[0].sequence.fingerprint, "T1 2026");
+	cfg_release(&cfg);
+	T_OK(load(FP_HEAD "      reset: soft\n", &cfg, &err));
+	T_EQ_STR(cfg.ecus[0].sequence.fingerprint, "");
+	cfg_release(&cfg);
+	EXPECT_ERROR(FP_HEAD "      fingerprint: { did: 0xF15A }\n", 7, 20, "data");
+	EXPECT_ERROR(FP_HEAD "      fingerprint: { did: 0xFFFF, data: x }\n", 7, 27,
+		     "out of range");
+	EXPECT_ERROR(FP_HEAD "      fingerprint: { did: 1, data: \"\" }\n", 7, 36, "empty");
+	EXPECT_ERROR(FP_HEAD
+		     "      fingerprint: { did: 1, data: "
+		     "01234567890123456789012345678901234567890123456789012345678901234 }\n",
+		     7, 36, "longer than 64");
+#undef FP_HEAD
+}
+
 static const struct t_case cases[] = {
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
@@ -516,6 +543,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__file),
 	T_CASE(config__complete_ecus),
 	T_CASE(config__man_page_examples),
+	T_CASE(config__fingerprint),
 };
 
 int main(void)

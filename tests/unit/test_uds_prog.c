@@ -537,6 +537,71 @@ static void test_uds_prog__request_download_refused_names_the_nrc(void)
 	env_release(&e);
 }
 
+/* The fingerprint: 2E F1 5A <record> after SecurityAccess, before the first erase. */
+static void test_uds_prog__fingerprint_after_unlock_before_erase(void)
+{
+	static const uint8_t old[8] = "00000000";
+	static const struct uds_did dids[] = { { 0xF15A, old, sizeof(old), true } };
+	struct env e;
+	struct uds_prog_cfg pc = full_cfg(&e);
+	struct uds_server_cfg sc = ecu_cfg();
+	const uint8_t *v;
+	size_t len, i;
+
+	pc.fingerprint_did = 0xF15A;
+	pc.fingerprint = (const uint8_t *)"T1-26120";
+	pc.fingerprint_len = 8;
+	sc.dids = dids;
+	sc.ndids = 1;
+	env_init(&e, &pc, &sc);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_OK(run(&e));
+	for (i = 0; i < e.nlog && e.log[i].sid != UDS_SID_WRITE_DATA_BY_IDENTIFIER; i++)
+		;
+	T_TRUE(i > 1 && i + 1 < e.nlog);
+	T_EQ(e.log[i].len, 3 + 8);
+	T_EQ(e.log[i - 1].sid, UDS_SID_SECURITY_ACCESS);
+	T_EQ(e.log[i + 1].sid, UDS_SID_ROUTINE_CONTROL);
+	T_EQ(count_sid(&e, UDS_SID_WRITE_DATA_BY_IDENTIFIER), 1);
+	v = uds_server_did(e.s, 0xF15A, &len);
+	T_EQ(len, 8);
+	T_EQ_MEM(v, "T1-26120", 8);
+	expect_memory_is_image(&e, image, FOTA_ARRAY_SIZE(image));
+	env_release(&e);
+}
+
+/* A refused fingerprint ends the sequence before anything is erased, naming the NRC. */
+static void test_uds_prog__fingerprint_refused_names_the_nrc(void)
+{
+	static const uint8_t old[8] = "00000000";
+	static const struct uds_did dids[] = { { 0xF15A, old, sizeof(old), true } };
+	struct env e;
+	struct uds_prog_cfg pc = full_cfg(&e);
+	struct uds_server_cfg sc = ecu_cfg();
+	struct uds_prog_result r;
+	char msg[128];
+
+	pc.fingerprint_did = 0xF15A;
+	pc.fingerprint = (const uint8_t *)"T1-26120";
+	pc.fingerprint_len = 8;
+	sc.dids = dids;
+	sc.ndids = 1;
+	sc.faults.nrc_sid = UDS_SID_WRITE_DATA_BY_IDENTIFIER;
+	sc.faults.nrc = UDS_NRC_SECURITY_ACCESS_DENIED;
+	sc.faults.nrc_nth = 1;
+	env_init(&e, &pc, &sc);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_ERR(run(&e), -EREMOTEIO);
+	uds_prog_result(&e.p, &r);
+	T_EQ(r.sid, UDS_SID_WRITE_DATA_BY_IDENTIFIER);
+	T_EQ(r.step, UDS_PROG_STEP_FINGERPRINT);
+	T_EQ_STR(uds_prog_strerror(&r, msg, sizeof(msg)),
+		 "WriteFingerprint refused: securityAccessDenied (NRC 0x33)");
+	T_EQ(count_sid(&e, UDS_SID_ROUTINE_CONTROL), 0);
+	T_EQ(count_sid(&e, UDS_SID_REQUEST_DOWNLOAD), 0);
+	env_release(&e);
+}
+
 static void test_uds_prog__without_erase_a_written_ecu_refuses(void)
 {
 	struct env e;
@@ -710,6 +775,8 @@ static const struct t_case cases[] = {
 	T_CASE(uds_prog__cancel_mid_transfer),
 	T_CASE(uds_prog__cancel_before_first_request),
 	T_CASE(uds_prog__request_download_refused_names_the_nrc),
+	T_CASE(uds_prog__fingerprint_after_unlock_before_erase),
+	T_CASE(uds_prog__fingerprint_refused_names_the_nrc),
 	T_CASE(uds_prog__without_erase_a_written_ecu_refuses),
 	T_CASE(uds_prog__zero_seed_skips_the_key),
 	T_CASE(uds_prog__seed_response_without_seed_fails),
