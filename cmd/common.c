@@ -2,10 +2,12 @@
 /*
  * Shared command plumbing (see cmd/common.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "cmd/common.h"
 #include "core/bus.h"
@@ -78,6 +80,40 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));
 	argv[n] = NULL;
 	return n;
+}
+
+int cmd_parse_dids(const char *opt, const char *list, uint16_t *dids, size_t *n, size_t max,
+		   char *msg, size_t size)
+{
+	char buf[512], *tok, *save = NULL;
+
+	if (strlen(list) >= sizeof(buf))
+		return fota_opt_error(msg, size, "%s list too long", opt);
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *p = tok;
+		char *end = NULL;
+		unsigned long v;
+		size_t i;
+
+		if (!strncasecmp(p, "0x", 2))
+			p += 2;
+		v = isxdigit((unsigned char)*p) ? strtoul(p, &end, 16) : 0;
+		if (!v || *end || v > 0xFFFF)
+			return fota_opt_error(msg, size,
+					      "invalid DID '%s' in %s (hex, 0x0001..0xFFFF)", tok,
+					      opt);
+		for (i = 0; i < *n && dids[i] != v; i++)
+			;
+		if (i < *n)
+			continue; /* asked once */
+		if (*n == max)
+			return fota_opt_error(msg, size, "more than %zu DIDs in %s", max, opt);
+		dids[(*n)++] = (uint16_t)v;
+	}
+	if (!*n)
+		return fota_opt_error(msg, size, "%s needs at least one DID", opt);
+	return 0;
 }
 
 bool cmd_opt_given(const struct cmd_ctx *ctx, int key)

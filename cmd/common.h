@@ -98,6 +98,14 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
 int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv);
 
 /* Was the option of key on the command line (after cmd_parse_options())? */
+/*
+ * Add the DIDs of LIST (hex, F190 or 0xF190, comma-separated) to dids[0..*n)
+ * (at most max; a DID already there is skipped). 0, or -EINVAL with a
+ * message for `opt` in msg.
+ */
+int cmd_parse_dids(const char *opt, const char *list, uint16_t *dids, size_t *n, size_t max,
+		   char *msg, size_t size);
+
 bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*

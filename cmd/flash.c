@@ -45,6 +45,11 @@ static const char *const flash_usage[] = {
 #define KEY_FUNC_ID	FOTA_OPT_LONG(13)
 #define KEY_WAIT_ECU	FOTA_OPT_LONG(14)
 #define KEY_NO_BL_SW	FOTA_OPT_LONG(15)
+#define KEY_IDENTIFY	FOTA_OPT_LONG(16)
+#define KEY_EXPECT	FOTA_OPT_LONG(17)
+#define KEY_NO_IDENTIFY FOTA_OPT_LONG(18)
+
+#define EXPECT_MAX 8
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;
@@ -54,7 +59,47 @@ struct flash_args {
 	enum cfg_tester_present tp;
 	struct cfg_region regions[CFG_REGIONS_MAX];
 	size_t nregions;
+	uint16_t identify[CFG_IDENTIFY_MAX];
+	size_t nidentify;
+	bool no_identify;
+	struct uds_prog_expect expect[EXPECT_MAX];
+	size_t nexpect;
 };
+
+static int opt_identify(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	return cmd_parse_dids("--identify", value, a->identify, &a->nidentify, CFG_IDENTIFY_MAX,
+			      msg, size);
+}
+
+/* DID=VALUE: VALUE as fota info prints it (text, or hex:BYTES). */
+static int opt_expect(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+	const char *eq = strchr(value, '=');
+	char did[16];
+	uint16_t d[1];
+	size_t n = 0;
+
+	if (a->nexpect == EXPECT_MAX)
+		return fota_opt_error(msg, size, "at most %d --expect", EXPECT_MAX);
+	if (!eq || eq == value || (size_t)(eq - value) >= sizeof(did) || !eq[1] ||
+	    strlen(eq + 1) > 2 * CFG_FINGERPRINT_MAX + 4)
+		return fota_opt_error(msg, size, "invalid --expect '%s' (DID=VALUE)", value);
+	memcpy(did, value, (size_t)(eq - value));
+	did[eq - value] = '\0';
+	if (cmd_parse_dids("--expect", did, d, &n, 1, msg, size))
+		return -EINVAL;
+	for (size_t i = 0; i < a->nexpect; i++)
+		if (a->expect[i].did == d[0])
+			return fota_opt_error(msg, size, "--expect %04X given twice", d[0]);
+	a->expect[a->nexpect].did = d[0];
+	a->expect[a->nexpect].value = eq + 1; /* argv outlives the run */
+	a->nexpect++;
+	return 0;
+}
 
 static int opt_region(void *args, const char *value, char *msg, size_t size)
 {
@@ -147,6 +192,15 @@ static const struct fota_opt flash_opts[] = {
 	FOTA_OPT_U32(KEY_WAIT_ECU, "wait-ecu", "SECONDS",
 		     "repeat the first request until the ECU answers, at most this long",
 		     ARG(wait_ecu), 0, 3600, "s"),
+	FOTA_OPT_FN(KEY_IDENTIFY, "identify", "LIST",
+		    "DIDs read before programming and after the reset, hex, comma-separated "
+		    "(default: the ECU's identify)",
+		    0, opt_identify),
+	FOTA_OPT_FLAG(KEY_NO_IDENTIFY, "no-identify", "read no identification DIDs",
+		      ARG(no_identify)),
+	FOTA_OPT_FN(KEY_EXPECT, "expect", "DID=VALUE",
+		    "fail unless the ECU reports VALUE for DID after the reset, repeatable", 0,
+		    opt_expect),
 	FOTA_OPT_FN(KEY_TP, "tester-present", "functional|physical|idle|off",
 		    "keep the session open: 3E 80 every period on the functional id (default), "
 		    "on the physical id between requests, only when idle, or never",
@@ -174,6 +228,7 @@ struct flash {
 	const char *hex_path;
 	char label[CFG_NAME_MAX + 16]; /* "ecu 'hydraulics'" or "ecu 0x7E0" */
 	struct uds_job *job;
+	const struct cfg_ecu *ecu;
 	bool tty_bar, bar_shown;
 	fota_us t_start, t_last_progress;
 	uint64_t total;
@@ -467,6 +522,65 @@ static int run_loop(struct flash *fl, const struct cfg_ecu *ecu)
 	return err;
 }
 
+/* DID's value in a read, as uds_did_format() prints it, or why there is none. */
+static const char *ident_value(const struct uds_rdbi *r, uint16_t did, char *buf, size_t size,
+			       bool *has)
+{
+	*has = false;
+	if (!r)
+		return "(not read)";
+	if (uds_rdbi_result(r))
+		return "(no answer)";
+	for (size_t i = 0; i < r->n; i++) {
+		const uint8_t *d;
+		const struct uds_rdbi_item *it = uds_rdbi_item(r, i, &d);
+
+		if (it->did != did)
+			continue;
+		if (it->err == -ENOENT)
+			return "(not supported)";
+		if (it->err) {
+			snprintf(buf, size, "(refused: NRC 0x%02X)", it->nrc);
+			return buf;
+		}
+		uds_did_format(d, it->len, buf, size);
+		*has = true;
+		return buf;
+	}
+	return "(not read)";
+}
+
+/* The identification before and after: lines on stdout, or a JSON array. */
+static json_object *report_identity(struct flash *fl, const struct cfg_ecu *ecu, bool json)
+{
+	const struct uds_rdbi *rb = uds_job_identity(fl->job, false);
+	const struct uds_rdbi *ra = uds_job_identity(fl->job, true);
+	json_object *arr = json ? json_object_new_array() : NULL;
+
+	for (size_t i = 0; i < ecu->nidentify; i++) {
+		uint16_t did = ecu->identify[i];
+		const char *name = uds_did_name(did);
+		char b[2 * UDS_CLIENT_RSP_MAX + 8], a[2 * UDS_CLIENT_RSP_MAX + 8], id[8];
+		bool hb, ha;
+		const char *vb = ident_value(rb, did, b, sizeof(b), &hb);
+		const char *va = ident_value(ra, did, a, sizeof(a), &ha);
+
+		if (!json) {
+			printf("%04X  %-44s  %s -> %s\n", did, name ? name : "-", vb, va);
+			continue;
+		}
+		json_object *o = json_object_new_object();
+
+		snprintf(id, sizeof(id), "%04X", did);
+		json_object_object_add(o, "did", json_object_new_string(id));
+		json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
+		json_object_object_add(o, "before", hb ? json_object_new_string(vb) : NULL);
+		json_object_object_add(o, "after", ha ? json_object_new_string(va) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* Print the outcome (of the job, or `given` for the kernel link); returns the exit status. */
 static int report(struct flash *fl, int loop_err, const struct uds_job_result *given)
 {
@@ -501,6 +615,8 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 		json_object_object_add(o, "exit", json_object_new_int(code));
 		json_object_object_add(o, "done", json_object_new_int64((int64_t)done));
 		json_object_object_add(o, "total", json_object_new_int64((int64_t)total));
+		if (fl->ecu->nidentify && !given)
+			json_object_object_add(o, "identify", report_identity(fl, fl->ecu, true));
 		if (err) {
 			json_object_object_add(o, "error", json_object_new_string(r.msg));
 			if (!loop_err)
@@ -515,6 +631,8 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 			}
 		}
 		json_emit(o);
+	} else if (fl->ecu->nidentify && !given) {
+		report_identity(fl, fl->ecu, false);
 	}
 	if (err) {
 		fota_error("%s: %s", fl->label, r.msg);
@@ -626,6 +744,26 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 		ecu->functional_id = a->func.id;
 		ecu->has_functional_id = true;
 	}
+	if (a->no_identify && (a->nidentify || a->nexpect))
+		return fota_usage_error(&cmd_flash, "--no-identify with --identify or --expect");
+	if (a->no_identify)
+		ecu->nidentify = 0;
+	if (a->nidentify) {
+		memcpy(ecu->identify, a->identify, a->nidentify * sizeof(a->identify[0]));
+		ecu->nidentify = a->nidentify;
+	}
+	for (size_t i = 0; i < a->nexpect; i++) {
+		size_t k = 0;
+
+		while (k < ecu->nidentify && ecu->identify[k] != a->expect[i].did)
+			k++;
+		if (k < ecu->nidentify)
+			continue;
+		if (ecu->nidentify == CFG_IDENTIFY_MAX)
+			return fota_usage_error(&cmd_flash, "more than %d identification DIDs",
+						CFG_IDENTIFY_MAX);
+		ecu->identify[ecu->nidentify++] = a->expect[i].did;
+	}
 	if (cfg_ecu_functional_id(ecu) == ecu->request_id ||
 	    cfg_ecu_functional_id(ecu) == ecu->response_id)
 		return fota_usage_error(
@@ -674,10 +812,13 @@ static int run_flash(int argc, char **argv)
 		goto out_img;
 	}
 	jc.ecu = &ecu;
+	fl.ecu = &ecu;
 	jc.img = &img;
 	jc.bootloader_switch = a.bl_switch;
 	jc.block_length = a.block_len;
 	jc.wait_ecu_ms = a.wait_ecu * 1000;
+	jc.expect = a.expect;
+	jc.nexpect = a.nexpect;
 	jc.on_event = on_job_event;
 	jc.event_ctx = &fl;
 	err = uds_job_new(&fl.job, &jc, &jr);

@@ -49,35 +49,8 @@ struct info_args {
 static int opt_did(void *args, const char *value, char *msg, size_t size)
 {
 	struct info_args *a = args;
-	char buf[512], *tok, *save = NULL;
 
-	if (strlen(value) >= sizeof(buf))
-		return fota_opt_error(msg, size, "--did list too long");
-	strcpy(buf, value);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const char *p = tok;
-		char *end;
-		unsigned long v;
-		size_t i;
-
-		if (!strncasecmp(p, "0x", 2))
-			p += 2;
-		v = isxdigit((unsigned char)*p) ? strtoul(p, &end, 16) : 0;
-		if (!v || *end || v > 0xFFFF)
-			return fota_opt_error(
-				msg, size, "invalid DID '%s' in --did (hex, 0x0001..0xFFFF)", tok);
-		for (i = 0; i < a->ndids && a->dids[i] != v; i++)
-			;
-		if (i < a->ndids)
-			continue; /* asked once */
-		if (a->ndids == UDS_RDBI_MAX)
-			return fota_opt_error(msg, size, "more than %d DIDs in --did",
-					      UDS_RDBI_MAX);
-		a->dids[a->ndids++] = (uint16_t)v;
-	}
-	if (!a->ndids)
-		return fota_opt_error(msg, size, "--did needs at least one DID");
-	return 0;
+	return cmd_parse_dids("--did", value, a->dids, &a->ndids, UDS_RDBI_MAX, msg, size);
 }
 
 #define ARG(field) offsetof(struct info_args, field)

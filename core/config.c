@@ -473,6 +473,7 @@ void cfg_ecu_defaults(struct cfg_ecu *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->security_level = 0x01;
+	e->identify_wait_ms = 10000;
 	e->isotp.padding = 0xCC;
 	e->isotp.tx_dl = 8;
 	e->timing = (struct cfg_timing){
@@ -707,6 +708,31 @@ static const struct cfg_field region_fields[] = {
 	CFG_FIELD_NUM("start", CFG_F_U32, struct cfg_region, start, 0, UINT32_MAX, CFG_REQUIRED),
 	CFG_FIELD_NUM("size", CFG_F_U32, struct cfg_region, size, 1, UINT32_MAX, CFG_REQUIRED),
 };
+
+static int ecu_identify(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_ecu *e = obj;
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cfg_fail(d, v, "identify: expected a list of DIDs, got %s", node_kind(v));
+	e->nidentify = 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = cfg_doc_node(d, *it);
+		uint32_t did;
+		int rc = cfg_get_u32(d, n, 0x0001, 0xFFFE, &did);
+
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < e->nidentify; i++)
+			if (e->identify[i] == did)
+				return cfg_fail(d, n, "identify: DID 0x%04" PRIX32 " twice", did);
+		if (e->nidentify == CFG_IDENTIFY_MAX)
+			return cfg_fail(d, n, "identify: more than %d DIDs", CFG_IDENTIFY_MAX);
+		e->identify[e->nidentify++] = (uint16_t)did;
+	}
+	return 0;
+}
 
 static int ecu_regions(struct cfg_doc *d, yaml_node_t *v, void *obj)
 {
@@ -1072,6 +1098,8 @@ static const struct cfg_field ecu_fields[] = {
 	CFG_FIELD_FN("isotp", ecu_isotp, 0),
 	CFG_FIELD_FN("timing", ecu_timing, 0),
 	CFG_FIELD_FN("sequence", ecu_sequence, 0),
+	CFG_FIELD_FN("identify", ecu_identify, 0),
+	CFG_FIELD_U32("identify_wait_ms", struct cfg_ecu, identify_wait_ms, 1, 600000),
 };
 
 enum {

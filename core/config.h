@@ -122,6 +122,7 @@ struct cfg_key {
 };
 
 /* sequence: the UDS programming sequence (ISO 14229-1 service numbers in comments). */
+#define CFG_IDENTIFY_MAX    16 /* DIDs of `identify:` */
 #define CFG_FINGERPRINT_MAX 64 /* bytes of a fingerprint record */
 
 struct cfg_sequence {
@@ -182,6 +183,12 @@ struct cfg_ecu {
 	struct cfg_isotp isotp;
 	struct cfg_timing timing;
 	struct cfg_sequence sequence;
+
+	/* Identification DIDs read before and after programming (`identify:`), no duplicates. */
+	uint16_t identify[CFG_IDENTIFY_MAX];
+	size_t nidentify; /* 0: none. Default 0 */
+	uint32_t
+		identify_wait_ms; /* after the reset, until the application answers. Default 10000 */
 };
 
 struct cfg_tcu {

@@ -179,6 +179,16 @@ static void setup_prog(struct uds_job *j)
 	c->check_routine = sq->check_routine;
 	c->check_no_crc = !sq->check_crc;
 	c->reset_type = (uint8_t)sq->reset;
+	if (j->cfg.identify) {
+		c->identify = j->cfg.identify;
+		c->nidentify = j->cfg.nidentify;
+	} else {
+		c->identify = e->identify;
+		c->nidentify = e->nidentify;
+	}
+	c->expect = j->cfg.expect;
+	c->nexpect = j->cfg.nexpect;
+	c->identify_wait_ms = e->identify_wait_ms;
 	c->fingerprint_did = sq->fingerprint_did;
 	c->fingerprint = (const uint8_t *)sq->fingerprint;
 	c->fingerprint_len = strlen(sq->fingerprint);
@@ -624,4 +634,9 @@ struct isotp *uds_job_isotp(struct uds_job *j)
 uint64_t uds_job_tp_frames(const struct uds_job *j)
 {
 	return j->tp_frames;
+}
+
+const struct uds_rdbi *uds_job_identity(const struct uds_job *j, bool after)
+{
+	return uds_prog_identity(&j->prog, after);
 }

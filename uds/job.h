@@ -52,6 +52,15 @@ struct uds_job_cfg {
 	bool keep_running;	      /* the member never reports done (serve: loop goes on) */
 	uint32_t wait_ecu_ms;	      /* repeat the first request until the ECU answers (prog.h) */
 	uint32_t isotp_rx_max;	      /* largest response PDU; 0 = 4095 */
+	/*
+	 * Identification DIDs read before and after programming, and values
+	 * expected after it (uds/prog.h). NULL/0: ecu->identify, nothing
+	 * expected. Not copied: keep them until the job is freed.
+	 */
+	const uint16_t *identify;
+	size_t nidentify;
+	const struct uds_prog_expect *expect;
+	size_t nexpect;
 	/* Called synchronously from the job's calls; may be NULL. */
 	void (*on_event)(void *ctx, const struct uds_job_event *ev);
 	void *event_ctx;
@@ -135,6 +144,9 @@ bool uds_job_running(const struct uds_job *j);
 const struct uds_prog_cfg *uds_job_prog_cfg(const struct uds_job *j);
 const struct uds_segment *uds_job_segments(const struct uds_job *j, size_t *n);
 const struct uds_segment *uds_job_erase_ranges(const struct uds_job *j, size_t *n);
+
+/* The identification read before (after = false) or after programming: see uds_prog_identity(). */
+const struct uds_rdbi *uds_job_identity(const struct uds_job *j, bool after);
 
 /* The response id as a bus filter key (bus_filter_norm()), for bus_set_filter(). */
 uint32_t uds_job_rx_filter(const struct uds_job *j);

@@ -19,6 +19,10 @@ const char *uds_prog_step_str(enum uds_prog_step step)
 	switch (step) {
 	case UDS_PROG_STEP_NONE:
 		return "None";
+	case UDS_PROG_STEP_IDENTIFY_BEFORE:
+		return "IdentifyBefore";
+	case UDS_PROG_STEP_IDENTIFY_AFTER:
+		return "IdentifyAfter";
 	case UDS_PROG_STEP_EXTENDED_SESSION:
 		return "ExtendedSession";
 	case UDS_PROG_STEP_DTC_OFF:
@@ -163,6 +167,7 @@ static void send_req(struct uds_prog *p, enum uds_prog_step s, size_t len, fota_
 }
 
 static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now);
+static void first_step(struct uds_prog *p, fota_us now);
 
 static void issue_transfer(struct uds_prog *p, fota_us now)
 {
@@ -269,13 +274,48 @@ static void issue(struct uds_prog *p, enum uds_prog_step s, fota_us now)
 	send_req(p, s, (size_t)n, now);
 }
 
-static void finish_ok(struct uds_prog *p, fota_us now)
+static void finish_done(struct uds_prog *p)
 {
 	p->step = UDS_PROG_STEP_DONE;
 	p->res.err = 0;
 	p->res.step = UDS_PROG_STEP_DONE;
 	p->res.segment = -1;
 	p->running = false;
+}
+
+static bool identifying(const struct uds_prog *p)
+{
+	return p->running && (p->step == UDS_PROG_STEP_IDENTIFY_BEFORE ||
+			      p->step == UDS_PROG_STEP_IDENTIFY_AFTER);
+}
+
+/* (Re)start the identification read of the current identify step. */
+static void start_ident(struct uds_prog *p, fota_us now)
+{
+	bool after = p->step == UDS_PROG_STEP_IDENTIFY_AFTER;
+	int err;
+
+	p->buf[0] = UDS_SID_READ_DATA_BY_IDENTIFIER;
+	err = uds_rdbi_start(&p->ident[after], &p->client, p->cfg.identify, p->cfg.nidentify, 0,
+			     now);
+	if (err)
+		fail(p, err, 0, now, "request not accepted by the client");
+}
+
+/* The sequence ended well: read the identification again, or done. */
+static void finish_ok(struct uds_prog *p, fota_us now)
+{
+	if (!p->cfg.nidentify) {
+		finish_done(p);
+		return;
+	}
+	p->step = UDS_PROG_STEP_IDENTIFY_AFTER;
+	p->ident_until = now + FOTA_MS(p->cfg.identify_wait_ms ? p->cfg.identify_wait_ms :
+								 UDS_PROG_IDENTIFY_WAIT_MS);
+	p->ident_tries = 0;
+	p->ident_retry_at = 0;
+	emit_simple(p, UDS_PROG_EV_STEP_START, 0, 0, now);
+	start_ident(p, now);
 }
 
 /* The first step of segment p->iseg, or what follows the last segment. */
@@ -591,6 +631,16 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 			return -EINVAL;
 		total += seg[i].len;
 	}
+	if (p->cfg.nidentify > UDS_RDBI_MAX || (p->cfg.nidentify && !p->cfg.identify))
+		return -EINVAL;
+	for (size_t e = 0; e < p->cfg.nexpect; e++) {
+		size_t i = 0;
+
+		while (i < p->cfg.nidentify && p->cfg.identify[i] != p->cfg.expect[e].did)
+			i++;
+		if (i == p->cfg.nidentify || !p->cfg.expect[e].value)
+			return -EINVAL;
+	}
 	if (reserve(p, 64))
 		return -ENOMEM;
 	p->seg = seg;
@@ -609,6 +659,21 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 	memset(&p->res, 0, sizeof(p->res));
 	p->res.err = -EINPROGRESS;
 	p->res.segment = -1;
+	memset(p->ident_read, 0, sizeof(p->ident_read));
+	p->ident_retry_at = 0;
+	if (p->cfg.nidentify) {
+		p->step = UDS_PROG_STEP_IDENTIFY_BEFORE;
+		emit_simple(p, UDS_PROG_EV_STEP_START, 0, 0, now);
+		start_ident(p, now);
+		return 0;
+	}
+	first_step(p, now);
+	return 0;
+}
+
+/* The first request of the sequence proper. */
+static void first_step(struct uds_prog *p, fota_us now)
+{
 	if (p->cfg.extended_session)
 		issue(p, UDS_PROG_STEP_EXTENDED_SESSION, now);
 	else if (p->cfg.dtc_off)
@@ -617,17 +682,141 @@ int uds_prog_start(struct uds_prog *p, const struct uds_segment *seg, size_t nse
 		issue(p, UDS_PROG_STEP_COMM_CONTROL, now);
 	else
 		issue(p, UDS_PROG_STEP_PROGRAMMING_SESSION, now);
-	return 0;
+}
+
+/* "ECU reports F189 = X, expected Y" for the first expected value that differs; false if none. */
+static bool expect_mismatch(const struct uds_prog *p, char *msg, size_t size)
+{
+	const struct uds_rdbi *r = &p->ident[1];
+
+	for (size_t e = 0; e < p->cfg.nexpect; e++) {
+		const struct uds_prog_expect *x = &p->cfg.expect[e];
+		char val[2 * UDS_CLIENT_RSP_MAX + 8] = "(not reported)";
+
+		for (size_t i = 0; i < r->n; i++) {
+			const uint8_t *d;
+			const struct uds_rdbi_item *it = uds_rdbi_item(r, i, &d);
+
+			if (it->did != x->did)
+				continue;
+			if (!it->err)
+				uds_did_format(d, it->len, val, sizeof(val));
+			else if (it->err == -ENOENT)
+				snprintf(val, sizeof(val), "(not supported)");
+			else if (it->nrc)
+				snprintf(val, sizeof(val), "(refused: %s, NRC 0x%02X)",
+					 uds_nrc_str(it->nrc), it->nrc);
+			break;
+		}
+		if (strcmp(val, x->value)) {
+			snprintf(msg, size, "ECU reports %04X = %s, expected %s", x->did, val,
+				 x->value);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Busy answers while the application starts (ISO 14229-1 Table A.1: 0x21, 0x22). */
+static bool ident_busy(const struct uds_rdbi *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->it[i].nrc == UDS_NRC_BUSY_REPEAT_REQUEST ||
+		    r->it[i].nrc == UDS_NRC_CONDITIONS_NOT_CORRECT)
+			return true;
+	return false;
+}
+
+/* After every call during an identify step: act on the read's end. */
+static void poll_ident(struct uds_prog *p, fota_us now)
+{
+	bool after = p->step == UDS_PROG_STEP_IDENTIFY_AFTER;
+	char msg[sizeof(p->res.msg)];
+	int err;
+
+	if (!identifying(p))
+		return;
+	if (p->ident_retry_at) {
+		if (p->cancel) {
+			fail(p, -ECANCELED, 0, now, "cancelled");
+		} else if (now >= p->ident_retry_at) {
+			p->ident_retry_at = 0;
+			p->ident_tries++;
+			start_ident(p, now);
+		}
+		return;
+	}
+	err = uds_rdbi_result(&p->ident[after]);
+	if (err == -EINPROGRESS)
+		return;
+	if (p->cancel) {
+		fail(p, -ECANCELED, 0, now, "cancelled");
+		return;
+	}
+	if (!after) {
+		/* Best effort: a bootloader may know none of them, or not answer. */
+		p->ident_read[0] = true;
+		emit_simple(p, UDS_PROG_EV_STEP_DONE, 0, 0, now);
+		first_step(p, now);
+		return;
+	}
+	/* The application may still be starting: ask again until ident_until. */
+	if ((err == -ETIMEDOUT || (!err && ident_busy(&p->ident[1]))) && now < p->ident_until) {
+		if (err == -ETIMEDOUT) {
+			p->ident_tries++;
+			start_ident(p, now); /* P2 has passed already */
+		} else {
+			p->ident_retry_at = now + FOTA_MS(100);
+		}
+		return;
+	}
+	p->ident_read[1] = true;
+	if (err) {
+		p->buf[0] = UDS_SID_READ_DATA_BY_IDENTIFIER;
+		snprintf(msg, sizeof(msg), "no answer from the ECU after programming in %.1f s",
+			 (double)(now -
+				  (p->ident_until - FOTA_MS(p->cfg.identify_wait_ms ?
+								    p->cfg.identify_wait_ms :
+								    UDS_PROG_IDENTIFY_WAIT_MS))) /
+				 1e6);
+		fail(p, err, 0, now, msg);
+		return;
+	}
+	if (expect_mismatch(p, msg, sizeof(msg))) {
+		p->buf[0] = UDS_SID_READ_DATA_BY_IDENTIFIER;
+		fail(p, -EBADMSG, 0, now, msg);
+		return;
+	}
+	emit_simple(p, UDS_PROG_EV_STEP_DONE, 0, 0, now);
+	finish_done(p);
+}
+
+const struct uds_rdbi *uds_prog_identity(const struct uds_prog *p, bool after)
+{
+	return p->ident_read[after] ? &p->ident[after] : NULL;
 }
 
 void uds_prog_input(struct uds_prog *p, const uint8_t *pdu, size_t len, fota_us now)
 {
+	if (identifying(p)) {
+		if (!p->ident_retry_at)
+			uds_rdbi_input(&p->ident[p->step == UDS_PROG_STEP_IDENTIFY_AFTER], pdu, len,
+				       now);
+		poll_ident(p, now);
+		return;
+	}
 	uds_client_input(&p->client, pdu, len, now);
 	poll_client(p, now);
 }
 
 void uds_prog_tick(struct uds_prog *p, fota_us now)
 {
+	if (identifying(p)) {
+		if (!p->ident_retry_at)
+			uds_rdbi_tick(&p->ident[p->step == UDS_PROG_STEP_IDENTIFY_AFTER], now);
+		poll_ident(p, now);
+		return;
+	}
 	uds_client_tick(&p->client, now);
 	poll_client(p, now);
 }
@@ -638,6 +827,14 @@ int uds_prog_output(struct uds_prog *p, const uint8_t **pdu, size_t *len, fota_u
 
 	if (!p->running)
 		return 0;
+	if (identifying(p)) {
+		r = p->ident_retry_at ?
+			    0 :
+			    uds_rdbi_output(&p->ident[p->step == UDS_PROG_STEP_IDENTIFY_AFTER], pdu,
+					    len, now);
+		poll_ident(p, now);
+		return r;
+	}
 	r = uds_client_output(&p->client, pdu, len, now);
 	poll_client(p, now);
 	return r;
@@ -645,12 +842,22 @@ int uds_prog_output(struct uds_prog *p, const uint8_t **pdu, size_t *len, fota_u
 
 void uds_prog_sent(struct uds_prog *p, fota_us now)
 {
-	uds_client_sent(&p->client, now);
+	if (identifying(p))
+		uds_rdbi_sent(&p->ident[p->step == UDS_PROG_STEP_IDENTIFY_AFTER], now);
+	else
+		uds_client_sent(&p->client, now);
 }
 
 fota_us uds_prog_deadline(const struct uds_prog *p)
 {
-	return p->running ? uds_client_deadline(&p->client) : FOTA_NEVER;
+	if (!p->running)
+		return FOTA_NEVER;
+	if (identifying(p))
+		return p->ident_retry_at ?
+			       p->ident_retry_at :
+			       uds_rdbi_deadline(
+				       &p->ident[p->step == UDS_PROG_STEP_IDENTIFY_AFTER]);
+	return uds_client_deadline(&p->client);
 }
 
 int uds_prog_result(const struct uds_prog *p, struct uds_prog_result *res)
@@ -666,6 +873,8 @@ const char *uds_prog_strerror(const struct uds_prog_result *r, char *buf, size_t
 
 	if (r->err == 0)
 		snprintf(buf, size, "success");
+	else if (r->err == -EBADMSG && r->step == UDS_PROG_STEP_IDENTIFY_AFTER)
+		snprintf(buf, size, "%s", r->msg); /* ECU reports F189 = X, expected Y */
 	else if (r->nrc)
 		snprintf(buf, size, "%s refused: %s (NRC 0x%02X)", step, uds_nrc_str(r->nrc),
 			 r->nrc);
@@ -694,6 +903,9 @@ void uds_prog_cancel(struct uds_prog *p)
 	if (p->key_wait) {
 		/* Waiting for a key: nothing outstanding, stop here. */
 		p->key_wait = false;
+		fail(p, -ECANCELED, 0, 0, "cancelled");
+	} else if (identifying(p) && p->ident_retry_at) {
+		p->ident_retry_at = 0;
 		fail(p, -ECANCELED, 0, 0, "cancelled");
 	} else if (p->client.state == UDS_CLIENT_SEND) {
 		/* Nothing on the wire yet: stop right here. */

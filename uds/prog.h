@@ -16,6 +16,12 @@
  *   [31 01 <check> crc32]          optional check routine, CRC-32 of all data sent
  *   [11 01|03]                     ECUReset
  *
+ * With identification DIDs (cfg.identify), ReadDataByIdentifier of them
+ * (uds/rdbi.h) first, in the default session (best effort: the answers or
+ * their absence are kept), and again after the sequence (after the final
+ * ECUReset: repeated until the application answers or identify_wait_ms
+ * passed); then the expected values (cfg.expect) are compared.
+ *
  * The engine owns a uds_client; the caller moves PDUs between it and ISO-TP
  * with uds_prog_output()/uds_prog_input() and passes time in.
  */
@@ -27,6 +33,15 @@
 #include <stdint.h>
 #include "core/time.h"
 #include "uds/client.h"
+#include "uds/rdbi.h"
+
+/* A value expected after the reset: the DID's data as uds_did_format() prints it. */
+struct uds_prog_expect {
+	uint16_t did;
+	const char *value; /* not copied */
+};
+
+#define UDS_PROG_IDENTIFY_WAIT_MS 10000 /* default identify_wait_ms */
 
 /* One contiguous piece of the image (the HEX loader's segments map 1:1). */
 struct uds_segment {
@@ -54,6 +69,7 @@ typedef int (*uds_compute_key_fn)(void *ctx, uint8_t level, const uint8_t *seed,
 
 enum uds_prog_step {
 	UDS_PROG_STEP_NONE = 0,
+	UDS_PROG_STEP_IDENTIFY_BEFORE,	   /* 22 <did>... in the default session, before all */
 	UDS_PROG_STEP_EXTENDED_SESSION,	   /* 10 03 */
 	UDS_PROG_STEP_DTC_OFF,		   /* 85 02 */
 	UDS_PROG_STEP_COMM_CONTROL,	   /* 28 <type> <comm> */
@@ -67,6 +83,7 @@ enum uds_prog_step {
 	UDS_PROG_STEP_TRANSFER_EXIT,	   /* 37 */
 	UDS_PROG_STEP_CHECK,		   /* 31 01 <check routine> */
 	UDS_PROG_STEP_RESET,		   /* 11 */
+	UDS_PROG_STEP_IDENTIFY_AFTER,	   /* 22 <did>... after the sequence (the reset) */
 	UDS_PROG_STEP_DONE,
 };
 
@@ -147,6 +164,19 @@ struct uds_prog_cfg {
 	 */
 	uint32_t wait_ecu_ms;
 
+	/*
+	 * Identification DIDs read before and after programming (not copied;
+	 * 0..UDS_RDBI_MAX, no duplicates), and the values expected after it
+	 * (each DID among identify). A mismatch, or an expected DID the ECU
+	 * does not report, fails the sequence at IDENTIFY_AFTER with -EBADMSG
+	 * and "ECU reports F189 = X, expected Y".
+	 */
+	const uint16_t *identify;
+	size_t nidentify;
+	const struct uds_prog_expect *expect;
+	size_t nexpect;
+	uint32_t identify_wait_ms; /* after the sequence; 0 = UDS_PROG_IDENTIFY_WAIT_MS */
+
 	unsigned transfer_retries; /* TransferData resends after a P2/P2* timeout; default 1 */
 	bool no_transfer_retry;	   /* set to disable resending altogether */
 
@@ -162,7 +192,7 @@ struct uds_prog_result {
 	uint8_t sid;		 /* its request SID */
 	uint8_t nrc;		 /* NRC if the ECU refused, else 0 */
 	int segment;		 /* segment index for per-segment steps, else -1 */
-	char msg[96];		 /* extra detail for failures that are not an NRC, or "" */
+	char msg[192];		 /* extra detail for failures that are not an NRC, or "" */
 };
 
 /* The engine; members are private. */
@@ -185,6 +215,11 @@ struct uds_prog {
 	unsigned retries;
 	uint64_t done, total;
 	uint32_t crc;
+	struct uds_rdbi ident[2]; /* before, after */
+	bool ident_read[2];	  /* the read ended (each item has its outcome, or err) */
+	fota_us ident_until;	  /* IDENTIFY_AFTER: retry until then */
+	fota_us ident_retry_at;	  /* IDENTIFY_AFTER: next try (the ECU was busy), or 0 */
+	unsigned ident_tries;
 	uint8_t *buf; /* request being sent */
 	size_t buf_cap;
 	struct uds_prog_result res;
@@ -236,6 +271,14 @@ void uds_prog_progress(const struct uds_prog *p, uint64_t *done, uint64_t *total
  * -ECANCELED. No effect once finished.
  */
 void uds_prog_cancel(struct uds_prog *p);
+
+/*
+ * The identification read before (after = false) or after programming:
+ * NULL when it did not take place (no identify DIDs, or the sequence
+ * ended before it); else the outcome per DID (uds_rdbi_item()), or
+ * uds_rdbi_result() != 0 when the ECU did not answer.
+ */
+const struct uds_rdbi *uds_prog_identity(const struct uds_prog *p, bool after);
 
 /*
  * The key that compute_key() left pending (-EINPROGRESS): err 0 and

@@ -216,6 +216,97 @@ test_expect_success 'a refused fingerprint fails the flash with the NRC, nothing
 	! grep -q "3101FF00" f
 '
 
+test_expect_success 'flash --identify: before and after the reset, on stdout and in --json' '
+	start_ecu ecu --did F189=2.1.0 &&
+	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --identify F189,F18C,F197 \
+		--trace t.log fw.hex >out 2>err &&
+	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --identify F189 --expect F18C=SN000000000001 \
+		--json fw.hex >events &&
+	bg_stop ecu &&
+	test_must_be_empty err &&
+	printf "%s\n" \
+		"F189  vehicleManufacturerECUSoftwareVersionNumber   2.1.0 -> 2.1.0" \
+		"F18C  ECUSerialNumber                               SN000000000001 -> SN000000000001" \
+		"F197  systemNameOrEngineType                        (not supported) -> (not supported)" >expect &&
+	test_cmp expect out &&
+	frames t.log | grep "^7E0#" >f &&
+	head -1 f | grep -q "^7E0#0722F189F18CF197$" &&
+	test $(grep -c "^7E0#0722F189F18CF197$" f) -eq 2 &&
+	grep -n "^7E0#021101\|^7E0#0722F189" f | tail -2 | cut -d: -f2 >last &&
+	printf "%s\n" "7E0#021101CCCCCCCCCC" "7E0#0722F189F18CF197" >expect &&
+	test_cmp expect last &&
+	tail -1 events >result &&
+	"$PYTHON" - <<-\PY
+	import json
+	r = json.load(open("result"))
+	assert r["event"] == "result" and r["ok"] is True and r["exit"] == 0, r
+	assert r["identify"] == [
+	    {"did": "F189", "name": "vehicleManufacturerECUSoftwareVersionNumber",
+	     "before": "2.1.0", "after": "2.1.0"},
+	    {"did": "F18C", "name": "ECUSerialNumber",
+	     "before": "SN000000000001", "after": "SN000000000001"}], r["identify"]
+	PY
+'
+
+test_expect_success 'flash --expect: a mismatch after the reset is a flash failure, exit 1' '
+	start_ecu ecu --did F189=2.1.0 &&
+	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 fw.hex >out 2>err &&
+	test_must_be_empty err &&
+	test_expect_code 1 fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.2.0 \
+		fw.hex >out 2>err &&
+	test_expect_code 1 fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.2.0 \
+		--json fw.hex >events &&
+	bg_stop ecu &&
+	echo "fota flash: ecu 0x7E0: ECU reports F189 = 2.1.0, expected 2.2.0" >expect &&
+	test_cmp expect err &&
+	echo "F189  vehicleManufacturerECUSoftwareVersionNumber   2.1.0 -> 2.1.0" >expect &&
+	test_cmp expect out &&
+	tail -1 events >result &&
+	"$PYTHON" -c "
+import json
+r = json.load(open(\"result\"))
+assert r[\"ok\"] is False and r[\"exit\"] == 1 and r[\"step\"] == \"IdentifyAfter\", r
+assert r[\"error\"] == \"ECU reports F189 = 2.1.0, expected 2.2.0\", r
+"
+'
+
+test_expect_success 'flash: the application missing its first answer after the reset is asked again' '
+	start_ecu ecu --did F189=2.1.0 --drop-response ReadDataByIdentifier:2 &&
+	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 --trace t.log \
+		fw.hex >out 2>err &&
+	bg_stop ecu &&
+	test_must_be_empty err &&
+	test $(frames t.log | grep -c "^7E0#0322F189") -eq 3
+'
+
+test_expect_success 'identify in the configuration; --expect and --identify on bad input: exit 2' '
+	cat >id.yaml <<-EOF &&
+	ecus:
+	  - name: sim
+	    request_id: 0x7E0
+	    response_id: 0x7E8
+	    security: { level: 0x01, key: "xor:A5A5A5A5" }
+	    ${FOTA_VM:+timing: { p2_ms: 2000 \}}
+	    regions:
+	      - { start: 0x08000000, size: 0x10000 }
+	    identify: [0xF189]
+	    identify_wait_ms: 3000
+	EOF
+	start_ecu ecu --did F189=2.1.0 &&
+	fota flash -c id.yaml -e sim -b "$BUS" fw.hex >out 2>err &&
+	fota flash -c id.yaml -e sim -b "$BUS" --no-identify fw.hex >out2 2>err &&
+	bg_stop ecu &&
+	echo "F189  vehicleManufacturerECUSoftwareVersionNumber   2.1.0 -> 2.1.0" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty out2 &&
+	test_expect_code 2 fota flash -b "$BUS" $IDS --expect F189 fw.hex 2>err &&
+	test_grep "invalid --expect .F189. \(DID=VALUE\)" err &&
+	test_expect_code 2 fota flash -b "$BUS" $IDS --expect XYZ=1 fw.hex 2>err &&
+	test_grep "invalid DID .XYZ. in --expect" err &&
+	test_expect_code 2 fota flash -b "$BUS" $IDS --identify F189,G fw.hex 2>err &&
+	test_expect_code 2 fota flash -b "$BUS" $IDS --no-identify --expect F189=1 fw.hex 2>err
+'
+
 test_expect_success 'bad command lines: exit 2 with the reason' '
 	test_expect_code 2 fota info -b "$BUS" $IDS --did F190,XYZ 2>err &&
 	test_grep "invalid DID .XYZ. in --did" err &&

@@ -529,6 +529,36 @@ static void test_config__fingerprint(void)
 #undef FP_HEAD
 }
 
+/* identify: a list of DIDs, no duplicates, at most CFG_IDENTIFY_MAX; identify_wait_ms. */
+static void test_config__identify(void)
+{
+#define ID_HEAD                                                               \
+	"ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E8\n" \
+	"    regions: [ { start: 0, size: 1 } ]\n"
+	struct fota_config cfg;
+	struct cfg_error err;
+
+	T_OK(load(ID_HEAD, &cfg, &err));
+	T_EQ(cfg.ecus[0].nidentify, 0);
+	T_EQ(cfg.ecus[0].identify_wait_ms, 10000);
+	cfg_release(&cfg);
+	T_OK(load(ID_HEAD "    identify: [0xF189, 0xF18C]\n    identify_wait_ms: 2500\n", &cfg,
+		  &err));
+	T_EQ(cfg.ecus[0].nidentify, 2);
+	T_EQ(cfg.ecus[0].identify[0], 0xF189);
+	T_EQ(cfg.ecus[0].identify[1], 0xF18C);
+	T_EQ(cfg.ecus[0].identify_wait_ms, 2500);
+	cfg_release(&cfg);
+	EXPECT_ERROR(ID_HEAD "    identify: 0xF189\n", 6, 15, "expected a list");
+	EXPECT_ERROR(ID_HEAD "    identify: [0xF189, 0xF189]\n", 6, 24, "twice");
+	EXPECT_ERROR(ID_HEAD "    identify: [0xFFFF]\n", 6, 16, "out of range");
+	EXPECT_ERROR(ID_HEAD
+		     "    identify: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, "
+		     "17]\n",
+		     6, 71, "more than 16");
+#undef ID_HEAD
+}
+
 static const struct t_case cases[] = {
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
@@ -544,6 +574,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__complete_ecus),
 	T_CASE(config__man_page_examples),
 	T_CASE(config__fingerprint),
+	T_CASE(config__identify),
 };
 
 int main(void)

@@ -602,6 +602,148 @@ static void test_uds_prog__fingerprint_refused_names_the_nrc(void)
 	env_release(&e);
 }
 
+static const uint8_t sw_ver[] = "2.1.0";
+static const struct uds_did ident_dids[] = { { 0xF189, sw_ver, 5, false } };
+static const uint16_t ident_list[] = { 0xF189, 0xF18C };
+
+static void ident_env(struct env *e, struct uds_prog_cfg *pc, struct uds_server_cfg *sc,
+		      const struct uds_prog_expect *x, size_t nx)
+{
+	*pc = full_cfg(e);
+	*sc = ecu_cfg();
+	pc->identify = ident_list;
+	pc->nidentify = 2;
+	pc->expect = x;
+	pc->nexpect = nx;
+	pc->identify_wait_ms = 2000;
+	sc->dids = ident_dids;
+	sc->ndids = 1;
+	env_init(e, pc, sc);
+}
+
+/* 22 F1 89 F1 8C first (default session) and after the ECUReset; F18C not supported. */
+static void test_uds_prog__identify_before_and_after(void)
+{
+	static const struct uds_prog_expect x[] = { { 0xF189, "2.1.0" } };
+	struct env e;
+	struct uds_prog_cfg pc;
+	struct uds_server_cfg sc;
+	const struct uds_rdbi *r;
+	const uint8_t *d;
+
+	ident_env(&e, &pc, &sc, x, 1);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_OK(run(&e));
+	T_EQ(e.log[0].sid, UDS_SID_READ_DATA_BY_IDENTIFIER);
+	T_EQ(e.log[0].len, 5);
+	T_EQ(e.log[1].sid, UDS_SID_DIAGNOSTIC_SESSION_CONTROL);
+	T_EQ(e.log[e.nlog - 2].sid, UDS_SID_ECU_RESET);
+	T_EQ(e.log[e.nlog - 1].sid, UDS_SID_READ_DATA_BY_IDENTIFIER);
+	T_EQ(count_sid(&e, UDS_SID_READ_DATA_BY_IDENTIFIER), 2);
+	for (int after = 0; after < 2; after++) {
+		r = uds_prog_identity(&e.p, after);
+		T_TRUE(r != NULL);
+		T_OK(uds_rdbi_result(r));
+		T_EQ(uds_rdbi_item(r, 0, &d)->err, 0);
+		T_EQ_MEM(d, "2.1.0", 5);
+		T_EQ(uds_rdbi_item(r, 1, &d)->err, -ENOENT);
+	}
+	expect_memory_is_image(&e, image, FOTA_ARRAY_SIZE(image));
+	env_release(&e);
+}
+
+/* A mismatch after the reset fails the sequence with the values, after programming. */
+static void test_uds_prog__expect_mismatch(void)
+{
+	static const struct uds_prog_expect x[] = { { 0xF189, "2.2.0" } };
+	struct env e;
+	struct uds_prog_cfg pc;
+	struct uds_server_cfg sc;
+	struct uds_prog_result r;
+	char msg[256];
+
+	ident_env(&e, &pc, &sc, x, 1);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_ERR(run(&e), -EBADMSG);
+	uds_prog_result(&e.p, &r);
+	T_EQ(r.step, UDS_PROG_STEP_IDENTIFY_AFTER);
+	T_EQ(r.sid, UDS_SID_READ_DATA_BY_IDENTIFIER);
+	T_EQ_STR(uds_prog_strerror(&r, msg, sizeof(msg)),
+		 "ECU reports F189 = 2.1.0, expected 2.2.0");
+	T_TRUE(uds_server_app_valid(e.s));
+	env_release(&e);
+}
+
+/* An expected DID the ECU does not support is a mismatch too. */
+static void test_uds_prog__expect_unsupported(void)
+{
+	static const struct uds_prog_expect x[] = { { 0xF18C, "SN1" } };
+	struct env e;
+	struct uds_prog_cfg pc;
+	struct uds_server_cfg sc;
+	struct uds_prog_result r;
+	char msg[256];
+
+	ident_env(&e, &pc, &sc, x, 1);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_ERR(run(&e), -EBADMSG);
+	uds_prog_result(&e.p, &r);
+	T_EQ_STR(uds_prog_strerror(&r, msg, sizeof(msg)),
+		 "ECU reports F18C = (not supported), expected SN1");
+	env_release(&e);
+}
+
+/* The application does not answer the first read after the reset: asked again. */
+static void test_uds_prog__identify_after_retries(void)
+{
+	static const struct uds_prog_expect x[] = { { 0xF189, "2.1.0" } };
+	struct env e;
+	struct uds_prog_cfg pc;
+	struct uds_server_cfg sc;
+
+	ident_env(&e, &pc, &sc, x, 1);
+	env_release(&e);
+	sc.faults.drop_sid = UDS_SID_READ_DATA_BY_IDENTIFIER;
+	sc.faults.drop_nth = 2; /* the first read after the reset */
+	env_init(&e, &pc, &sc);
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_OK(run(&e));
+	T_EQ(count_sid(&e, UDS_SID_READ_DATA_BY_IDENTIFIER), 3);
+	env_release(&e);
+}
+
+/* Busy (NRC 0x22) after the reset: asked every 100 ms until the limit, then the mismatch. */
+static void test_uds_prog__identify_after_busy_until_the_limit(void)
+{
+	static const struct uds_prog_expect x[] = { { 0xF189, "2.1.0" } };
+	struct env e;
+	struct uds_prog_cfg pc;
+	struct uds_server_cfg sc;
+	struct uds_prog_result r;
+	char msg[256];
+	fota_us t0;
+
+	ident_env(&e, &pc, &sc, x, 1);
+	env_release(&e);
+	pc.identify_wait_ms = 500;
+	sc.faults.nrc_sid = UDS_SID_READ_DATA_BY_IDENTIFIER;
+	sc.faults.nrc = UDS_NRC_CONDITIONS_NOT_CORRECT;
+	env_init(&e, &pc, &sc);
+	t0 = e.now;
+	T_OK(uds_prog_start(&e.p, image, FOTA_ARRAY_SIZE(image), e.now));
+	T_ERR(run(&e), -EBADMSG);
+	uds_prog_result(&e.p, &r);
+	T_EQ_STR(uds_prog_strerror(&r, msg, sizeof(msg)),
+		 "ECU reports F189 = (refused: conditionsNotCorrect, NRC 0x22), expected 2.1.0");
+	/*
+	 * Each read: 22 F189 F18C refused, then one DID per request (2 more);
+	 * once before, then at 0, 100, ..., 500 ms after the reset.
+	 */
+	T_EQ(count_sid(&e, UDS_SID_READ_DATA_BY_IDENTIFIER), 3 * (1 + 6));
+	T_TRUE(e.now - t0 >= FOTA_MS(500));
+	env_release(&e);
+}
+
 static void test_uds_prog__without_erase_a_written_ecu_refuses(void)
 {
 	struct env e;
@@ -777,6 +919,11 @@ static const struct t_case cases[] = {
 	T_CASE(uds_prog__request_download_refused_names_the_nrc),
 	T_CASE(uds_prog__fingerprint_after_unlock_before_erase),
 	T_CASE(uds_prog__fingerprint_refused_names_the_nrc),
+	T_CASE(uds_prog__identify_before_and_after),
+	T_CASE(uds_prog__expect_mismatch),
+	T_CASE(uds_prog__expect_unsupported),
+	T_CASE(uds_prog__identify_after_retries),
+	T_CASE(uds_prog__identify_after_busy_until_the_limit),
 	T_CASE(uds_prog__without_erase_a_written_ecu_refuses),
 	T_CASE(uds_prog__zero_seed_skips_the_key),
 	T_CASE(uds_prog__seed_response_without_seed_fails),
