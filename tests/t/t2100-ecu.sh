@@ -346,7 +346,7 @@ test_expect_success 'bad command lines: status 2 and what is wrong' '
 	bad "invalid CAN id" -b "$BUS" --request-id 0x2000000000 &&
 	bad "invalid --key" -b "$BUS" --key xor:ABC &&
 	bad "invalid --bootloader-switch" -b "$BUS" --bootloader-switch nonsense &&
-	bad "invalid --did" -b "$BUS" --did 0xF100=x &&
+	bad "invalid --did" -b "$BUS" --did 0xFFFF=x &&
 	bad "active session" -b "$BUS" --did 0xF186=x &&
 	bad "invalid --block-length" -b "$BUS" --block-length 2 &&
 	bad "unknown option" -b "$BUS" --bogus &&
