@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include "cmd/common.h"
+#include "uds/rdbi.h"
 #include "core/bus.h"
 #include "core/canif.h"
 #include "core/config.h"
@@ -334,4 +336,69 @@ const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t s
 	else
 		snprintf(buf, size, "%s", strerror(-err));
 	return buf;
+}
+
+/* DID's value in a read, as uds_did_format() prints it, or why there is none. */
+static const char *ident_value(const struct uds_rdbi *r, uint16_t did, char *buf, size_t size,
+			       bool *has)
+{
+	*has = false;
+	if (!r)
+		return "(not read)";
+	if (uds_rdbi_result(r))
+		return "(no answer)";
+	for (size_t i = 0; i < r->n; i++) {
+		const uint8_t *d;
+		const struct uds_rdbi_item *it = uds_rdbi_item(r, i, &d);
+
+		if (it->did != did)
+			continue;
+		if (it->err == -ENOENT)
+			return "(not supported)";
+		if (it->err) {
+			snprintf(buf, size, "(refused: NRC 0x%02X)", it->nrc);
+			return buf;
+		}
+		uds_did_format(d, it->len, buf, size);
+		*has = true;
+		return buf;
+	}
+	return "(not read)";
+}
+
+void cmd_identity_print(const struct uds_rdbi *before, const struct uds_rdbi *after,
+			const uint16_t *dids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *name = uds_did_name(dids[i]);
+		char b[2 * UDS_CLIENT_RSP_MAX + 8], a[2 * UDS_CLIENT_RSP_MAX + 8];
+		bool hb, ha;
+		const char *vb = ident_value(before, dids[i], b, sizeof(b), &hb);
+		const char *va = ident_value(after, dids[i], a, sizeof(a), &ha);
+
+		printf("%04X  %-44s  %s -> %s\n", dids[i], name ? name : "-", vb, va);
+	}
+}
+
+json_object *cmd_identity_json(const struct uds_rdbi *before, const struct uds_rdbi *after,
+			       const uint16_t *dids, size_t n)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = uds_did_name(dids[i]);
+		char b[2 * UDS_CLIENT_RSP_MAX + 8], a[2 * UDS_CLIENT_RSP_MAX + 8], id[8];
+		bool hb, ha;
+		const char *vb = ident_value(before, dids[i], b, sizeof(b), &hb);
+		const char *va = ident_value(after, dids[i], a, sizeof(a), &ha);
+		json_object *o = json_object_new_object();
+
+		snprintf(id, sizeof(id), "%04X", dids[i]);
+		json_object_object_add(o, "did", json_object_new_string(id));
+		json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
+		json_object_object_add(o, "before", hb ? json_object_new_string(vb) : NULL);
+		json_object_object_add(o, "after", ha ? json_object_new_string(va) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }

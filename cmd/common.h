@@ -106,6 +106,20 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv);
 int cmd_parse_dids(const char *opt, const char *list, uint16_t *dids, size_t *n, size_t max,
 		   char *msg, size_t size);
 
+struct uds_rdbi;
+struct json_object;
+
+/*
+ * The identification DIDs dids[0..n) read before and after programming
+ * (either read may be NULL: not read): one line per DID on stdout
+ * ("F189  name  2.0.0 -> 2.1.0"), or a JSON array of {did, name, before,
+ * after} (values as text, null when not read or not supported).
+ */
+void cmd_identity_print(const struct uds_rdbi *before, const struct uds_rdbi *after,
+			const uint16_t *dids, size_t n);
+struct json_object *cmd_identity_json(const struct uds_rdbi *before, const struct uds_rdbi *after,
+				      const uint16_t *dids, size_t n);
+
 bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*

@@ -522,63 +522,16 @@ static int run_loop(struct flash *fl, const struct cfg_ecu *ecu)
 	return err;
 }
 
-/* DID's value in a read, as uds_did_format() prints it, or why there is none. */
-static const char *ident_value(const struct uds_rdbi *r, uint16_t did, char *buf, size_t size,
-			       bool *has)
-{
-	*has = false;
-	if (!r)
-		return "(not read)";
-	if (uds_rdbi_result(r))
-		return "(no answer)";
-	for (size_t i = 0; i < r->n; i++) {
-		const uint8_t *d;
-		const struct uds_rdbi_item *it = uds_rdbi_item(r, i, &d);
-
-		if (it->did != did)
-			continue;
-		if (it->err == -ENOENT)
-			return "(not supported)";
-		if (it->err) {
-			snprintf(buf, size, "(refused: NRC 0x%02X)", it->nrc);
-			return buf;
-		}
-		uds_did_format(d, it->len, buf, size);
-		*has = true;
-		return buf;
-	}
-	return "(not read)";
-}
-
 /* The identification before and after: lines on stdout, or a JSON array. */
 static json_object *report_identity(struct flash *fl, const struct cfg_ecu *ecu, bool json)
 {
 	const struct uds_rdbi *rb = uds_job_identity(fl->job, false);
 	const struct uds_rdbi *ra = uds_job_identity(fl->job, true);
-	json_object *arr = json ? json_object_new_array() : NULL;
 
-	for (size_t i = 0; i < ecu->nidentify; i++) {
-		uint16_t did = ecu->identify[i];
-		const char *name = uds_did_name(did);
-		char b[2 * UDS_CLIENT_RSP_MAX + 8], a[2 * UDS_CLIENT_RSP_MAX + 8], id[8];
-		bool hb, ha;
-		const char *vb = ident_value(rb, did, b, sizeof(b), &hb);
-		const char *va = ident_value(ra, did, a, sizeof(a), &ha);
-
-		if (!json) {
-			printf("%04X  %-44s  %s -> %s\n", did, name ? name : "-", vb, va);
-			continue;
-		}
-		json_object *o = json_object_new_object();
-
-		snprintf(id, sizeof(id), "%04X", did);
-		json_object_object_add(o, "did", json_object_new_string(id));
-		json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
-		json_object_object_add(o, "before", hb ? json_object_new_string(vb) : NULL);
-		json_object_object_add(o, "after", ha ? json_object_new_string(va) : NULL);
-		json_object_array_add(arr, o);
-	}
-	return arr;
+	if (json)
+		return cmd_identity_json(rb, ra, ecu->identify, ecu->nidentify);
+	cmd_identity_print(rb, ra, ecu->identify, ecu->nidentify);
+	return NULL;
 }
 
 /* Print the outcome (of the job, or `given` for the kernel link); returns the exit status. */

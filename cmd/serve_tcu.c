@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "cmd/serve_tcu.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -296,6 +297,26 @@ static void job_start(struct tcu *t, fota_us now)
 	struct uds_job_result res = { 0 };
 	int err;
 
+	if (t->have_pkg) {
+		const struct cfg_request *rq = &t->pkg.req;
+
+		memcpy(t->ident, t->pkg.ecu->identify, t->pkg.ecu->nidentify * sizeof(t->ident[0]));
+		t->nident = t->pkg.ecu->nidentify;
+		for (size_t i = 0; i < rq->nexpect; i++) {
+			size_t k = 0;
+
+			while (k < t->nident && t->ident[k] != rq->expect[i].did)
+				k++;
+			if (k == t->nident)
+				t->ident[t->nident++] = rq->expect[i].did;
+			t->expect[i].did = rq->expect[i].did;
+			t->expect[i].value = rq->expect[i].value;
+		}
+		jc.identify = t->ident;
+		jc.nidentify = t->nident;
+		jc.expect = t->expect;
+		jc.nexpect = rq->nexpect;
+	}
 	if (!t->have_pkg) {
 		if (t->resuming) {
 			t->start_pending = true; /* the package is still being verified */
@@ -331,6 +352,11 @@ static void job_poll(struct tcu *t, fota_us now)
 	r = uds_job_result(t->job, &res);
 	if (r == -EINPROGRESS || r == -ENOENT)
 		return;
+	if (t->nident && t->have_rep)
+		json_object_object_add(t->rep.o, "identify",
+				       cmd_identity_json(uds_job_identity(t->job, false),
+							 uds_job_identity(t->job, true), t->ident,
+							 t->nident));
 	if (r == 0)
 		upd_handle(&t->u, UPD_EV_FLASH_OK, now);
 	else

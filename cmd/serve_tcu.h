@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/update.h"
 #include "core/worker.h"
+#include "uds/prog.h"
 
 struct uds_job;
 
@@ -42,6 +43,10 @@ struct tcu {
 	bool have_rep;
 	struct cmd_serve_report rep;
 	struct uds_job *job;
+	/* The job's identification DIDs (the ECU's and the request's expect:) and expectations. */
+	uint16_t ident[CFG_IDENTIFY_MAX + CFG_EXPECT_MAX];
+	size_t nident;
+	struct uds_prog_expect expect[CFG_EXPECT_MAX];
 	unsigned job_gen; /* a key that comes back for an older job is dropped */
 	enum upd_state seen;
 	unsigned pct_logged;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/cfg_yaml.h"
 #include "core/err.h"
 #include "core/hexstr.h"
@@ -34,7 +35,49 @@ struct req_raw {
 	char ecu[CFG_NAME_MAX];
 	char firmware[CFG_PATH_MAX];
 	char sha256[80];
+	struct cfg_expect expect[CFG_EXPECT_MAX];
+	size_t nexpect;
 };
+
+/* expect: a mapping of DIDs (hex: F189 or 0xF189) to the values expected after the update. */
+static int req_expect(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct req_raw *raw = obj;
+	yaml_node_pair_t *pair;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cfg_fail(d, v, "expect: expected a mapping of DIDs to values");
+	for (pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = cfg_doc_node(d, pair->key);
+		yaml_node_t *val = cfg_doc_node(d, pair->value);
+		struct cfg_expect *x = &raw->expect[raw->nexpect];
+		const char *s;
+		char *end = NULL;
+		unsigned long did;
+		int rc;
+
+		if (!k || !val || k->type != YAML_SCALAR_NODE)
+			return cfg_fail(d, k ? k : v, "expect: keys must be DIDs");
+		s = (const char *)k->data.scalar.value;
+		if (!strncasecmp(s, "0x", 2))
+			s += 2;
+		did = fota_hexval((unsigned char)*s) >= 0 ? strtoul(s, &end, 16) : 0;
+		if (!did || *end || did > 0xFFFE)
+			return cfg_fail(d, k, "expect: '%.20s' is not a DID (hex, 0x0001..0xFFFE)",
+					(const char *)k->data.scalar.value);
+		for (size_t i = 0; i < raw->nexpect; i++)
+			if (raw->expect[i].did == did)
+				return cfg_fail(d, k, "expect: DID %04lX twice", did);
+		if (raw->nexpect == CFG_EXPECT_MAX)
+			return cfg_fail(d, k, "expect: more than %d DIDs", CFG_EXPECT_MAX);
+		rc = cfg_get_str(d, val, x->value, sizeof(x->value), true);
+		if (rc)
+			return rc;
+		x->did = (uint16_t)did;
+		raw->nexpect++;
+	}
+	return 0;
+}
 
 static const struct cfg_field req_fields[] = {
 	CFG_FIELD_NUM("id", CFG_F_STR, struct req_raw, id, 0, 0, CFG_REQUIRED | CFG_NONEMPTY),
@@ -43,6 +86,7 @@ static const struct cfg_field req_fields[] = {
 		      CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_NUM("sha256", CFG_F_STR, struct req_raw, sha256, 0, 0,
 		      CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_FN("expect", req_expect, 0),
 };
 
 static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
@@ -63,6 +107,8 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 		req->id[i] = (char)tolower((unsigned char)raw.id[i]);
 	req->id[CFG_UUID_LEN] = '\0';
 	strcpy(req->ecu, raw.ecu);
+	memcpy(req->expect, raw.expect, sizeof(req->expect));
+	req->nexpect = raw.nexpect;
 	if (strlen(raw.sha256) != 64)
 		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
 				strlen(raw.sha256));

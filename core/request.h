@@ -6,6 +6,7 @@
  *   ecu: hydraulics                            # an ECU name of the configuration
  *   firmware: hx200-2.1.hex                    # relative to the request file
  *   sha256: 64 hex digits                      # of the firmware file
+ *   expect: { F189: "2.1.0" }                  # optional: reported after the update
  * Loaded with the same strict rules as the configuration. Checking that the
  * ECU exists and that the firmware matches is the caller's job.
  */
@@ -15,7 +16,14 @@
 #include <stdint.h>
 #include "core/config.h"
 
-#define CFG_UUID_LEN 36
+#define CFG_UUID_LEN   36
+#define CFG_EXPECT_MAX 8 /* entries of `expect:` */
+
+/* `expect: { F189: "2.1.0" }`: what the ECU must report after the update. */
+struct cfg_expect {
+	uint16_t did;		/* 0x0001..0xFFFE */
+	char value[2 * 64 + 8]; /* as fota info prints it: text, or hex:BYTES */
+};
 
 struct cfg_request {
 	char id[CFG_UUID_LEN + 1];   /* lowercased UUID v4 */
@@ -23,6 +31,8 @@ struct cfg_request {
 	char firmware[CFG_PATH_MAX]; /* as resolved: absolute, or joined to the request's dir */
 	uint8_t sha256[32];	     /* expected digest of the firmware file */
 	char sha256_hex[65];	     /* the same, lowercase hex */
+	struct cfg_expect expect[CFG_EXPECT_MAX]; /* optional, request order */
+	size_t nexpect;
 };
 
 /*

@@ -231,6 +231,43 @@ test_expect_success 'then a new request succeeds on the same ECU (counter one mo
 	test_grep "\"update_request_id\": \"$(uuid 6)\"" st.json
 '
 
+# mkreq_expect ID YAML: a request with `expect: YAML`
+mkreq_expect()
+{
+	t_sha=$(sha256sum fw.hex | cut -d" " -f1)
+	printf "id: %s\necu: hydraulics\nfirmware: %s\nsha256: %s\nexpect: %s\n" "$1" \
+		"$TRASH/fw.hex" "$t_sha" "$2" >req.tmp &&
+	mv req.tmp "$ST/inbox/$1.yaml"
+}
+
+test_expect_success 'expect: a mismatch after the reset is flashing failed (0x50), DIDs in the report' '
+	stop ecu && start_ecu --did F189=2.1.0 &&
+	mkreq_expect $(uuid 20) "{ F189: \"2.2.0\" }" &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 80 &&
+	r=$ST/outbox/$(uuid 20).json &&
+	test_grep "\"reason\": \"ECU reports F189 = 2.1.0, expected 2.2.0\"" $r &&
+	"$PYTHON" -c "
+import json
+r = json.load(open(\"$r\"))
+assert r[\"status\"] == \"failed\", r[\"status\"]
+assert r[\"identify\"] == [{\"did\": \"F189\", \"name\": \"vehicleManufacturerECUSoftwareVersionNumber\",
+                          \"before\": \"2.1.0\", \"after\": \"2.1.0\"}], r[\"identify\"]
+" &&
+	test_grep "ECU reports F189 = 2.1.0, expected 2.2.0: flashing failed \(0x50\)" serve.err
+'
+
+test_expect_success 'expect: the value reported: the update goes on to verification' '
+	mkreq_expect $(uuid 21) "{ 0xF189: \"2.1.0\" }" &&
+	wait_until "test \"\$(rd 01)\" = 1" &&
+	sdo 2FF35F4001000000 >/dev/null &&
+	wait_status 16 &&
+	fota health ok -b "$BUS" &&
+	test "$(rd 50)" = 64 &&
+	test_grep "\"after\": \"2.1.0\"" $ST/outbox/$(uuid 21).json
+'
+
 test_expect_success 'kill -9 while offered: still offered after restart, counter unchanged' '
 	mkreq $(uuid 7) &&
 	wait_until "test \"\$(rd 01)\" = 1" &&

@@ -158,9 +158,32 @@ static void test_request__file(void)
 	T_EQ_STR(req.firmware, "examples/hydraulics-2.1.hex");
 }
 
+/* expect: DIDs in hex to the values the ECU must report after the update. */
+static void test_request__expect(void)
+{
+#define REQ "id: " UUID "\necu: e\nfirmware: f\nsha256: " SHA "\n"
+	struct cfg_request req;
+	struct cfg_error err;
+
+	T_OK(load("r.yaml", REQ, &req, &err));
+	T_EQ(req.nexpect, 0);
+	T_OK(load("r.yaml", REQ "expect: { F189: \"2.1.0\", 0xf18c: hex:0102 }\n", &req, &err));
+	T_EQ(req.nexpect, 2);
+	T_EQ(req.expect[0].did, 0xF189);
+	T_EQ_STR(req.expect[0].value, "2.1.0");
+	T_EQ(req.expect[1].did, 0xF18C);
+	T_EQ_STR(req.expect[1].value, "hex:0102");
+	EXPECT_ERROR(REQ "expect: F189\n", 5, 9, "expected a mapping");
+	EXPECT_ERROR(REQ "expect: { G189: x }\n", 5, 11, "is not a DID");
+	EXPECT_ERROR(REQ "expect: { FFFF: x }\n", 5, 11, "is not a DID");
+	EXPECT_ERROR(REQ "expect: { F189: x, 0xF189: y }\n", 5, 20, "twice");
+	EXPECT_ERROR(REQ "expect: { F189: \"\" }\n", 5, 17, "empty");
+#undef REQ
+}
+
 static const struct t_case cases[] = {
 	T_CASE(request__good),		T_CASE(request__uuid), T_CASE(request__errors),
-	T_CASE(request__nesting_depth), T_CASE(request__file),
+	T_CASE(request__nesting_depth), T_CASE(request__file), T_CASE(request__expect),
 };
 
 int main(void)
