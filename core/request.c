@@ -34,6 +34,7 @@ struct req_raw {
 	char ecu[CFG_NAME_MAX];
 	char firmware[CFG_PATH_MAX];
 	char sha256[80];
+	uint32_t base;
 };
 
 static const struct cfg_field req_fields[] = {
@@ -43,6 +44,7 @@ static const struct cfg_field req_fields[] = {
 		      CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_NUM("sha256", CFG_F_STR, struct req_raw, sha256, 0, 0,
 		      CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_U32("base", struct req_raw, base, 0, UINT32_MAX),
 };
 
 static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
@@ -63,6 +65,8 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 		req->id[i] = (char)tolower((unsigned char)raw.id[i]);
 	req->id[CFG_UUID_LEN] = '\0';
 	strcpy(req->ecu, raw.ecu);
+	req->has_base = seen[4] != NULL;
+	req->base = raw.base;
 	if (strlen(raw.sha256) != 64)
 		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
 				strlen(raw.sha256));

@@ -6,6 +6,7 @@
  *   ecu: hydraulics                            # an ECU name of the configuration
  *   firmware: hx200-2.1.hex                    # relative to the request file
  *   sha256: 64 hex digits                      # of the firmware file
+ *   base: 0x08000000                           # optional: firmware is a raw binary
  * Loaded with the same strict rules as the configuration. Checking that the
  * ECU exists and that the firmware matches is the caller's job.
  */
@@ -23,6 +24,8 @@ struct cfg_request {
 	char firmware[CFG_PATH_MAX]; /* as resolved: absolute, or joined to the request's dir */
 	uint8_t sha256[32];	     /* expected digest of the firmware file */
 	char sha256_hex[65];	     /* the same, lowercase hex */
+	bool has_base;		     /* base: given; the firmware is a raw binary loaded there */
+	uint32_t base;
 };
 
 /*
