@@ -33,12 +33,12 @@ test_expect_success 'two segments: the table' '
 '
 
 test_expect_success 'the file SHA-256 is the one an update request needs (sha256sum)' '
-	fota hexinfo --json "$HEX/two-seg.hex" >out.json &&
-	sha256sum <"$HEX/two-seg.hex" | cut -d" " -f1 >expect &&
-	$PY -c "import json; print(json.load(open(\"out.json\"))[\"file_sha256\"])" >actual &&
-	test_cmp expect actual &&
-	fota hexinfo "$HEX/two-seg.hex" | sed -n "s/^  sha256   file  \([0-9a-f]*\) .*/\1/p" >actual &&
-	test_cmp expect actual
+	fota hexinfo --json "$HEX/two-seg.hex" >fsha.json &&
+	sha256sum <"$HEX/two-seg.hex" | cut -d" " -f1 >fsha.want &&
+	$PY -c "import json; print(json.load(open(\"fsha.json\"))[\"file_sha256\"])" >fsha.got &&
+	test_cmp fsha.want fsha.got &&
+	fota hexinfo "$HEX/two-seg.hex" | sed -n "s/^  sha256   file  \([0-9a-f]*\) .*/\1/p" >fsha.got &&
+	test_cmp fsha.want fsha.got
 '
 
 test_expect_success 'fota-hexinfo symlink gives the same output' '
