@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include "cmd/common.h"
 #include "uds/rdbi.h"
 #include "core/bus.h"
@@ -401,4 +402,46 @@ json_object *cmd_identity_json(const struct uds_rdbi *before, const struct uds_r
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+int cmd_load_image(const char *arg, enum img_format fmt, struct ihex_image *img,
+		   uint8_t file_sha[32], enum img_format *used)
+{
+	struct ihex_error err = { 0 };
+	char path[4096], *buf = NULL;
+	uint32_t base = 0;
+	bool has_base = false;
+	size_t len = 0;
+	int r;
+
+	ihex_image_init(img);
+	if (img_split_arg(arg, path, sizeof(path), &has_base, &base)) {
+		fota_error("%s: %s", arg, strerror(ENAMETOOLONG));
+		return fota_exit_status(FOTA_FAIL_INPUT, -ENAMETOOLONG);
+	}
+	r = img_read_file(path, &buf, &len);
+	if (r) {
+		fota_error_errno(r, "%s", path);
+		return fota_exit_status(FOTA_FAIL_INPUT, r);
+	}
+	if (file_sha) {
+		unsigned int n = 0;
+
+		if (!EVP_Digest(buf, len, file_sha, &n, EVP_sha256(), NULL) || n != 32) {
+			free(buf);
+			fota_error("%s: cannot compute SHA-256", path);
+			return fota_exit_status(FOTA_FAIL_RUN, -EIO);
+		}
+	}
+	r = img_parse(img, buf, len, fmt, has_base, base, used, &err);
+	free(buf);
+	if (r) {
+		if (err.line)
+			fota_error("%s:%u: %s", path, err.line, err.msg);
+		else
+			fota_error("%s: %s", path, err.msg);
+		return r == -EINVAL ? fota_exit_status(FOTA_FAIL_USAGE, r) :
+				      fota_exit_status(FOTA_FAIL_INPUT, r);
+	}
+	return 0;
 }

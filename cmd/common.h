@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "core/config.h"
 #include "cmd/cmd.h"
+#include "hex/load.h"
 
 struct bus;
 struct bus_opts;
@@ -163,6 +164,16 @@ int cmd_ctx_release(struct cmd_ctx *ctx);
  * Writes into buf and returns it.
  */
 const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t size);
+
+/*
+ * Load a firmware image argument as the user gave it: "FILE" (format by
+ * content, or fmt when not IMG_FMT_AUTO) or "FILE@ADDR" (a raw binary at
+ * ADDR). Reads the file once; file_sha (may be NULL) gets the SHA-256 of its
+ * bytes, *used the format. Errors are reported ("FILE:LINE: why") and
+ * returned as an exit status; 0 on success (release img with ihex_release).
+ */
+int cmd_load_image(const char *arg, enum img_format fmt, struct ihex_image *img,
+		   uint8_t file_sha[32], enum img_format *used);
 
 /* Completion of ECU names from the configuration named in WORDS (-c), if any. */
 void cmd_complete_ecus(const char *cur, int argc, char **argv);

@@ -25,8 +25,8 @@
 #include "uds/key.h"
 
 static const char *const flash_usage[] = {
-	"fota flash -b BUS (-c FILE -e NAME | --request-id ID --response-id ID) [options] FILE.hex",
-	"fota flash --dry-run (-c FILE -e NAME | --request-id ID --response-id ID) FILE.hex",
+	"fota flash -b BUS (-c FILE -e NAME | --request-id ID --response-id ID) [options] FILE[@ADDR]",
+	"fota flash --dry-run (-c FILE -e NAME | --request-id ID --response-id ID) FILE[@ADDR]",
 	NULL,
 };
 
@@ -50,6 +50,7 @@ static const char *const flash_usage[] = {
 #define KEY_NO_IDENTIFY FOTA_OPT_LONG(18)
 
 #define EXPECT_MAX 8
+#define KEY_FORMAT	FOTA_OPT_LONG(19)
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;
@@ -57,6 +58,7 @@ struct flash_args {
 	uint32_t block_len, level, bitrate, wait_ecu;
 	bool no_reset, no_security, dry_run, bl_switch, no_bl_switch, has_tp;
 	enum cfg_tester_present tp;
+	enum img_format format;
 	struct cfg_region regions[CFG_REGIONS_MAX];
 	size_t nregions;
 	uint16_t identify[CFG_IDENTIFY_MAX];
@@ -133,6 +135,17 @@ static int opt_level(void *args, const char *value, char *msg, size_t size)
 	if (!fota_parse_u32(value, 1, 0x7D, &a->level) && (a->level & 1))
 		return 0;
 	return fota_opt_error(msg, size, "invalid level '%s' (odd, 0x01..0x7d)", value);
+}
+
+static int opt_format(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (img_format_parse(value, &a->format))
+		return fota_opt_error(msg, size,
+				      "invalid --format '%s' (expected ihex, srec, bin or auto)",
+				      value);
+	return 0;
 }
 
 static int opt_isotp(void *args, const char *value, char *msg, size_t size)
@@ -214,6 +227,10 @@ static const struct fota_opt flash_opts[] = {
 	FOTA_OPT_FN(KEY_ISOTP, "isotp", "user|kernel",
 		    "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0,
 		    opt_isotp),
+	FOTA_OPT_FN(KEY_FORMAT, "format", "auto|ihex|srec|bin",
+		    "read the image as this format (default: detected by content; a binary "
+		    "needs FILE@ADDR)",
+		    0, opt_format),
 	FOTA_OPT_FLAG(KEY_DRY_RUN, "dry-run", "print the plan and exit without opening the bus",
 		      ARG(dry_run)),
 	FOTA_OPT_JSON,
@@ -732,7 +749,6 @@ static int run_flash(int argc, char **argv)
 	struct fota_config cfg;
 	struct cfg_ecu ecu;
 	struct ihex_image img;
-	struct ihex_error herr;
 	struct uds_job_result jr;
 	struct uds_job_cfg jc = { 0 };
 	struct bus_opts bo = { 0 };
@@ -750,15 +766,9 @@ static int run_flash(int argc, char **argv)
 	if (rc)
 		goto out_cfg;
 
-	err = ihex_load(&img, fl.hex_path, &herr);
-	if (err) {
-		if (herr.line)
-			fota_error("%s:%u: %s", fl.hex_path, herr.line, herr.msg);
-		else
-			fota_error("%s: %s", fl.hex_path, herr.msg);
-		rc = fota_exit_status(FOTA_FAIL_INPUT, err);
+	rc = cmd_load_image(fl.hex_path, a.format, &img, NULL, NULL);
+	if (rc)
 		goto out_cfg;
-	}
 	if (!img.nseg) {
 		fota_error("%s: no data records", fl.hex_path);
 		rc = FOTA_EXIT_DATA;
@@ -823,7 +833,7 @@ out_cfg:
 
 const struct fota_cmd cmd_flash = {
 	.name = "flash",
-	.summary = "program an ECU with an Intel HEX file over UDS (ISO 14229) and ISO-TP",
+	.summary = "program an ECU with a firmware image over UDS (ISO 14229) and ISO-TP",
 	.usage = flash_usage,
 	.opts = flash_opts,
 	.run = run_flash,

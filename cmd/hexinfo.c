@@ -20,16 +20,18 @@
 #include "hex/image.h"
 
 static const char *const hexinfo_usage[] = {
-	"fota hexinfo [--json] FILE...",
-	"fota hexinfo --bin=OUT [--fill=BYTE] [--range=START-END] [--json] FILE",
+	"fota hexinfo [--json] [--format=ihex|srec|bin] FILE[@ADDR]...",
+	"fota hexinfo --bin=OUT [--fill=BYTE] [--range=START-END] [--json] FILE[@ADDR]",
 	NULL,
 };
 
-#define KEY_BIN	  FOTA_OPT_LONG(1)
-#define KEY_FILL  FOTA_OPT_LONG(2)
-#define KEY_RANGE FOTA_OPT_LONG(3)
+#define KEY_BIN	   FOTA_OPT_LONG(1)
+#define KEY_FILL   FOTA_OPT_LONG(2)
+#define KEY_RANGE  FOTA_OPT_LONG(3)
+#define KEY_FORMAT FOTA_OPT_LONG(4)
 
 struct bin_opts {
+	enum img_format format;
 	const char *path; /* NULL: no --bin */
 	uint32_t fill;	  /* 0..0xff */
 	bool has_range;
@@ -60,7 +62,22 @@ bad:
 			      value);
 }
 
+static int opt_format(void *args, const char *value, char *msg, size_t size)
+{
+	struct bin_opts *b = args;
+
+	if (img_format_parse(value, &b->format))
+		return fota_opt_error(msg, size,
+				      "invalid --format '%s' (expected ihex, srec, bin or auto)",
+				      value);
+	return 0;
+}
+
 static const struct fota_opt hexinfo_opts[] = {
+	FOTA_OPT_FN(KEY_FORMAT, "format", "auto|ihex|srec|bin",
+		    "read the files as this format (default: detected by content; a binary "
+		    "needs FILE@ADDR)",
+		    0, opt_format),
 	FOTA_OPT_JSON,
 	FOTA_OPT_STRING(KEY_BIN, "bin", "OUT",
 			"also write the image as a flat binary to OUT (atomically)", FOTA_OPT_FILE,
@@ -117,13 +134,47 @@ static uint32_t seg_last(const struct ihex_segment *s)
 	return (uint32_t)(s->addr + (uint64_t)s->len - 1);
 }
 
+/* The S0 header as text when printable, else as hex digits. */
+static void header_text(const struct ihex_image *img, char *out, size_t size, bool *printable)
+{
+	size_t o = 0;
+
+	*printable = true;
+	for (size_t i = 0; i < img->header_len; i++)
+		if (img->header[i] < 0x20 || img->header[i] >= 0x7f)
+			*printable = img->header[i] == 0 && i + 1 == img->header_len && *printable;
+	for (size_t i = 0; i < img->header_len && o + 3 < size; i++) {
+		if (*printable) {
+			if (img->header[i])
+				out[o++] = (char)img->header[i];
+		} else {
+			o += (size_t)snprintf(out + o, size - o, "%02x", img->header[i]);
+		}
+	}
+	out[o] = '\0';
+}
+
+struct shas {
+	const char *file;  /* of the file's bytes: what an update request's sha256 is */
+	const char *image; /* of the image's data bytes, in address order */
+	enum img_format format;
+};
+
 static void print_text(const char *file, const struct ihex_image *img, const uint32_t *crc,
-		       uint32_t image_crc, const char *sha)
+		       uint32_t image_crc, const struct shas *sha)
 {
 	size_t ngaps = 0;
 	uint64_t gap_bytes = 0;
 
 	printf("%s:\n", file);
+	printf("  format   %s\n", img_format_name(sha->format));
+	if (img->has_header) {
+		char h[2 * sizeof(img->header) + 1];
+		bool p;
+
+		header_text(img, h, sizeof(h), &p);
+		printf(p ? "  header   \"%s\"\n" : "  header   %s (hex)\n", h);
+	}
 	printf("  %-8s %-11s %-11s %11s  %s\n", "segment", "start", "end", "length", "crc32");
 	for (size_t i = 0; i < img->nseg; i++) {
 		const struct ihex_segment *s = &img->seg[i];
@@ -151,7 +202,8 @@ static void print_text(const char *file, const struct ihex_image *img, const uin
 	else
 		printf("  start    0x%08" PRIx32 " (linear)\n", img->start);
 	printf("  crc32    0x%08" PRIx32 "\n", image_crc);
-	printf("  sha256   %s\n", sha);
+	printf("  sha256   file  %s  (an update request's sha256)\n", sha->file);
+	printf("  sha256   image %s  (the data bytes)\n", sha->image);
 }
 
 static json_object *jrange(uint32_t start, uint32_t end, uint64_t len)
@@ -165,7 +217,7 @@ static json_object *jrange(uint32_t start, uint32_t end, uint64_t len)
 }
 
 static void print_json(const char *file, const struct ihex_image *img, const uint32_t *crc,
-		       uint32_t image_crc, const char *sha)
+		       uint32_t image_crc, const struct shas *sha)
 {
 	json_object *o = json_object_new_object();
 	json_object *segs = json_object_new_array();
@@ -208,7 +260,21 @@ static void print_json(const char *file, const struct ihex_image *img, const uin
 			       json_object_new_int64((int64_t)ihex_image_size(img)));
 	json_object_object_add(o, "start_address", start);
 	json_object_object_add(o, "crc32", json_object_new_int64(image_crc));
-	json_object_object_add(o, "sha256", json_object_new_string(sha));
+	json_object_object_add(o, "format", json_object_new_string(img_format_name(sha->format)));
+	if (img->has_header) {
+		char h[2 * sizeof(img->header) + 1], hx[2 * sizeof(img->header) + 1];
+
+		header_text(img, h, sizeof(h), &(bool){ false });
+		for (size_t i = 0; i < img->header_len; i++)
+			snprintf(hx + 2 * i, 3, "%02x", img->header[i]);
+		hx[2 * img->header_len] = '\0';
+		json_object_object_add(o, "header", json_object_new_string(hx));
+	} else {
+		json_object_object_add(o, "header", NULL);
+	}
+	json_object_object_add(o, "sha256", json_object_new_string(sha->image));
+	json_object_object_add(o, "image_sha256", json_object_new_string(sha->image));
+	json_object_object_add(o, "file_sha256", json_object_new_string(sha->file));
 	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)img->nwarn_total));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -264,22 +330,18 @@ static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
 static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, bool *printed)
 {
 	struct ihex_image img;
-	struct ihex_error err;
 	struct sha_job job;
 	pthread_t tid;
 	bool threaded;
-	char sha_txt[2 * IHEX_SHA256_LEN + 1];
+	char sha_txt[2 * IHEX_SHA256_LEN + 1], file_txt[2 * IHEX_SHA256_LEN + 1];
+	uint8_t file_sha[IHEX_SHA256_LEN];
+	struct shas shas;
 	uint32_t *crc, image_crc = 0;
 	int r;
 
-	r = ihex_load(&img, file, &err);
-	if (r) {
-		if (err.line)
-			fota_error("%s:%u: %s", file, err.line, err.msg);
-		else
-			fota_error("%s: %s", file, err.msg);
-		return fota_exit_status(FOTA_FAIL_INPUT, r);
-	}
+	r = cmd_load_image(file, bin->format, &img, file_sha, &shas.format);
+	if (r)
+		return r;
 	report_warnings(file, &img);
 	/* One pass per segment for its CRC; the image CRC is combined from them. */
 	job.img = &img;
@@ -302,15 +364,18 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 		return fota_exit_status(FOTA_FAIL_RUN, r);
 	}
 	sha_hex(sha_txt, job.sha);
+	sha_hex(file_txt, file_sha);
+	shas.file = file_txt;
+	shas.image = sha_txt;
 	r = FOTA_EXIT_OK;
 	if (bin->path)
 		r = write_bin(&img, bin);
 	if (json) {
-		print_json(file, &img, crc, image_crc, sha_txt);
+		print_json(file, &img, crc, image_crc, &shas);
 	} else {
 		if (*printed)
 			putchar('\n');
-		print_text(file, &img, crc, image_crc, sha_txt);
+		print_text(file, &img, crc, image_crc, &shas);
 	}
 	*printed = true;
 	free(crc);
@@ -342,7 +407,7 @@ static int run_hexinfo(int argc, char **argv)
 
 const struct fota_cmd cmd_hexinfo = {
 	.name = "hexinfo",
-	.summary = "show the segments, checksums and start address of Intel HEX files",
+	.summary = "show the segments, checksums and start address of firmware images",
 	.usage = hexinfo_usage,
 	.opts = hexinfo_opts,
 	.run = run_hexinfo,

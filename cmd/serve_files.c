@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/update.h"
 #include "hex/image.h"
+#include "hex/load.h"
 #include "uds/uds.h"
 
 int cmd_serve_entry_cmp(const void *a, const void *b)
@@ -275,12 +276,15 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 		r = -EBADMSG;
 		goto fail;
 	}
-	r = ihex_parse(&pkg->img, fw, flen, &herr);
+	r = img_parse(&pkg->img, fw, flen, IMG_FMT_AUTO, pkg->req.has_base, pkg->req.base, NULL,
+		      &herr);
 	if (r) {
 		if (herr.line)
 			snprintf(why, whylen, "firmware %s:%u: %s", src, herr.line, herr.msg);
 		else
 			snprintf(why, whylen, "firmware %s: %s", src, herr.msg);
+		if (r == -EINVAL)
+			r = -EBADMSG;
 		goto fail;
 	}
 	r = -EBADMSG;

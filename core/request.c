@@ -37,6 +37,7 @@ struct req_raw {
 	char sha256[80];
 	struct cfg_expect expect[CFG_EXPECT_MAX];
 	size_t nexpect;
+	uint32_t base;
 };
 
 /* expect: a mapping of DIDs (hex: F189 or 0xF189) to the values expected after the update. */
@@ -87,6 +88,7 @@ static const struct cfg_field req_fields[] = {
 	CFG_FIELD_NUM("sha256", CFG_F_STR, struct req_raw, sha256, 0, 0,
 		      CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_FN("expect", req_expect, 0),
+	CFG_FIELD_U32("base", struct req_raw, base, 0, UINT32_MAX),
 };
 
 static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
@@ -109,6 +111,8 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 	strcpy(req->ecu, raw.ecu);
 	memcpy(req->expect, raw.expect, sizeof(req->expect));
 	req->nexpect = raw.nexpect;
+	req->has_base = seen[5] != NULL;
+	req->base = raw.base;
 	if (strlen(raw.sha256) != 64)
 		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
 				strlen(raw.sha256));

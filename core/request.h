@@ -7,6 +7,7 @@
  *   firmware: hx200-2.1.hex                    # relative to the request file
  *   sha256: 64 hex digits                      # of the firmware file
  *   expect: { F189: "2.1.0" }                  # optional: reported after the update
+ *   base: 0x08000000                           # optional: firmware is a raw binary
  * Loaded with the same strict rules as the configuration. Checking that the
  * ECU exists and that the firmware matches is the caller's job.
  */
@@ -33,6 +34,8 @@ struct cfg_request {
 	char sha256_hex[65];	     /* the same, lowercase hex */
 	struct cfg_expect expect[CFG_EXPECT_MAX]; /* optional, request order */
 	size_t nexpect;
+	bool has_base;		     /* base: given; the firmware is a raw binary loaded there */
+	uint32_t base;
 };
 
 /*

@@ -671,6 +671,32 @@ out:
 	return r;
 }
 
+int ihex_parser_put(struct ihex_parser *p, uint64_t addr, const uint8_t *data, uint8_t n,
+		    unsigned line, struct ihex_error *err)
+{
+	uint8_t *d;
+
+	if (p->err)
+		return p->err;
+	d = arena_spare(p, err);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, data, n);
+	return add_data(p, addr, n, line, err);
+}
+
+int ihex_parser_build(struct ihex_parser *p, struct ihex_error *err)
+{
+	int r = p->err;
+
+	if (!r)
+		r = build_image(p, err);
+	if (r)
+		ihex_release(p->img);
+	ihex_parser_release(p);
+	return r;
+}
+
 int ihex_parser_finish(struct ihex_parser *p, struct ihex_error *err)
 {
 	int r = p->err;

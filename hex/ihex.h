@@ -53,6 +53,10 @@ struct ihex_image {
 	bool has_start;	       /* a type 03 or 05 record was seen */
 	bool start_is_segment; /* type 03: start = CS << 16 | IP; type 05: start = EIP */
 	uint32_t start;
+	/* S-record S0 header (hex/srec.h): its data bytes, address field excluded */
+	bool has_header;
+	size_t header_len;
+	uint8_t header[256];
 	struct ihex_warning *warn; /* first min(nwarn_total, IHEX_MAX_WARNINGS) warnings */
 	size_t nwarn;
 	size_t nwarn_total;
@@ -133,6 +137,17 @@ int ihex_parser_feed(struct ihex_parser *p, const char *buf, size_t len, struct 
  * image. Returns as ihex_parse(). Releases the parser's memory in all cases. */
 int ihex_parser_finish(struct ihex_parser *p, struct ihex_error *err);
 void ihex_parser_release(struct ihex_parser *p);
+
+/*
+ * For sibling loaders (hex/srec.c) that decode their own records but share
+ * the segment building and overlap rules: add n (1..256) data bytes at addr
+ * (addr + n <= 2^32, checked by the caller) given by line; then build the
+ * image (sort, merge, overlap check) without the Intel HEX end checks. Both
+ * return as ihex_parser_finish(); build releases the parser's memory.
+ */
+int ihex_parser_put(struct ihex_parser *p, uint64_t addr, const uint8_t *data, uint8_t n,
+		    unsigned line, struct ihex_error *err);
+int ihex_parser_build(struct ihex_parser *p, struct ihex_error *err);
 
 #define ihex_for_each_segment(img, s) for ((s) = (img)->seg; (s) < (img)->seg + (img)->nseg; (s)++)
 

@@ -1,3 +1,3 @@
 # hex/: Intel HEX loader and image helpers.
-HEX_SRCS := hex/ihex.c hex/image.c
-FUZZ_TARGETS += ihex
+HEX_SRCS := hex/ihex.c hex/image.c hex/srec.c hex/load.c
+FUZZ_TARGETS += ihex srec

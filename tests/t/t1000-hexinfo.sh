@@ -5,6 +5,7 @@ test_description='fota hexinfo: layout, errors, JSON, --bin; cross-checked with 
 
 HEX=$FIXTURES/hex
 PY=$PYTHON
+SQ="'"
 # Random layouts are reproducible: FOTA_TEST_SEED=N sh t1000-hexinfo.sh
 SEED=${FOTA_TEST_SEED:-$(date +%s)}
 echo "# random seed $SEED (FOTA_TEST_SEED to repeat)"
@@ -16,6 +17,7 @@ test_expect_success 'two segments: the table' '
 	fota hexinfo "$HEX/two-seg.hex" >actual 2>err &&
 	cat >expect <<-EOF &&
 	$HEX/two-seg.hex:
+	  format   ihex
 	  segment  start       end              length  crc32
 	  1        0x08000000  0x08003fff        16384  0x07b53787
 	  gap      0x08004000  0x0800ffff        49152
@@ -23,10 +25,20 @@ test_expect_success 'two segments: the table' '
 	  total    2 segments, 16512 bytes; 1 gap, 49152 bytes
 	  start    0x08000131 (linear)
 	  crc32    0xba15385e
-	  sha256   74096a628a65ac29b8f07f78cda82df2fdb4766ace17faea20b7aad4fdf96752
+	  sha256   file  $(sha256sum <"$HEX/two-seg.hex" | cut -d" " -f1)  (an update request${SQ}s sha256)
+	  sha256   image 74096a628a65ac29b8f07f78cda82df2fdb4766ace17faea20b7aad4fdf96752  (the data bytes)
 	EOF
 	test_cmp expect actual &&
 	test_must_be_empty err
+'
+
+test_expect_success 'the file SHA-256 is the one an update request needs (sha256sum)' '
+	fota hexinfo --json "$HEX/two-seg.hex" >fsha.json &&
+	sha256sum <"$HEX/two-seg.hex" | cut -d" " -f1 >fsha.want &&
+	$PY -c "import json; print(json.load(open(\"fsha.json\"))[\"file_sha256\"])" >fsha.got &&
+	test_cmp fsha.want fsha.got &&
+	fota hexinfo "$HEX/two-seg.hex" | sed -n "s/^  sha256   file  \([0-9a-f]*\) .*/\1/p" >fsha.got &&
+	test_cmp fsha.want fsha.got
 '
 
 test_expect_success 'fota-hexinfo symlink gives the same output' '
@@ -111,7 +123,10 @@ test_expect_success '--json: the documented keys' '
 import json
 j = json.load(open(\"out.json\"))
 assert sorted(j) == sorted([\"file\", \"segments\", \"gaps\", \"total_bytes\", \"start_address\",
-                           \"crc32\", \"sha256\", \"warnings\"]), sorted(j)
+                           \"crc32\", \"sha256\", \"warnings\", \"format\", \"header\",
+                           \"file_sha256\", \"image_sha256\"]), sorted(j)
+assert j[\"format\"] == \"ihex\" and j[\"header\"] is None, j
+assert j[\"sha256\"] == j[\"image_sha256\"], j
 assert j[\"segments\"] == [
     {\"start\": 0x08000000, \"end\": 0x08003fff, \"length\": 16384, \"crc32\": 0x07b53787},
     {\"start\": 0x08010000, \"end\": 0x0801007f, \"length\": 128, \"crc32\": 0xca6b83b9}], j

@@ -181,9 +181,27 @@ static void test_request__expect(void)
 #undef REQ
 }
 
+static void test_request__base(void)
+{
+	struct cfg_request req;
+	struct cfg_error err;
+
+	T_OK(load("in/r.yaml", "id: " UUID "\necu: e\nfirmware: fw.hex\nsha256: " SHA "\n", &req,
+		  &err));
+	T_EQ(req.has_base, 0);
+	T_OK(load("in/r.yaml",
+		  "id: " UUID "\necu: e\nfirmware: fw.bin\nsha256: " SHA "\nbase: 0x08000000\n",
+		  &req, &err));
+	T_TRUE(req.has_base);
+	T_EQ(req.base, 0x08000000);
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: fw.bin\nsha256: " SHA "\nbase: 0x100000000\n",
+		     5, 7, "out of range");
+}
+
 static const struct t_case cases[] = {
-	T_CASE(request__good),		T_CASE(request__uuid), T_CASE(request__errors),
+	T_CASE(request__good), T_CASE(request__uuid), T_CASE(request__errors),
 	T_CASE(request__nesting_depth), T_CASE(request__file), T_CASE(request__expect),
+	T_CASE(request__base),
 };
 
 int main(void)

@@ -168,6 +168,40 @@ static void test_serve__verify_reasons(void)
 	T_ERR(verify(&cfg, "out.yaml", why, sizeof(why)), -EBADMSG);
 	T_TRUE(strstr(why, "0x08000100-0x0800010f lie outside") != NULL);
 
+	/* the same 16 bytes as an S-record file, told by content */
+	put("fw.s37",
+	    "S00600004844521B\nS31508000000000102030405060708090A0B0C0D0E0F6A\n"
+	    "S70508000000F2\n",
+	    0);
+	sha_of("fw.s37", sha);
+	write_req("srec.yaml", "hydraulics", "fw.s37", sha);
+	T_OK(verify(&cfg, "srec.yaml", why, sizeof(why)));
+
+	/* a raw binary with base:, and the same binary placed outside the region */
+	put("fw.bin", "ABCDEFGHIJKLMNOP", 0);
+	sha_of("fw.bin", sha);
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text),
+			 "id: " REQ_ID "\necu: hydraulics\nfirmware: fw.bin\nsha256: %s\n"
+			 "base: 0x08000000\n",
+			 sha);
+		put("bin.yaml", text, 0);
+		T_OK(verify(&cfg, "bin.yaml", why, sizeof(why)));
+		snprintf(text, sizeof(text),
+			 "id: " REQ_ID "\necu: hydraulics\nfirmware: fw.bin\nsha256: %s\n"
+			 "base: 0x08000100\n",
+			 sha);
+		put("bin-out.yaml", text, 0);
+		T_ERR(verify(&cfg, "bin-out.yaml", why, sizeof(why)), -EBADMSG);
+		T_TRUE(strstr(why, "0x08000100-0x0800010f lie outside") != NULL);
+	}
+	/* without base: a binary is no known format */
+	write_req("nobase.yaml", "hydraulics", "fw.bin", sha);
+	T_ERR(verify(&cfg, "nobase.yaml", why, sizeof(why)), -EBADMSG);
+	T_TRUE(strstr(why, "unknown image format") != NULL);
+
 	/* not a regular file: a FIFO would block a plain open() for good */
 	{
 		char fifo[512];
