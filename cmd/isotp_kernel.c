@@ -16,10 +16,75 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/can.h>
+#include <linux/can/bcm.h>
 #include <linux/can/isotp.h>
 #include "cmd/cmd.h"
 #include "cmd/isotp_kernel.h"
 #include "core/bus.h"
+#include "uds/isotp.h"
+
+/*
+ * Functional TesterPresent with kernel ISO-TP: write() holds this thread
+ * until a whole PDU has left, so the cyclic frame is handed to the kernel's
+ * broadcast manager (CAN_BCM), which sends it every period on its own, also
+ * between the consecutive frames of a long TransferData.
+ */
+struct bcm_tx {
+	struct bcm_msg_head head;
+	union {
+		struct can_frame cf;
+		struct canfd_frame fd;
+	} f;
+};
+
+static int bcm_open(const char *ifname)
+{
+	struct sockaddr_can addr = { .can_family = AF_CAN };
+	int s = socket(PF_CAN, SOCK_DGRAM | SOCK_CLOEXEC, CAN_BCM);
+
+	if (s < 0)
+		return -errno;
+	addr.can_ifindex = (int)if_nametoindex(ifname);
+	if (connect(s, (struct sockaddr *)&addr, sizeof(addr))) {
+		int err = -errno;
+
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+/* Start (period_ms > 0) or stop the cyclic frame f. 0 or -errno. */
+static int bcm_cyclic(int s, const struct bus_frame *f, uint32_t period_ms)
+{
+	struct bcm_tx m;
+	canid_t id = f->id | ((f->flags & BUS_FRAME_EFF) ? CAN_EFF_FLAG : 0);
+	bool fd = f->flags & BUS_FRAME_FD;
+	size_t n = sizeof(m.head) + (fd ? sizeof(m.f.fd) : sizeof(m.f.cf));
+
+	memset(&m, 0, sizeof(m));
+	m.head.can_id = id;
+	m.head.flags = fd ? CAN_FD_FRAME : 0;
+	if (!period_ms) {
+		m.head.opcode = TX_DELETE;
+		return write(s, &m, sizeof(m.head)) < 0 ? -errno : 0;
+	}
+	m.head.opcode = TX_SETUP;
+	m.head.flags |= SETTIMER | STARTTIMER;
+	m.head.ival2.tv_sec = period_ms / 1000;
+	m.head.ival2.tv_usec = (long)(period_ms % 1000) * 1000;
+	m.head.nframes = 1;
+	if (fd) {
+		m.f.fd.can_id = id;
+		m.f.fd.len = f->len;
+		memcpy(m.f.fd.data, f->data, f->len);
+	} else {
+		m.f.cf.can_id = id;
+		m.f.cf.len = f->len;
+		memcpy(m.f.cf.data, f->data, f->len);
+	}
+	return write(s, &m, n) < 0 ? -errno : 0;
+}
 
 /* Configure and bind the socket; -errno with the reason reported. */
 static int open_socket(const char *ifname, const struct cfg_ecu *ecu)
@@ -96,9 +161,7 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 		.p2_ms = ecu->timing.p2_ms,
 		.p2_star_ms = ecu->timing.p2_star_ms,
 		.tester_present_ms = ecu->timing.tester_present_ms,
-		/* write() blocks until a PDU has left: no frame can go in between. */
-		.tester_present = uds_job_tp_mode(ecu) == UDS_TP_FUNCTIONAL ? UDS_TP_PHYSICAL :
-									      uds_job_tp_mode(ecu),
+		.tester_present = uds_job_tp_mode(ecu),
 		.adopt_session_timing = true,
 		.timing_margin_ms = 25,
 	};
@@ -107,7 +170,9 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 	struct uds_prog p;
 	sigset_t sigs, old;
 	size_t nseg;
-	int s, sfd, err;
+	int s, sfd, err, bcm = -1;
+	struct bus_frame tp_frame;
+	bool tp_on = false;
 
 	memset(res, 0, sizeof(*res));
 	if (strchr(ifname, ':')) {
@@ -123,6 +188,23 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 
+	if (cc.tester_present == UDS_TP_FUNCTIONAL) {
+		static const uint8_t tp[2] = { UDS_SID_TESTER_PRESENT, UDS_SUPPRESS_POS_RSP };
+
+		bcm = bcm_open(ifname);
+		if (bcm < 0 || isotp_sf_frame(uds_job_isotp(job), cfg_ecu_functional_id(ecu), tp,
+					      sizeof(tp), &tp_frame)) {
+			/* No can-bcm: the best the blocking socket allows. */
+			fota_warn("%s: no CAN broadcast manager (%s): TesterPresent between "
+				  "requests on the physical id",
+				  ifname, strerror(bcm < 0 ? -bcm : EINVAL));
+			if (bcm >= 0)
+				close(bcm);
+			bcm = -1;
+			cc.tester_present = UDS_TP_PHYSICAL;
+		}
+	}
+
 	/* The job's sequence settings and key, driven PDU by PDU. */
 	seg = uds_job_segments(job, &nseg);
 	uds_prog_init(&p, uds_job_prog_cfg(job), &cc);
@@ -133,7 +215,19 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 		size_t len;
 		fota_us now = fota_now();
 		ssize_t n;
+		bool tp_want =
+			bcm >= 0 && uds_client_session(uds_prog_client(&p)) != UDS_SESSION_DEFAULT;
 
+		if (tp_want != tp_on) {
+			/* The session began (or ended): the kernel's cycle with it. */
+			err = bcm_cyclic(bcm, &tp_frame,
+					 tp_want ? ecu->timing.tester_present_ms : 0);
+			if (err) {
+				fota_error("%s: CAN_BCM: %s", ifname, strerror(-err));
+				break;
+			}
+			tp_on = tp_want;
+		}
 		if (uds_prog_output(&p, &pdu, &len, now) == 1) {
 			/* Blocks until the last frame left (WAIT_TX_DONE). */
 			n = write(s, pdu, len);
@@ -166,6 +260,8 @@ int cmd_isotp_kernel_run(const char *ifname, const struct cfg_ecu *ecu, struct u
 	res->err = err;
 	uds_prog_strerror(&res->prog, res->msg, sizeof(res->msg));
 	uds_prog_release(&p);
+	if (bcm >= 0)
+		close(bcm); /* ends the cycle */
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -4,6 +4,10 @@ test_description='fota flash keeps the session open: cyclic TesterPresent, --wai
 . "$(dirname "$0")/lib.sh"
 
 busdir=${BUS#unix:}
+case $BUS in
+unix:* | mem:*) ;;
+*) [ -e "/sys/class/net/$BUS" ] && command -v candump >/dev/null && test_set_prereq VCAN ;;
+esac
 
 members()
 {
@@ -105,20 +109,23 @@ test_expect_success 'off: no TesterPresent at all, and the same failure' '
 	! grep -q "#023E" trace-off.log
 '
 
-test_expect_success 'physical: 3E 80 between requests on 0x7E0 keeps a faster ECU in session' '
+# The same ECU with 1 KiB TransferData blocks: each request is shorter than
+# S3, the whole download is not.
+SHORT="$STRICT --block-length 1026"
+
+test_expect_success 'physical: 3E 80 between requests on 0x7E0 keeps it in session when requests are short' '
 	rm -f ecu.bin &&
-	start_ecu ecu --memory ecu.bin --s3 1000 --s3-restart session --fc-block-size 16 \
-		--fc-stmin 1 &&
+	start_ecu ecu --memory ecu.bin $SHORT &&
 	fota flash -c fota.yaml -e strict --tester-present physical --trace trace-phys.log \
-		fw.hex 2>err &&
+		fw.hex 2>err || { cat err >&2; return 1; }
 	bg_stop ecu &&
 	cmp want.bin ecu.bin &&
 	grep -q " 7E0#023E80CCCCCCCCCC$" trace-phys.log &&
 	! grep -q " 7DF#" trace-phys.log
 '
 
-test_expect_success 'idle fails against that faster ECU too' '
-	start_ecu ecu --s3 1000 --s3-restart session --fc-block-size 16 --fc-stmin 1 &&
+test_expect_success 'idle fails against it' '
+	start_ecu ecu $SHORT &&
 	test_expect_code 1 fota flash -c fota.yaml -e strict --tester-present idle fw.hex 2>err &&
 	bg_stop ecu &&
 	test_grep "NRC 0x7F" err
@@ -193,6 +200,30 @@ test_expect_success 'no switch configured: the hint says so' '
 		--key xor:A5A5A5A5 fw.hex 2>err &&
 	bg_stop ecu &&
 	test_grep "\(NRC 0x22\); no bootloader switch frame was sent \(none configured: bootloader_switch\)$" err
+'
+
+test_expect_success VCAN '--isotp kernel: CAN_BCM sends 3E 80 on 0x7DF all through the download' '
+	rm -f ecu.bin &&
+	start_ecu ecu --memory ecu.bin $STRICT || return 1
+	fota-test dump -i 0x7DF -n 8 -t 30000 "$BUS" >bcm.log &
+	dump=$!
+	wait_until "test \$(members) -ge 2" &&
+	fota flash -c fota.yaml -e strict --isotp kernel fw.hex 2>err ||
+		{ cat err >&2; kill $dump; return 1; }
+	wait $dump &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin &&
+	test_must_be_empty err &&
+	printf "7DF#023E80CCCCCCCCCC\n%.0s" 1 2 3 4 5 6 7 8 >want.tp &&
+	test_cmp want.tp bcm.log
+'
+
+test_expect_success VCAN '--isotp kernel --tester-present idle: the same failure as in user space' '
+	start_ecu ecu $STRICT &&
+	test_expect_code 1 fota flash -c fota.yaml -e strict --isotp kernel --tester-present idle \
+		fw.hex 2>err &&
+	bg_stop ecu &&
+	test_grep "NRC 0x7F" err
 '
 
 test_expect_success '--dry-run shows the keep-alive and the switch frame it will send' '
