@@ -374,10 +374,135 @@ static void test_uds_scan__ids_and_bad_configs(void)
 	uds_scan_free(s);
 }
 
+/*
+ * A hostile bus: a scripted member answers each request with the frames of a
+ * table, in order, whatever ISO-TP and ISO 14229 say.
+ */
+struct script {
+	const char *req;     /* a request frame (cansend syntax) */
+	const char *rsp[12]; /* what goes out when it is seen */
+};
+
+struct hostile {
+	const struct script *s;
+	size_t n;
+	struct bus_frame q[64];
+	size_t head, tail;
+};
+
+static void h_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	struct hostile *h = ctx;
+	char text[BUS_FRAME_TEXT_MAX];
+
+	(void)now;
+	bus_frame_format(text, sizeof(text), f);
+	for (size_t i = 0; i < h->n; i++) {
+		if (strcmp(text, h->s[i].req))
+			continue;
+		for (size_t k = 0; k < 12 && h->s[i].rsp[k]; k++) {
+			T_TRUE(h->tail < FOTA_ARRAY_SIZE(h->q));
+			if (h->tail < FOTA_ARRAY_SIZE(h->q))
+				T_OK(bus_frame_parse(&h->q[h->tail++], h->s[i].rsp[k]));
+		}
+	}
+}
+
+static int h_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	struct hostile *h = ctx;
+
+	(void)now;
+	if (h->head == h->tail)
+		return 0;
+	*f = h->q[h->head++];
+	return 1;
+}
+
+static fota_us h_deadline(void *ctx)
+{
+	(void)ctx;
+	return FOTA_NEVER;
+}
+
+static void h_tick(void *ctx, fota_us now)
+{
+	(void)ctx;
+	(void)now;
+}
+
+static const struct loop_member_ops hostile_ops = {
+	.input = h_input,
+	.tick = h_tick,
+	.output = h_output,
+	.deadline = h_deadline,
+};
+
+static void test_uds_scan__hostile_frames(void)
+{
+	static const struct script script[] = {
+		{ "7DF#023E00CCCCCCCCCC",
+		  { "7E8#027E00CCCCCCCCCC", /* a responder */
+		    "7E8#027E00CCCCCCCCCC", /* ... answering twice: still one */
+		    "123#027E00",	    /* a foreign id */
+		    "7F0#027E00",	    /* beyond 0x7EF */
+		    "7E9#017E",		    /* too short for 7E 00 */
+		    "7EA#0A7E00CCCCCCCCCC", /* SF_DL 10 in a classic frame */
+		    "7EB#037F3E00",	    /* a negative response without NRC */
+		    "7EC#02",		    /* SF_DL 2, one byte */
+		    "7EE#107E00",	    /* a First Frame */
+		    "18DAF1ED#027E00",	    /* 29-bit on an 11-bit scan */
+		    "7ED#037F3E11" } },	    /* serviceNotSupported: a responder too */
+		{ "7E0#0322F190CCCCCCCC",
+		  { "7E8#0562F189AABB",	      /* another DID */
+		    "7E8#0262F1",	      /* too short */
+		    "7E8#037F2278",	      /* responsePending: P2* from now */
+		    "7E8#0662F190414243",     /* the answer */
+		    "7E8#0662F190585858" } }, /* again: ignored */
+		{ "7E0#0322F189CCCCCCCC", { "7E8#037F2231" } },
+		/* F187: never answered */
+		{ "7E5#0322F190CCCCCCCC", { "7E9#037F2231", "7ED#037F2231" } },
+		{ "7E5#0322F189CCCCCCCC", { "7ED#037F2231" } },
+		{ "7E5#0322F187CCCCCCCC", { "7ED#0362F187" } }, /* an empty value */
+	};
+	struct uds_scan_cfg cfg = { .pad = 0xCC, .timeout_ms = 100 };
+	struct hostile h = { .s = script, .n = FOTA_ARRAY_SIZE(script) };
+	const struct uds_scan_ecu *a, *b;
+	struct bus *hb;
+	struct env e;
+
+	env_init(&e);
+	T_OK(bus_open(&hb, "mem:uscan", NULL, NULL, 0));
+	T_OK(sim_add(&e.sim, hb, &hostile_ops, &h));
+	run_scan(&e, &cfg);
+	T_EQ(uds_scan_count(e.scan), 2);
+	a = by_rsp(&e, 0x7E8);
+	b = by_rsp(&e, 0x7ED);
+	T_TRUE(a && b);
+	if (!a || !b)
+		goto out;
+	T_EQ(a->nrc, 0);
+	T_TRUE(a->functional);
+	T_DID_TEXT(&a->did[0], "ABC");
+	T_EQ(a->did[1].err, -EREMOTEIO);
+	T_EQ(a->did[1].nrc, UDS_NRC_REQUEST_OUT_OF_RANGE);
+	T_EQ(a->did[2].err, -ETIMEDOUT);
+	T_EQ(b->nrc, UDS_NRC_SERVICE_NOT_SUPPORTED);
+	T_EQ(b->request_id, 0x7E5);
+	T_EQ(b->did[0].err, -EREMOTEIO);
+	T_EQ(b->did[1].err, -EREMOTEIO);
+	T_OK(b->did[2].err);
+	T_EQ(b->did[2].len, 0);
+out:
+	env_release(&e);
+	bus_close(hb);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(uds_scan__two_ecus_functional), T_CASE(uds_scan__physical_probes),
 	T_CASE(uds_scan__29bit_normal_fixed),  T_CASE(uds_scan__pending_and_lost_answers),
 	T_CASE(uds_scan__empty_bus_and_limit), T_CASE(uds_scan__ids_and_bad_configs),
+	T_CASE(uds_scan__hostile_frames),
 };
 
 int main(void)
