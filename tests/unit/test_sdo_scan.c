@@ -328,6 +328,101 @@ static void test_sdo_scan__bad_range_and_filter(void)
 	sdo_scan_release(&s);
 }
 
+/* A scripted node: each request frame it sees gets the frames of a table, in order. */
+struct script {
+	const char *req;
+	const char *rsp[6];
+};
+
+struct hostile {
+	const struct script *s;
+	size_t n;
+	struct bus_frame q[32];
+	size_t head, tail;
+};
+
+static void h_input(void *ctx, const struct bus_frame *f, fota_us now)
+{
+	struct hostile *h = ctx;
+	char text[BUS_FRAME_TEXT_MAX];
+
+	(void)now;
+	bus_frame_format(text, sizeof(text), f);
+	for (size_t i = 0; i < h->n; i++)
+		for (size_t k = 0; !strcmp(text, h->s[i].req) && k < 6 && h->s[i].rsp[k]; k++)
+			if (h->tail < FOTA_ARRAY_SIZE(h->q))
+				T_OK(bus_frame_parse(&h->q[h->tail++], h->s[i].rsp[k]));
+}
+
+static int h_output(void *ctx, struct bus_frame *f, fota_us now)
+{
+	struct hostile *h = ctx;
+
+	(void)now;
+	if (h->head == h->tail)
+		return 0;
+	*f = h->q[h->head++];
+	return 1;
+}
+
+static fota_us h_deadline(void *ctx)
+{
+	(void)ctx;
+	return FOTA_NEVER;
+}
+
+static void h_tick(void *ctx, fota_us now)
+{
+	(void)ctx;
+	(void)now;
+}
+
+static const struct loop_member_ops hostile_ops = {
+	.input = h_input, .tick = h_tick, .output = h_output, .deadline = h_deadline
+};
+
+static void test_sdo_scan__hostile_node(void)
+{
+	static const struct script script[] = {
+		{ "610#4000100000000000",
+		  { "591#4300100091010000",	 /* node 0x11: not asked */
+		    "00000590#4300100091010000", /* 29-bit */
+		    "5A0#4300100091010000",	 /* a foreign id */
+		    "590#4300100091010000" } },	 /* the answer */
+		{ "610#4018100100000000", { "590#4318100134120000" } },
+		/* 0x1018:02: the answer for another index */
+		{ "610#4018100200000000", { "590#4318100334120000" } },
+		{ "610#4018100300000000", { "590#8018100300000206" } },
+		/* 0x1018:04 answered twice: the second one comes after the scan is over */
+		{ "610#4018100400000000", { "590#4318100478560000", "590#4318100479560000" } },
+	};
+	struct sdo_scan_cfg cfg = { .first = 0x10, .last = 0x11, .listen_ms = 50 };
+	struct hostile h = { .s = script, .n = FOTA_ARRAY_SIZE(script) };
+	const struct sdo_scan_node *n;
+	struct bus *hb;
+	struct env e;
+
+	env_init(&e, &cfg);
+	T_OK(bus_open(&hb, "mem:scan", NULL, NULL, 0));
+	T_OK(sim_add(&e.sim, hb, &hostile_ops, &h));
+	sdo_scan_start(&e.scan, T0);
+	T_OK(sim_run(&e.sim, FOTA_SEC(10)));
+	n = node(&e, 0x10);
+	T_TRUE(sdo_scan_found(n));
+	T_OK(n->v[SDO_SCAN_DEVICE_TYPE].err);
+	T_EQ(n->v[SDO_SCAN_DEVICE_TYPE].value, 0x191);
+	T_OK(n->v[SDO_SCAN_VENDOR_ID].err);
+	T_EQ(n->v[SDO_SCAN_VENDOR_ID].value, 0x1234);
+	T_EQ(n->v[SDO_SCAN_PRODUCT_CODE].err, -EPROTO);
+	T_EQ(n->v[SDO_SCAN_REVISION].err, -EREMOTEIO);
+	T_EQ(n->v[SDO_SCAN_REVISION].abort_code, SDO_ABORT_NO_OBJECT);
+	T_OK(n->v[SDO_SCAN_SERIAL].err);
+	T_EQ(n->v[SDO_SCAN_SERIAL].value, 0x5678);
+	T_TRUE(!sdo_scan_found(node(&e, 0x11)));
+	bus_close(hb);
+	env_release(&e);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(sdo_scan__finds_nodes_and_reads_identity),
 	T_CASE(sdo_scan__spacing_and_one_request_per_node),
@@ -336,6 +431,7 @@ static const struct t_case cases[] = {
 	T_CASE(sdo_scan__heartbeat_and_bootup),
 	T_CASE(sdo_scan__limit),
 	T_CASE(sdo_scan__bad_range_and_filter),
+	T_CASE(sdo_scan__hostile_node),
 };
 
 int main(void)
