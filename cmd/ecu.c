@@ -52,6 +52,7 @@ static const char *const ecu_usage[] = {
 #define KEY_S3_RESTART FOTA_OPT_LONG(15)
 #define KEY_FC_BS      FOTA_OPT_LONG(16)
 #define KEY_FC_STMIN   FOTA_OPT_LONG(17)
+#define KEY_NO_FUNC    FOTA_OPT_LONG(18)
 #define KEY_FAIL       FOTA_OPT_LONG(20)
 #define KEY_PENDING    FOTA_OPT_LONG(21)
 #define KEY_DROP       FOTA_OPT_LONG(22)
@@ -92,6 +93,7 @@ struct ecu_args {
 	int level; /* -1: not given */
 	uint32_t block_len, p2_ms, p2_star_ms, s3_ms, fc_bs, fc_stmin;
 	bool s3_session_only;
+	bool no_functional; /* fault: functional requests ignored */
 	bool has_switch;
 	struct bus_frame sw;
 	struct ecu_did dids[ECU_DID_MAX];
@@ -491,6 +493,9 @@ static const struct fota_opt ecu_opts[] = {
 	FOTA_OPT_U32(KEY_RESET_XFER, "reset-during-transfer", "N",
 		     "fault: reset without answering on the N-th TransferData",
 		     ARG(faults.reset_nth_transfer), 1, UINT32_MAX, NULL),
+	FOTA_OPT_FLAG(KEY_NO_FUNC, "no-functional",
+		      "fault: ignore functional requests, answer only on the request id",
+		      ARG(no_functional)),
 	FOTA_OPT_VERBOSE,
 	FOTA_OPT_QUIET,
 	FOTA_OPT_END,
@@ -820,6 +825,7 @@ static int run_ecu(int argc, char **argv)
 	struct loop l;
 	bool have_cfg = false, loop_ok = false;
 	uint32_t filter[3];
+	size_t nfilter;
 	char err[256], req[16], rsp[16], func[16];
 	static const int sigs[] = { SIGTERM, SIGINT };
 	int r, rc = FOTA_EXIT_OK;
@@ -935,7 +941,8 @@ static int run_ecu(int argc, char **argv)
 					      .tx_failed = hook_tx_failed,
 					      .send_refused = hook_send_refused,
 					      .ctx = &e });
-	uds_ecu_set_functional(&e.side, a.func.id, a.func.eff);
+	if (!a.no_functional)
+		uds_ecu_set_functional(&e.side, a.func.id, a.func.eff);
 	bo.fd = cfg.fd || ce.isotp.fd;
 	bo.bitrate = cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
@@ -950,9 +957,13 @@ static int run_ecu(int argc, char **argv)
 		goto out;
 
 	filter[0] = bus_filter_norm(a.req.id | (a.req.eff ? BUS_FILTER_EFF : 0));
-	filter[1] = bus_filter_norm(a.func.id | (a.func.eff ? BUS_FILTER_EFF : 0));
-	filter[2] = bus_filter_norm(a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
-	r = bus_set_filter(bus, filter, a.has_switch ? 3 : 2);
+	nfilter = 1;
+	if (!a.no_functional)
+		filter[nfilter++] = bus_filter_norm(a.func.id | (a.func.eff ? BUS_FILTER_EFF : 0));
+	if (a.has_switch)
+		filter[nfilter++] = bus_filter_norm(
+			a.sw.id | ((a.sw.flags & BUS_FRAME_EFF) ? BUS_FILTER_EFF : 0));
+	r = bus_set_filter(bus, filter, nfilter);
 	if (r) {
 		fota_error_errno(r, "%s: cannot set the receive filter", bus->name);
 		rc = fota_exit_status(FOTA_FAIL_RUN, r);
@@ -971,7 +982,10 @@ static int run_ecu(int argc, char **argv)
 	}
 	fmt_id(req, sizeof(req), a.req.id, a.req.eff);
 	fmt_id(rsp, sizeof(rsp), a.rsp.id, a.rsp.eff);
-	fmt_id(func, sizeof(func), a.func.id, a.func.eff);
+	if (a.no_functional)
+		snprintf(func, sizeof(func), "ignored");
+	else
+		fmt_id(func, sizeof(func), a.func.id, a.func.eff);
 	fota_info("listening on %s (request %s, response %s, functional %s)", bus->name, req, rsp,
 		  func);
 	if (a.ready_file) {

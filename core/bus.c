@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/bus.h"
@@ -178,27 +179,35 @@ const char *bus_state_name(enum bus_state st)
 	return "unknown";
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorted and without duplicates: a match is a binary search, also with 512 ids. */
 int bus_soft_filter_set(struct bus_soft_filter *sf, const uint32_t *ids, size_t n)
 {
-	size_t i;
+	size_t i, k = 0;
 
 	if (n > BUS_FILTER_MAX)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		sf->ids[i] = bus_filter_norm(ids[i]);
-	sf->n = n;
+	qsort(sf->ids, n, sizeof(sf->ids[0]), cmp_u32);
+	for (i = 0; i < n; i++)
+		if (!k || sf->ids[k - 1] != sf->ids[i])
+			sf->ids[k++] = sf->ids[i];
+	sf->n = k;
 	return 0;
 }
 
 bool bus_soft_filter_match(const struct bus_soft_filter *sf, const struct bus_frame *f)
 {
 	uint32_t key = bus_filter_key(f);
-	size_t i;
 
 	if (!sf->n)
 		return true;
-	for (i = 0; i < sf->n; i++)
-		if (sf->ids[i] == key)
-			return true;
-	return false;
+	return bsearch(&key, sf->ids, sf->n, sizeof(sf->ids[0]), cmp_u32) != NULL;
 }

@@ -23,7 +23,11 @@
 struct bus;
 
 #define BUS_FILTER_EFF 0x80000000u
-#define BUS_FILTER_MAX 64
+/*
+ * Ids in one receive filter: SocketCAN's CAN_RAW_FILTER_MAX. A scan of every
+ * CANopen node-ID listens on 254 ids (0x580+n, 0x700+n), plus the UDS ones.
+ */
+#define BUS_FILTER_MAX 512
 
 /* The filter key of a frame: id, with BUS_FILTER_EFF for 29-bit frames. */
 static inline uint32_t bus_filter_key(const struct bus_frame *f)
@@ -167,7 +171,7 @@ void bus_trace(struct bus *bus, const struct bus_frame *f);
 
 /* A filter done in software (mem:, unix:), shared by the backends. */
 struct bus_soft_filter {
-	uint32_t ids[BUS_FILTER_MAX]; /* normalized (bus_filter_norm) */
+	uint32_t ids[BUS_FILTER_MAX]; /* normalized (bus_filter_norm), sorted, no duplicates */
 	size_t n;		      /* 0: accept all */
 };
 int bus_soft_filter_set(struct bus_soft_filter *sf, const uint32_t *ids, size_t n);

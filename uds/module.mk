@@ -5,3 +5,4 @@ UDS_SRCS += uds/key.c
 UDS_SRCS += uds/codec.c uds/client.c uds/prog.c uds/server.c uds/rdbi.c
 FUZZ_TARGETS += uds_server
 UDS_SRCS += uds/job.c uds/ecu.c uds/read.c
+UDS_SRCS += uds/scan.c

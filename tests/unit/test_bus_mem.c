@@ -105,6 +105,43 @@ static void test_bus_mem__filter(void)
 	bus_close(b);
 }
 
+static void test_bus_mem__filter_full(void)
+{
+	/* What fota scan sets: 0x580+n and 0x700+n for every node, 29-bit 0x18DAF1xx. */
+	static uint32_t ids[BUS_FILTER_MAX];
+	struct bus *a, *b;
+	size_t n = 0;
+
+	for (uint32_t node = 127; node >= 1; node--) {
+		ids[n++] = 0x700 + node;
+		ids[n++] = 0x580 + node;
+	}
+	for (uint32_t ta = 0; ta < 256; ta++)
+		ids[n++] = 0x18DAF100 + ta;
+	ids[n++] = 0x581; /* a duplicate is harmless */
+	T_EQ(n, 511);
+	T_OK(bus_open(&a, "mem:full", NULL, NULL, 0));
+	T_OK(bus_open(&b, "mem:full", NULL, NULL, 0));
+	T_OK(bus_set_filter(b, ids, n));
+	SEND(a, "580#01"); /* node-ID 0 is no node */
+	SEND(a, "581#02");
+	SEND(a, "600#03");
+	SEND(a, "6FF#04");
+	SEND(a, "77F#05");
+	SEND(a, "780#06");
+	SEND(a, "18DAF1FF#07");
+	SEND(a, "18DAF200#08");
+	SEND(a, "18DAF100#09");
+	SEND(a, "0000077F#0A"); /* 29-bit: not the 11-bit 0x77F */
+	T_EQ_STR(rx(b), "581#02");
+	T_EQ_STR(rx(b), "77F#05");
+	T_EQ_STR(rx(b), "18DAF1FF#07");
+	T_EQ_STR(rx(b), "18DAF100#09");
+	T_EQ_STR(rx(b), "");
+	bus_close(a);
+	bus_close(b);
+}
+
 static void test_bus_mem__fd_needs_opt_in(void)
 {
 	struct bus *a, *b;
@@ -371,6 +408,7 @@ static const struct t_case cases[] = {
 	T_CASE(bus_mem__every_other_member),
 	T_CASE(bus_mem__separate_hubs),
 	T_CASE(bus_mem__filter),
+	T_CASE(bus_mem__filter_full),
 	T_CASE(bus_mem__fd_needs_opt_in),
 	T_CASE(bus_mem__drop_nth),
 	T_CASE(bus_mem__drop_by_id_and_sender),
