@@ -50,7 +50,7 @@ static const char *const flash_usage[] = {
 #define KEY_NO_IDENTIFY FOTA_OPT_LONG(18)
 
 #define EXPECT_MAX 8
-#define KEY_FORMAT	FOTA_OPT_LONG(19)
+#define KEY_FORMAT FOTA_OPT_LONG(19)
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;

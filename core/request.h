@@ -34,7 +34,7 @@ struct cfg_request {
 	char sha256_hex[65];	     /* the same, lowercase hex */
 	struct cfg_expect expect[CFG_EXPECT_MAX]; /* optional, request order */
 	size_t nexpect;
-	bool has_base;		     /* base: given; the firmware is a raw binary loaded there */
+	bool has_base; /* base: given; the firmware is a raw binary loaded there */
 	uint32_t base;
 };
 

@@ -199,7 +199,7 @@ static void test_request__base(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(request__good), T_CASE(request__uuid), T_CASE(request__errors),
+	T_CASE(request__good),		T_CASE(request__uuid), T_CASE(request__errors),
 	T_CASE(request__nesting_depth), T_CASE(request__file), T_CASE(request__expect),
 	T_CASE(request__base),
 };
