@@ -4,7 +4,7 @@
 # systemd only for systemd-analyze (t3030 verifies the unit); it need not run.
 set -e
 PKGS="build-essential pkg-config libyaml-dev libsocketcan-dev libjson-c-dev zlib1g-dev
-libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml
+libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml jq
 can-utils iproute2 binutils systemd"
 missing=
 for p in $PKGS; do
