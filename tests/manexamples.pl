@@ -11,7 +11,8 @@
 #     exits N. Without "$ " every line is a command. A line ending in \e
 #     (a backslash) continues on the next.
 #   - Every command must exit 0 (or the N shown). A command ending in "&" is
-#     followed by a one-second pause, as a person typing the next line.
+#     followed by a pause until it writes its first line on standard error
+#     (fota ecu and fota serve say they are ready), as a person would wait.
 #   - A roff comment `.\" example: WORD ...` just before an example marks it:
 #       skip REASON     not run (real hardware, a vendor library, output only)
 #       setup FIXTURE.. the world it needs first (the test's fixtures: ecu,
@@ -165,18 +166,31 @@ for (my $i = 0; $i < @src; $i++) {
 	print $f "# $page:$n\n";
 	print $f "ex_fail=0\n";
 	print $f "ex_check() { [ \"\$1\" -eq \"\$2\" ] || { echo \"$page:\$3: exited \$1, expected \$2\" >&2; ex_fail=1; }; }\n";
-	print $f "trap 'kill \$(jobs -p) 2>/dev/null; wait' EXIT\n";
+	print $f "rm -f .ex-bg*\n";
+	print $f "trap 'kill \$(jobs -p) 2>/dev/null; wait; cat .ex-bg* 2>/dev/null >&2' EXIT\n";
+	my $bg = 0;
 	for my $c (@cmds) {
 		my ($cn, $t, $want) = @$c;
 		$t = rewrite($t);
 		print $f "echo '\$ '", shq($t), " >&2\n";
 		if ($kind eq 'daemon') {
+			die "$page:$cn: a daemon must be a simple command\n" if $t =~ /[|;&]/;
 			print $f "$t &\n";
 			print $f "ex_pid=\$!\nsleep 1\n";
 			print $f "if kill -0 \$ex_pid 2>/dev/null; then kill \$ex_pid; wait \$ex_pid; else\n";
 			print $f "\twait \$ex_pid; echo \"$page:$cn: ended (exit \$?) instead of running\" >&2; ex_fail=1\nfi\n";
-		} elsif ($t =~ /(?<!&)&\s*(#.*)?$/) {
-			print $f "$t\nsleep 1\n";
+		} elsif ($t =~ /^(.*?)(?<!&)&\s*(?:#.*)?$/s) {
+			# In the background (a simple command, so that bash execs it
+			# and the kill at the end reaches it): its standard error
+			# goes to a file, and
+			# the next line waits for its first line there ("listening
+			# on", "node 0x27 on": ready), 10 s at most, as a person
+			# would; the file is shown at the end.
+			die "$page:$cn: a command in the background must be a simple command\n"
+				if $1 =~ /[|;]|&&/;
+			$bg++;
+			print $f "$1 2>.ex-bg$bg &\n";
+			print $f "ex_i=0; while [ ! -s .ex-bg$bg ] && [ \$ex_i -lt 100 ]; do sleep 0.1; ex_i=\$((ex_i + 1)); done\n";
 		} else {
 			print $f "$t\nex_check \$? $want $cn\n";
 		}

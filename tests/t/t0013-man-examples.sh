@@ -56,14 +56,16 @@ fx_approved()
 
 fx_oem()
 {
-	# SDO has one channel per node (CiA 301): two clients at once
-	# see each other's answers. The OEM writes its verdict just after the
-	# example's `status --wait` read update_status 0x10, in the pause of
-	# --interval (500 ms) before its next poll.
+	# SDO has one channel per node (CiA 301): two clients at once see each
+	# other's answers. The OEM writes its verdict just after the example's
+	# `status --wait` read update_status 0x10, in the pause of --interval
+	# (500 ms) before its next poll.
+	fota-test dump -t 120000 -i 0x5A7 "$bus" >fx/oem.frames 2>fx/oem.err &
+	fx_pids="$fx_pids $!"
 	(
-		fota-test dump -t 120000 -i 0x5A7 "$bus" | grep -m1 "^5A7#4FF35F5010" >/dev/null &&
+		wait_until "grep -q '^5A7#4FF35F5010' fx/oem.frames" 120 &&
 			fota health ok -q
-	) 2>fx/oem.err &
+	) 2>>fx/oem.err &
 	fx_pids="$fx_pids $!"
 }
 
