@@ -10,7 +10,9 @@
 #     run); "$ echo $?" followed by a number N says the command before it
 #     exits N. Without "$ " every line is a command. A line ending in \e
 #     (a backslash) continues on the next.
-#   - Every command must exit 0 (or the N shown). A command ending in "&" is
+#   - Every command must exit 0 (or the N shown), and print the output shown
+#     after it ("..." for any text; see match below); a command in the
+#     background is not compared. A command ending in "&" is
 #     followed by a pause until it writes its first line on standard error
 #     (fota ecu and fota serve say they are ready), as a person would wait.
 #   - A roff comment `.\" example: WORD ...` just before an example marks it:
@@ -23,6 +25,7 @@
 #                       comment lines aside)
 #       config ECU      the example is a configuration: `fota flash --dry-run
 #                       -c FILE -e ECU app.hex` must accept it
+#       unchecked-output REASON  the output shown is not compared
 #
 # The commands are rewritten for the test ($EX_TMP, $EX_BUS from the
 # environment): /tmp/ becomes $EX_TMP/ (a scratch directory), the interface
@@ -35,6 +38,9 @@
 use strict;
 use warnings;
 
+if (@ARGV == 4 && $ARGV[0] eq '--match') {
+	exit match(@ARGV[1 .. 3]);
+}
 my ($page, $dir) = @ARGV;
 die "usage: manexamples.pl PAGE DIR\n" unless defined $dir;
 my $tmp = $ENV{EX_TMP} // '/tmp';
@@ -58,6 +64,13 @@ sub unescape
 	return $s;
 }
 
+sub rewrite_out
+{
+	my ($s) = @_;
+	$s =~ s{(?<![\w/.-])/tmp/}{$tmp/}g;
+	return $s;
+}
+
 sub rewrite
 {
 	my ($s) = @_;
@@ -65,6 +78,29 @@ sub rewrite
 	$s =~ s{(?<![\w/.-])/tmp/}{$tmp/}g;
 	$s =~ s{(?<![\w:/.-])(?:v?can[01])(?![\w.-])}{$bus}g;
 	return $s;
+}
+
+# --match WANT OUT WHERE: every line of WANT (output a page shows) is in OUT
+# (what the command printed): "..." stands for any text, a run of blanks
+# for any blanks; a line of just "..." for any lines.
+sub match
+{
+	my ($want, $out, $where) = @_;
+	open(my $o, '<', $out) or die "$out: $!\n";
+	my @got = <$o>;
+	close $o;
+	open(my $w, '<', $want) or die "$want: $!\n";
+	my $bad = 0;
+	while (my $l = <$w>) {
+		$l =~ s/^\s+|\s+$//g;
+		next if $l eq '...' || $l eq '';
+		my $re = join('.*', map { join('\s+', map { quotemeta } split(/\s+/, $_, -1)) }
+			split(/\.\.\./, $l, -1));
+		next if grep { /$re/ } @got;
+		print STDERR "$where: the page shows \"$l\"; the command did not print it\n";
+		$bad = 1;
+	}
+	return $bad;
 }
 
 sub shq
@@ -92,7 +128,7 @@ sub commands
 				$out = 'status';
 				next;
 			}
-			$cur = [ $n, $t, 0 ];
+			$cur = [ $n, $t, 0, [] ];
 			push @cmds, $cur;
 			$out = 0;
 		} else {
@@ -101,6 +137,8 @@ sub commands
 				die "$page:$n: echo \$? shows no number\n" unless $t =~ /^\d+$/;
 				$cmds[-1][2] = $t;
 				$out = 0;
+			} elsif ($cur) {
+				push @{ $cur->[3] }, $t;
 			}
 			next;
 		}
@@ -119,10 +157,10 @@ for (my $i = 0; $i < @src; $i++) {
 		next;
 	}
 	next unless $in_ex;
-	if ($l =~ /^\.\\"\s*example:\s*(\w+)\s*(.*)$/) {
+	if ($l =~ /^\.\\"\s*example:\s*([\w-]+)\s*(.*)$/) {
 		my ($k, $a) = ($1, $2);
 		die "$page:$n: unknown example mark '$k'\n"
-			unless $k =~ /^(skip|setup|daemon|file|config)$/;
+			unless $k =~ /^(skip|setup|daemon|file|config|unchecked-output)$/;
 		push @marks, [ $k, $a ];
 		next;
 	}
@@ -191,6 +229,12 @@ for (my $i = 0; $i < @src; $i++) {
 			$bg++;
 			print $f "$1 2>.ex-bg$bg &\n";
 			print $f "ex_i=0; while [ ! -s .ex-bg$bg ] && [ \$ex_i -lt 100 ]; do sleep 0.1; ex_i=\$((ex_i + 1)); done\n";
+		} elsif (@{ $c->[3] } && !exists $m{'unchecked-output'}) {
+			print $f "{ $t\n} >.ex-out 2>&1\nex_rc=\$?\ncat .ex-out >&2\n";
+			print $f "ex_check \$ex_rc $want $cn\n";
+			print $f "cat >.ex-want <<'EX_WANT_EOF'\n", map({ rewrite_out($_) . "\n" } @{ $c->[3] }),
+				"EX_WANT_EOF\n";
+			print $f "perl \"\$EX_MATCH\" --match .ex-want .ex-out $page:$cn || ex_fail=1\n";
 		} else {
 			print $f "$t\nex_check \$? $want $cn\n";
 		}

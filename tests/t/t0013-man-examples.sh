@@ -88,7 +88,8 @@ run_page()
 	(
 		cd "$W" || exit 1
 		FOTA_CONFIG=$W/fota.yaml
-		export FOTA_CONFIG
+		EX_MATCH=$FOTA_SRC/tests/manexamples.pl
+		export FOTA_CONFIG EX_MATCH
 		fail=0
 		while IFS='	' read -r n line kind args; do
 			case $kind in
