@@ -18,7 +18,8 @@
 #   - A roff comment `.\" example: WORD ...` just before an example marks it:
 #       skip REASON     not run (real hardware, a vendor library, output only)
 #       setup FIXTURE.. the world it needs first (the test's fixtures: ecu,
-#                       tcu, offer, approved, oem, selftest), fresh for it
+#                       ecu29, tcu, offer, approved, oem, selftest), fresh
+#                       for it
 #       daemon          a long-running command: it must still run after one
 #                       second, then it is stopped
 #       file NAME       the example is the text of examples/NAME (compared,

@@ -13,8 +13,9 @@ test_description='every EXAMPLES section of the man pages runs as written'
 test_lazy_prereq JQ 'command -v jq'
 
 # The fixtures a `.\" example: setup` names, fresh for each example: a
-# simulated ECU and the TCU of the example configuration on its bus, an update offered
-# (examples/request.yaml), approved, an OEM that answers the health check.
+# simulated ECU (ecu; ecu29: 29-bit ids) and the TCU of the example
+# configuration on its bus (tcu), an update offered (examples/request.yaml),
+# approved, an OEM that answers the health check (oem), the OEM's self-test.
 fx_pids=
 
 fx_stop()
@@ -32,6 +33,16 @@ fx_ecu()
 	fota ecu --memory fx/ecu.bin --ready-file fx/ecu.ready 2>fx/ecu.err &
 	fx_pids="$fx_pids $!"
 	wait_until 'test -f fx/ecu.ready'
+}
+
+fx_ecu29()
+{
+	# an ECU with 29-bit ids (normal fixed addressing, target 0x10) that
+	# ignores functional requests
+	fota ecu --request-id 0x18DA10F1 --response-id 0x18DAF110 --no-functional \
+		--ready-file fx/ecu29.ready 2>fx/ecu29.err &
+	fx_pids="$fx_pids $!"
+	wait_until 'test -f fx/ecu29.ready'
 }
 
 fx_tcu()
