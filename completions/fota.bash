@@ -47,7 +47,17 @@ _fota()
 			else
 				found=($(compgen -f -- "$val"))
 			fi
-			compopt -o filenames 2>/dev/null
+			# Readline tells a directory by the word it replaces: that
+			# is the path unless a break character is missing from
+			# COMP_WORDBREAKS or sits in the path; then mark it here.
+			if ((cut == ${#pre})); then
+				compopt -o filenames 2>/dev/null
+			else
+				for i in "${!found[@]}"; do
+					[[ -d ${found[i]} ]] && found[i]+=/
+				done
+				[[ ${#found[@]} -eq 1 && ${found[0]} == */ ]] && compopt -o nospace 2>/dev/null
+			fi
 			for w in "${found[@]}"; do
 				w=$pre$w
 				COMPREPLY+=("${w:cut}")

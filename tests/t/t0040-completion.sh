@@ -210,7 +210,7 @@ test_expect_success PTY,BASH,BASHCOMP 'bash: health verdicts' '
 	test_grep "fail" listing && test_grep "ok" listing
 '
 
-test_expect_success PTY,BASH 'bash without bash-completion: the same file alone' '
+test_expect_success PTY,BASH 'bash without bash-completion: the same file alone; no : in COMP_WORDBREAKS' '
 	tab plain <<-\EOF
 	fota fl\t|fota flash |
 	fota flash --bus=u\t|fota flash --bus=unix:|
@@ -218,6 +218,10 @@ test_expect_success PTY,BASH 'bash without bash-completion: the same file alone'
 	fota status --wait=wa\t|fota status --wait=waiting |
 	fota flash fi\t|fota flash firmware/|
 	fota-health o\t|fota-health ok |
+	COMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n||
+	fota flash -b unix:busd\t|fota flash -b unix:busdir/|
+	fota flash --trace=fir\t|fota flash --trace=firmware/|
+	fota flash fi\t|fota flash firmware/|
 	EOF
 '
 
