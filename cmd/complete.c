@@ -205,6 +205,9 @@ static int complete_words(int cword, int argc, char **argv)
 	}
 	if (!cmd || (cmd->flags & FOTA_CMD_HIDDEN))
 		return 0;
+	for (int i = first; i < cword && i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			goto operands; /* options end at "--", as for getopt */
 	if (cword > first) {
 		const struct fota_opt *o = find_opt(cmd, argv[cword - 1]);
 
@@ -229,6 +232,7 @@ static int complete_words(int cword, int argc, char **argv)
 		list_options(cmd, cur, true);
 		return 0;
 	}
+operands:
 	for (const char *const *w = cmd->operands; w && *w; w++)
 		if (starts(*w, cur) && strcspn(*w, "\t") >= strlen(cur))
 			printf("%s%s\n", *w, strchr(*w, '\t') ? "" : "\t");

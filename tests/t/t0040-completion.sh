@@ -115,6 +115,7 @@ test_expect_success PTY,BASH,BASHCOMP 'bash: commands, options, fota-CMD links' 
 	fota flash --dry\t|fota flash --dry-run |
 	fota-flash --dry\t|fota-flash --dry-run |
 	fota help fl\t|fota help flash |
+	fota flash -- --dr\t|fota flash -- --dr|
 	EOF
 '
 
@@ -225,7 +226,7 @@ test_expect_success PTY,BASH 'bash without bash-completion: the same file alone;
 	EOF
 '
 
-test_expect_success PTY,ZSH 'zsh: commands, options, unix: (escaped for _describe), values' '
+test_expect_success PTY,ZSH 'zsh: commands, options, unix: (escaped for _describe), values, paths' '
 	tab zsh <<-\EOF
 	fota fl\t|fota flash |
 	fota flash --isot\t|fota flash --isotp=|
@@ -238,6 +239,9 @@ test_expect_success PTY,ZSH 'zsh: commands, options, unix: (escaped for _describ
 	fota flash -c conf.yaml -e hy\t|fota flash -c conf.yaml -e hydraulics |
 	fota health o\t|fota health ok |
 	fota-flash --dry\t|fota-flash --dry-run |
+	fota flash fi\t|fota flash firmware/|
+	fota flash --trace=fir\t|fota flash --trace=firmware/|
+	fota serve --state-dir st\t|fota serve --state-dir state/|
 	EOF
 '
 
@@ -248,7 +252,7 @@ fish_complete()
 		cut -f1
 }
 
-test_expect_success FISH 'fish: commands, options, unix:, values' '
+test_expect_success FISH 'fish: commands, options, unix:, values, paths after --opt=' '
 	fish_complete "fota fl" >out && echo flash >expect && test_cmp expect out &&
 	fish_complete "fota flash --isot" >out && echo "--isotp=" >expect && test_cmp expect out &&
 	fish_complete "fota flash -b u" >out && echo "unix:" >expect && test_cmp expect out &&
@@ -258,7 +262,11 @@ test_expect_success FISH 'fish: commands, options, unix:, values' '
 	test_cmp expect out &&
 	fish_complete "fota flash -c conf.yaml -e hy" >out && echo hydraulics >expect &&
 	test_cmp expect out &&
-	fish_complete "fota-flash --dry" >out && echo "--dry-run" >expect && test_cmp expect out
+	fish_complete "fota-flash --dry" >out && echo "--dry-run" >expect && test_cmp expect out &&
+	fish_complete "fota flash --trace=fir" >out && echo "--trace=firmware/" >expect &&
+	test_cmp expect out &&
+	fish_complete "fota serve --state-dir=st" >out && echo "--state-dir=state/" >expect &&
+	test_cmp expect out
 '
 
 test_done
