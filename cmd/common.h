@@ -182,5 +182,11 @@ int cmd_load_image(const char *arg, enum img_format fmt, struct ihex_image *img,
  * value ("--ecu=" or "").
  */
 void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv);
+/*
+ * Completion of a bus beginning with cur: the CAN interfaces in net_dir
+ * (/sys/class/net: NAME/type holds 280, ARPHRD_CAN in <linux/if_arp.h>), then
+ * "unix:"; after "unix:" a ":dirs<TAB>PREunix:" line (a directory follows).
+ */
+void cmd_complete_buses(const char *net_dir, const char *pre, const char *cur);
 
 #endif

@@ -71,11 +71,7 @@ static void list_options(const struct fota_cmd *cmd, const char *cur, bool with_
 		printf("--help%s\n", with_help ? "\tshow this help and exit" : "");
 }
 
-/*
- * A bus: CAN interfaces (/sys/class/net/NAME/type is 280, ARPHRD_CAN in
- * <linux/if_arp.h>), and unix: for a virtual bus, whose directory follows.
- */
-static void list_buses(const char *pre, const char *cur)
+void cmd_complete_buses(const char *net_dir, const char *pre, const char *cur)
 {
 	DIR *d;
 	struct dirent *de;
@@ -84,14 +80,14 @@ static void list_buses(const char *pre, const char *cur)
 		printf(":dirs\t%sunix:\n", pre);
 		return;
 	}
-	d = opendir("/sys/class/net");
+	d = opendir(net_dir);
 	while (d && (de = readdir(d))) {
 		char path[512], type[16] = "";
 		FILE *fp;
 
 		if (de->d_name[0] == '.' || !starts(de->d_name, cur))
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/type", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/type", net_dir, de->d_name);
 		fp = fopen(path, "r");
 		if (fp && fgets(type, sizeof(type), fp) && atoi(type) == 280)
 			printf("%s%s\tCAN interface\n", pre, de->d_name);
@@ -170,7 +166,7 @@ static void value_candidates(const struct fota_opt *o, const char *pre, const ch
 	struct word_ctx c = { o, pre, cur };
 
 	if (o->flags & FOTA_OPT_IFACE)
-		list_buses(pre, cur);
+		cmd_complete_buses("/sys/class/net", pre, cur);
 	else if (o->flags & FOTA_OPT_ECU)
 		cmd_complete_ecus(pre, cur, argc, argv);
 	else if (o->flags & FOTA_OPT_DIR)
