@@ -150,7 +150,7 @@ int cmd_ctx_release(struct cmd_ctx *ctx)
 	return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 }
 
-void cmd_complete_ecus(const char *cur, int argc, char **argv)
+void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv)
 {
 	const char *path = NULL;
 	struct fota_config cfg;
@@ -188,10 +188,10 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 		if (strncmp(e->name, cur, strlen(cur)))
 			continue;
 		if (e->brand[0] || e->model[0])
-			printf("%s\t%s%s%s\n", e->name, e->brand,
+			printf("%s%s\t%s%s%s\n", pre, e->name, e->brand,
 			       e->brand[0] && e->model[0] ? " " : "", e->model);
 		else
-			printf("%s\tECU\n", e->name);
+			printf("%s%s\tECU\n", pre, e->name);
 	}
 	cfg_release(&cfg);
 }

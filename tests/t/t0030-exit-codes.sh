@@ -29,6 +29,7 @@ base_args()
 	case $1 in
 	health) echo ok ;;
 	flash) echo "-e hydraulics fw.hex" ;;
+	info) echo "-e hydraulics" ;;
 	hexinfo) echo "--bin out.bin fw.hex" ;;
 	esac
 }
