@@ -238,6 +238,18 @@ void sdo_client_input(struct sdo_client *c, const struct bus_frame *f, fota_us n
 		abort_transfer(c, SDO_ABORT_CMD, -EPROTO);
 		return;
 	}
+	/*
+	 * Initiate responses and aborts carry the multiplexer (CiA 301
+	 * §7.2.4.3). One naming another object answers another client on the
+	 * same SDO channel (the HMI polls 0x5FF3:50 while the OEM writes :60):
+	 * ignore it. Aborting would put 0x05040001 on the bus, which the server
+	 * takes as the end of that other client's transfer.
+	 */
+	if ((m.kind == SDO_ABORT ||
+	     ((m.kind == SDO_INIT_UPLOAD || m.kind == SDO_INIT_DOWNLOAD) &&
+	      (c->state == SDO_CLIENT_DL_INIT || c->state == SDO_CLIENT_UL_INIT))) &&
+	    !mux_ok(c, &m))
+		return;
 	if (m.kind == SDO_ABORT) {
 		/* The server's abort ends the transfer; it is not confirmed (§7.2.4.3.17). */
 		c->res.abort_code = m.abort_code;

@@ -14,9 +14,10 @@
  *	FRAMEs are sent once the receiver is open: a request and its answer
  *	in one process, with no wait for a listener (exit 2 bad frame).
  *	--reply SCRIPT makes it a scripted node: after the N-th frame it
- *	receives it sends the second word of line N of SCRIPT ("-" or none:
- *	no answer); the first words are for the test to compare with what
- *	was printed; exit 4 when an answer cannot be sent
+ *	receives it sends the frames of line N of SCRIPT after its first word
+ *	(up to 4, in order; "-" or none: no answer); the first words are for
+ *	the test to compare with what was printed; exit 4 when an answer
+ *	cannot be sent
  *   fota-test isotp-send [ISOTP-OPTS] BUS TX RX HEXFILE    (ids in hex)
  *	send one PDU with fota's user-space ISO-TP (uds/isotp.h): the bytes of
  *	HEXFILE ("-": stdin) as isotpsend reads them, hex pairs, blanks ignored;
@@ -269,9 +270,10 @@ static int cmd_send(int argc, char **argv)
 }
 
 /* The answer to one received frame (line N of a --reply script). */
+#define REPLY_MAX 4
 struct reply {
-	bool send; /* false: "-", or a line of one word */
-	struct bus_frame f;
+	size_t n; /* 0: "-", or a line of one word */
+	struct bus_frame f[REPLY_MAX];
 };
 
 /* Read a --reply script into *replies (freed by the caller); 0, or 1/2 with a message. */
@@ -301,13 +303,22 @@ static int parse_replies(const char *path, struct reply **replies, size_t *n)
 		}
 		*replies = r;
 		r = &r[(*n)++];
+		r->n = 0;
 		resp = strtok_r(line, blanks, &save) ? strtok_r(NULL, blanks, &save) : NULL;
-		r->send = resp && strcmp(resp, "-") != 0;
-		if (r->send && bus_frame_parse(&r->f, resp) < 0) {
-			fprintf(stderr, "fota-test: %s:%zu: '%s': not a frame\n", path, *n, resp);
-			ret = 2;
-			break;
+		if (resp && !strcmp(resp, "-"))
+			continue;
+		for (; resp; resp = strtok_r(NULL, blanks, &save)) {
+			bool full = r->n == REPLY_MAX;
+
+			if (full || bus_frame_parse(&r->f[r->n++], resp) < 0) {
+				fprintf(stderr, "fota-test: %s:%zu: '%s': %s\n", path, *n, resp,
+					full ? "more than 4 answers" : "not a frame");
+				ret = 2;
+				break;
+			}
 		}
+		if (ret)
+			break;
 	}
 	free(line);
 	fclose(fp);
@@ -366,8 +377,8 @@ static int cmd_dump(int argc, char **argv)
 			fflush(stdout);
 			got++;
 			/* the answer goes out after the request is printed (and so logged) */
-			if ((size_t)got <= nreplies && replies[got - 1].send &&
-			    send_frames(bus, &replies[got - 1].f, 1)) {
+			if ((size_t)got <= nreplies && replies[got - 1].n &&
+			    send_frames(bus, replies[got - 1].f, (int)replies[got - 1].n)) {
 				ret = 4; /* the bus failed; send_frames said why */
 				stop = 1;
 			}

@@ -225,6 +225,19 @@ test_expect_success 'a lost answer: the repeat is refused, but the state shows t
 	test_grep "earlier attempt was lost; update_status 0x01 shows that the TCU took it" err
 '
 
+test_expect_success 'answers to another client of the channel are ignored, no abort sent' '
+	# approve writes 5FF3:40 while an HMI polls 5FF3:50 and the OEM writes
+	# :60: the server answers all of them on 0x5A7, the others first.
+	cat >script <<-\EOF &&
+	627#2FF35F4001000000 5A7#4FF35F5010000000 5A7#80F35F6022000008 5A7#60F35F4000000000
+	EOF
+	fake_node script &&
+	{ fota approve -b "$BUS" 2>err; rc=$?; } &&
+	node_done script &&
+	test_grep "update approved" err &&
+	test $rc = 0
+'
+
 test_expect_success 'a short answer for a UINT16 is a protocol error, status 1' '
 	echo "627#40F35F6200000000 5A7#4FF35F6205000000" >script &&
 	fake_node script &&

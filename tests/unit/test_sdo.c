@@ -792,10 +792,29 @@ static void test_sdo__client_protocol_errors(void)
 	unhex(want, "80F35F0200000305", 8);
 	T_EQ_MEM(f.data, want, 8);
 
-	/* response for another object */
+	/* An initiate answer or an abort that names another object is the answer
+	 * to another client of the same SDO channel (an HMI polls while the OEM
+	 * writes its verdict): not ours, and no abort of ours on the bus, which
+	 * the server would take as the end of the other client's transfer. */
 	T_OK(sdo_client_upload(&c, FOTA_OD_INDEX, 0x50, buf, sizeof(buf), T0));
 	sdo_client_output(&c, &f, T0);
-	f = frame(0x5A7, "4FF35F5110000000");
+	f = frame(0x5A7, "4FF35F5110000000"); /* upload of 5FF3:51 */
+	sdo_client_input(&c, &f, T0);
+	f = frame(0x5A7, "60F35F6000000000"); /* download of 5FF3:60 */
+	sdo_client_input(&c, &f, T0);
+	f = frame(0x5A7, "80F35F6022000008"); /* abort of 5FF3:60 */
+	sdo_client_input(&c, &f, T0);
+	T_ERR(sdo_client_result(&c, &res), -EINPROGRESS);
+	T_EQ(sdo_client_output(&c, &f, T0), 0);
+	f = frame(0x5A7, "4FF35F5010000000");
+	sdo_client_input(&c, &f, T0);
+	T_OK(sdo_client_result(&c, &res));
+	T_EQ(buf[0], 0x10);
+
+	/* our object, the wrong answer: a download response to an upload */
+	T_OK(sdo_client_upload(&c, FOTA_OD_INDEX, 0x50, buf, sizeof(buf), T0));
+	sdo_client_output(&c, &f, T0);
+	f = frame(0x5A7, "60F35F5000000000");
 	sdo_client_input(&c, &f, T0);
 	T_ERR(sdo_client_result(&c, &res), -EPROTO);
 	T_EQ(res.sent_abort, SDO_ABORT_CMD);
