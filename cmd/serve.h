@@ -67,7 +67,9 @@ struct cmd_serve_pkg {
 /*
  * Read and parse the request file PATH: a regular file (opened without
  * blocking) of at most CMD_SERVE_REQUEST_MAX bytes. 0, or -errno with a
- * one-line reason (-EBADMSG: not a request; -ENOENT: gone).
+ * one-line reason (-EBADMSG: not a request; -ENOENT: gone). When the file
+ * is read but does not load, req->id still holds its `id:` if that is a UUID
+ * version 4 (cfg_request_peek_id()), else "": the report's name.
  */
 int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen);
 
@@ -154,6 +156,12 @@ void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64
 void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t);
 /* The report's "status" string, or NULL. */
 const char *cmd_serve_report_status(const struct cmd_serve_report *r);
+/*
+ * A rejection: "failed" without an update_status, i.e. the request never
+ * reached the TCU (it did not verify). Its id is not used up: a corrected
+ * request with the same id is accepted and replaces the report.
+ */
+bool cmd_serve_report_rejected(const struct cmd_serve_report *r);
 
 /*
  * Append a log entry {time, event, ...}: step NULL, segment < 0, nrc 0 and

@@ -219,9 +219,11 @@ int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why,
 		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 	}
 	r = cfg_load_request_string(text, tlen, path, req, &cerr);
-	free(text);
-	if (r)
+	if (r) {
 		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
+		cfg_request_peek_id(text, tlen, req->id);
+	}
+	free(text);
 	return r;
 }
 
@@ -420,6 +422,15 @@ void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64
 void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t)
 {
 	json_object_object_add(r->o, key, t ? json_object_new_int64(t) : NULL);
+}
+
+bool cmd_serve_report_rejected(const struct cmd_serve_report *r)
+{
+	const char *st = cmd_serve_report_status(r);
+	json_object *u;
+
+	return st && !strcmp(st, CMD_SERVE_FAILED) &&
+	       (!json_object_object_get_ex(r->o, "update_status", &u) || !u);
 }
 
 const char *cmd_serve_report_status(const struct cmd_serve_report *r)
