@@ -150,8 +150,45 @@ int cmd_ctx_release(struct cmd_ctx *ctx)
 	return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 }
 
+size_t cmd_config_search(char (*out)[CMD_CONFIG_PATH_MAX], size_t max)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	size_t n = 0;
+
+	if (n < max)
+		snprintf(out[n++], CMD_CONFIG_PATH_MAX, "./fota.yaml");
+	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is invalid and ignored */
+	if (n < max && xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(out[n], CMD_CONFIG_PATH_MAX, "%s/fota/fota.yaml", xdg) <
+		    CMD_CONFIG_PATH_MAX)
+		n++;
+	else if (n < max && (!xdg || xdg[0] != '/') && home && home[0] == '/' &&
+		 (size_t)snprintf(out[n], CMD_CONFIG_PATH_MAX, "%s/.config/fota/fota.yaml", home) <
+			 CMD_CONFIG_PATH_MAX)
+		n++;
+	if (n < max)
+		snprintf(out[n++], CMD_CONFIG_PATH_MAX, "%s", CFG_DEFAULT_PATH);
+	return n;
+}
+
+/* The first file of the search path that exists, into out; false if none. */
+static bool config_found(char out[CMD_CONFIG_PATH_MAX])
+{
+	char paths[CMD_CONFIG_SEARCH_MAX][CMD_CONFIG_PATH_MAX];
+	size_t n = cmd_config_search(paths, CMD_CONFIG_SEARCH_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!access(paths[i], F_OK)) {
+			memcpy(out, paths[i], CMD_CONFIG_PATH_MAX);
+			return true;
+		}
+	}
+	return false;
+}
+
 void cmd_complete_ecus(const char *cur, int argc, char **argv)
 {
+	char found[CMD_CONFIG_PATH_MAX];
 	const char *path = NULL;
 	struct fota_config cfg;
 	struct cfg_error err;
@@ -172,8 +209,10 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 	}
 	if (!path || !*path)
 		path = getenv("FOTA_CONFIG");
+	if ((!path || !*path) && config_found(found))
+		path = found;
 	if (!path || !*path)
-		path = CFG_DEFAULT_PATH;
+		return;
 	/* The shell has not expanded a tilde in a word still being typed. */
 	if (!strncmp(path, "~/", 2) && getenv("HOME")) {
 		snprintf(home, sizeof(home), "%s/%s", getenv("HOME"), path + 2);
@@ -199,16 +238,29 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 /* cmd_load_config() with -errno: -EBADMSG for a bus: that is no bus. */
 static int load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
 {
+	char found[CMD_CONFIG_PATH_MAX];
 	const char *path = ctx->config_path;
 	struct cfg_error err;
 	char buf[512];
 	int r;
 
 	cfg_init(cfg);
-	if (!path) {
-		path = CFG_DEFAULT_PATH;
-		if (!required && access(path, F_OK))
+	if (!path && config_found(found)) {
+		path = found;
+	} else if (!path) {
+		char paths[CMD_CONFIG_SEARCH_MAX][CMD_CONFIG_PATH_MAX],
+			list[4 * CMD_CONFIG_PATH_MAX];
+		size_t n = cmd_config_search(paths, CMD_CONFIG_SEARCH_MAX), o = 0;
+
+		if (!required)
 			return 0; /* no configuration at all: built-in defaults */
+		list[0] = '\0';
+		for (size_t i = 0; i < n && o < sizeof(list); i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+					      paths[i]);
+		fota_error("no configuration: no -c FILE, no $FOTA_CONFIG, and none of %s exists",
+			   list);
+		return -ENOENT;
 	}
 	r = cfg_load_file(path, cfg, &err);
 	if (r) {

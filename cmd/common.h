@@ -22,7 +22,7 @@ struct fota_config;
 struct cmd_ctx {
 	const struct fota_cmd *cmd;
 	struct fota_getopt getopt;
-	const char *config_path; /* -c, or $FOTA_CONFIG; NULL: default if it exists */
+	const char *config_path; /* -c, or $FOTA_CONFIG; NULL: the search path */
 	const char *bus_spec;	 /* -b, or $FOTA_BUS, or the config's bus */
 	const char *trace_path;	 /* --trace */
 	uint32_t node;		 /* -n; 0 = not given */
@@ -47,13 +47,15 @@ struct cmd_ctx {
 		.flags = (fl) | FOTA_OPT_CTX, .type = FOTA_OPT_T_STRING,  \
 		.off = offsetof(struct cmd_ctx, field)                    \
 	}
-#define FOTA_OPT_BUS                                                                             \
-	CMD_CTX_OPT('b', "bus", "BUS",                                                           \
-		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: config, $FOTA_BUS)", \
+#define FOTA_OPT_BUS                                                                     \
+	CMD_CTX_OPT('b', "bus", "BUS",                                                   \
+		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: $FOTA_BUS, " \
+		    "then the config's bus:)",                                           \
 		    FOTA_OPT_IFACE, bus_spec)
-#define FOTA_OPT_CONFIG                                                                 \
-	CMD_CTX_OPT('c', "config", "FILE",                                              \
-		    "configuration file (default: $FOTA_CONFIG, " CFG_DEFAULT_PATH ")", \
+#define FOTA_OPT_CONFIG                                                        \
+	CMD_CTX_OPT('c', "config", "FILE",                                     \
+		    "configuration file (default: $FOTA_CONFIG, ./fota.yaml, " \
+		    "$XDG_CONFIG_HOME/fota/fota.yaml, " CFG_DEFAULT_PATH ")",  \
 		    FOTA_OPT_FILE, config_path)
 #define FOTA_OPT_TRACE                               \
 	CMD_CTX_OPT(FOTA_KEY_TRACE, "trace", "FILE", \
@@ -124,9 +126,21 @@ struct json_object *cmd_identity_json(const struct uds_rdbi *before, const struc
 bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*
+ * The configuration search path (fota(1), FILES), used when neither -c nor
+ * $FOTA_CONFIG names a file: ./fota.yaml, $XDG_CONFIG_HOME/fota/fota.yaml
+ * (when $XDG_CONFIG_HOME is an absolute path, else $HOME/.config/fota/fota.yaml
+ * when $HOME is), CFG_DEFAULT_PATH. The first that exists is THE
+ * configuration; the others are not read. Fills out[0..n) and returns n.
+ */
+#define CMD_CONFIG_PATH_MAX   4096
+#define CMD_CONFIG_SEARCH_MAX 3
+size_t cmd_config_search(char (*out)[CMD_CONFIG_PATH_MAX], size_t max);
+
+/*
  * Load the configuration into *cfg (cfg_init() defaults first): -c FILE or
- * $FOTA_CONFIG if given (then it must exist), else CFG_DEFAULT_PATH when it
- * exists. With required set, a missing default file is an error too. A
+ * $FOTA_CONFIG if given (then it must exist), else the first file of
+ * cmd_config_search() that exists. With required set, finding none is an
+ * error too ("no configuration: ... none of PATHS exists", status 3). A
  * configuration whose bus: is no bus (bus_spec_check()) is malformed. Reports
  * the error ("FILE:LINE:COL: msg") and returns its exit status (3; 0 when
  * loaded), with *cfg empty (cfg_init()). On success the caller cfg_release()s it.
