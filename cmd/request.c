@@ -262,12 +262,12 @@ static int run_request(int argc, char **argv)
 		has_base = true;
 		base = a.base;
 	}
-	if (a.inbox && (stat(a.inbox, &st) || !S_ISDIR(st.st_mode))) {
-		err = errno ? -errno : -ENOTDIR;
-		if (!stat(a.inbox, &st))
-			err = -ENOTDIR;
-		fota_error_errno(err, "--inbox %s", a.inbox);
-		return fota_exit_status(FOTA_FAIL_OUTPUT, err);
+	if (a.inbox) {
+		err = stat(a.inbox, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+		if (err) {
+			fota_error_errno(err, "--inbox %s", a.inbox);
+			return fota_exit_status(FOTA_FAIL_OUTPUT, err);
+		}
 	}
 
 	/* the firmware parses as serve will parse it: same bytes, same base */
@@ -334,7 +334,9 @@ static int run_request(int argc, char **argv)
 		return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 	}
 	fota_info("%s: request %s for ECU %s, firmware %s", out, id, a.ecu, abs);
-	return FOTA_EXIT_OK;
+	/* the id on stdout, for `fota status --wait=available --id` */
+	printf("%s\n", id);
+	return fota_finish_stdout(FOTA_EXIT_OK);
 }
 
 const struct fota_cmd cmd_request = {

@@ -47,6 +47,7 @@ int cmd_sdo_open(struct cmd_sdo *s)
 		s->retries = ctx->sdo_retries;
 	else if (loaded)
 		s->retries = cfg.tcu.sdo_retries;
+	snprintf(s->state_dir, sizeof(s->state_dir), "%s", cfg.tcu.state_dir);
 	rc = cmd_open_bus(ctx, &cfg, NULL);
 	cfg_release(&cfg);
 	if (rc)

@@ -164,6 +164,21 @@ const char *cmd_serve_report_status(const struct cmd_serve_report *r);
 bool cmd_serve_report_rejected(const struct cmd_serve_report *r);
 
 /*
+ * STATE_DIR/last-rejection.json: the request fota serve refused last, for
+ * `fota status` on the same machine (the bus has no object for it): {"id":
+ * ID or null, "request_file", "reason", "time"}. Written atomically; a write
+ * that fails is only logged, the report in the outbox is what counts.
+ */
+#define CMD_SERVE_LAST_REJECTION "last-rejection.json"
+void cmd_serve_last_rejection_write(const char *state_dir, const char *id, const char *request_file,
+				    const char *reason, uint32_t now_wall);
+/*
+ * Read STATE_DIR/last-rejection.json into *o (json_object_put() it). 0,
+ * -ENOENT, or -EBADMSG for a file that is not such an object.
+ */
+int cmd_serve_last_rejection_read(const char *state_dir, struct json_object **o);
+
+/*
  * Append a log entry {time, event, ...}: step NULL, segment < 0, nrc 0 and
  * message NULL leave those keys out; nrc_name comes from uds_nrc_str().
  */

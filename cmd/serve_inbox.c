@@ -193,6 +193,7 @@ static void reject(struct ijob *j, const char *id, const struct cfg_request *req
 	char copy[CFG_PATH_MAX + 64];
 
 	report_final(j, id, CMD_SERVE_FAILED, "rejected", j->why, req, 0, fresh);
+	cmd_serve_last_rejection_write(j->ib->p->dir, id, j->name, j->why, j->wall);
 	if (id) {
 		copy_path(j, id, copy, sizeof(copy));
 		unlink(copy);
