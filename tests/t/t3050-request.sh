@@ -80,8 +80,9 @@ test_expect_success 'setup: fota serve' '
 
 test_expect_success '--inbox: fota serve offers the request' '
 	fota request -c "$CFG" -e hydraulics --inbox $ST/inbox --expect F189=2.1.0 fw.hex \
-		2>err &&
-	id=$(ls $ST/inbox | sed -n "s/\.yaml$//p") && echo "$id" | grep "$UUID4" &&
+		>id 2>err &&
+	ls $ST/inbox | sed -n "s/\.yaml$//p" >expect && test_cmp expect id &&
+	id=$(cat id) && echo "$id" | grep "$UUID4" &&
 	test_grep "$ST/inbox/$id.yaml: request $id" err &&
 	wait_until "fota status -b \"$BUS\" --json | grep -q \"update_available.: 1\"" &&
 	test_grep "\"status\": \"pending\"" $ST/outbox/$id.json &&

@@ -309,6 +309,10 @@ static void test_serve_inbox__rejection_reported_by_id_and_not_burnt(void)
 	T_TRUE(strstr(slurp(&e, "outbox", ID(9) ".json"), "\"status\": \"successful\"") != NULL);
 	T_TRUE(strstr(slurp(&e, "outbox", ID(2) ".json"), "sha256 mismatch") != NULL);
 	T_EQ(e.t.u.update_available, 0);
+	/* the last refusal, for fota status on this machine */
+	rep = slurp(&e, "", CMD_SERVE_LAST_REJECTION);
+	T_TRUE(strstr(rep, "\"request_file\": \"hash.yaml\"") != NULL);
+	T_TRUE(strstr(rep, "\"id\": \"" ID(2) "\"") != NULL);
 
 	/* the same id, the digest corrected: accepted and offered */
 	snprintf(e.sha, sizeof(e.sha), "%s", good_sha);
