@@ -63,6 +63,35 @@ static int store(struct cmd_ctx *ctx, void *args, const struct fota_opt *o)
 	return 0;
 }
 
+int cmd_json_failure(struct cmd_ctx *ctx, int rc)
+{
+	json_object *o;
+
+	if (!ctx->json_on_failure || !ctx->json || !rc || ctx->json_printed)
+		return rc;
+	o = json_object_new_object();
+	if (!o)
+		return rc;
+	json_object_object_add(o, "ok", json_object_new_boolean(false));
+	json_object_object_add(o, "error", json_object_new_string(fota_log_last_error()));
+	json_object_object_add(o, "exit_status", json_object_new_int(rc));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	ctx->json_printed = true;
+	return fota_finish_stdout(rc);
+}
+
+/* A usage error: with --json anywhere on the command line, the JSON too. */
+static void usage_exit(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (ctx->json_on_failure && fota_opt_find(ctx->cmd, FOTA_KEY_JSON))
+		for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--json"))
+				ctx->json = true;
+	exit(cmd_json_failure(ctx, FOTA_EXIT_USAGE));
+}
+
 int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 {
 	const struct fota_cmd *cmd = ctx->cmd;
@@ -73,12 +102,12 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 		if (c == FOTA_GETOPT_HELP)
 			exit(fota_finish_stdout(FOTA_EXIT_OK));
 		if (c == FOTA_GETOPT_ERROR || store(ctx, args, fota_opt_find(cmd, c)))
-			exit(FOTA_EXIT_USAGE);
+			usage_exit(ctx, argc, argv);
 	}
 	n = argc - g->ind;
 	if (cmd->max_operands != FOTA_OPERANDS_ANY && n > cmd->max_operands) {
 		fota_usage_error(cmd, "unexpected argument '%s'", argv[g->ind + cmd->max_operands]);
-		exit(FOTA_EXIT_USAGE);
+		usage_exit(ctx, argc, argv);
 	}
 	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));
 	argv[n] = NULL;

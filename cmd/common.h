@@ -29,6 +29,8 @@ struct cmd_ctx {
 	uint32_t sdo_timeout_ms; /* -t */
 	uint32_t sdo_retries;	 /* --retries */
 	bool json;		 /* --json */
+	bool json_printed;	 /* the command's JSON result is on stdout */
+	bool json_on_failure;	 /* cmd_json_failure() applies (the SDO commands) */
 	int verbose;		 /* -v count; -1 for -q */
 	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
 	struct bus *bus;
@@ -89,6 +91,16 @@ int cmd_opt_verbose(void *ctx, const char *value, char *msg, size_t size);
 int cmd_opt_quiet(void *ctx, const char *value, char *msg, size_t size);
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
+
+/*
+ * With --json, a failure prints JSON on stdout too, one shape for every
+ * command: {"ok": false, "error": "the error line", "exit_status": N}.
+ * Returns rc; prints when ctx->json, rc is not 0 and the command printed no
+ * JSON of its own (ctx->json_printed). Only where ctx->json_on_failure is
+ * set (cmd_sdo_init(): status, health, approve, reject); a usage error of
+ * such a command with --json anywhere on its command line prints it too.
+ */
+int cmd_json_failure(struct cmd_ctx *ctx, int rc);
 
 /*
  * Parse argv by ctx->cmd's option table, git's parse_options() way: each

@@ -225,6 +225,7 @@ static void print_json(struct cmd_sdo *s, const struct tcu_status *st, const cha
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	s->ctx.json_printed = true;
 }
 
 static int show(struct cmd_sdo *s, const char *dir)
@@ -425,15 +426,18 @@ static int run_status(int argc, char **argv)
 	cmd_sdo_init(&s, &cmd_status);
 	cmd_parse_options(&s.ctx, &w, argc, argv);
 	if (!w.on && (cmd_opt_given(&s.ctx, KEY_TIMEOUT) || cmd_opt_given(&s.ctx, KEY_INTERVAL)))
-		return fota_usage_error(&cmd_status, "--timeout and --interval need --wait");
+		return cmd_json_failure(
+			&s.ctx,
+			fota_usage_error(&cmd_status, "--timeout and --interval need --wait"));
 	if (w.id && (!w.on || w.state != CMD_WAIT_AVAILABLE))
-		return fota_usage_error(&cmd_status, "--id needs --wait=available");
+		return cmd_json_failure(
+			&s.ctx, fota_usage_error(&cmd_status, "--id needs --wait=available"));
 	if (w.state_dir) {
 		int err = stat(w.state_dir, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 
 		if (err) {
 			fota_error_errno(err, "--state-dir %s", w.state_dir);
-			return fota_exit_status(FOTA_FAIL_INPUT, err);
+			return cmd_json_failure(&s.ctx, fota_exit_status(FOTA_FAIL_INPUT, err));
 		}
 	}
 
@@ -450,7 +454,7 @@ static int run_status(int argc, char **argv)
 
 		rc = rc ? rc : r;
 	}
-	return fota_exit_worst(rc, cmd_sdo_close(&s));
+	return cmd_json_failure(&s.ctx, fota_exit_worst(rc, cmd_sdo_close(&s)));
 }
 
 const struct fota_cmd cmd_status = {
