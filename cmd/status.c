@@ -245,7 +245,8 @@ static int show(struct cmd_sdo *s, const char *dir)
 /*
  * Has fota serve on this machine refused the request --wait=available waits
  * for? Read from its state directory DIR (NULL: none here). With --id: that
- * id's report (DIR/outbox/ID.json) is a refusal (failed, no update_status).
+ * id's report (DIR/outbox/ID.json) is a refusal (failed, no update_status)
+ * and no newer DIR/inbox/ID.yaml (a corrected request) waits to be examined.
  * Without: DIR/last-rejection.json was written since the wait began
  * (nanosecond modification times). The reason into why.
  */
@@ -269,6 +270,19 @@ static bool refused(const char *dir, const char *id, const struct timespec *sinc
 		if (cmd_serve_report_load(&r, path, lower))
 			return false;
 		yes = cmd_serve_report_rejected(&r);
+		/* a corrected request, inbox/ID.yaml, newer than the refusal: serve will look */
+		if (yes) {
+			struct stat rs, is;
+			char rpath[CFG_PATH_MAX + 128], ipath[CFG_PATH_MAX + 128];
+
+			snprintf(rpath, sizeof(rpath), "%s/outbox/%s.json", dir, lower);
+			snprintf(ipath, sizeof(ipath), "%s/inbox/%s.yaml", dir, lower);
+			if (!stat(rpath, &rs) && !stat(ipath, &is) &&
+			    (is.st_mtim.tv_sec > rs.st_mtim.tv_sec ||
+			     (is.st_mtim.tv_sec == rs.st_mtim.tv_sec &&
+			      is.st_mtim.tv_nsec >= rs.st_mtim.tv_nsec)))
+				yes = false;
+		}
 		if (yes)
 			snprintf(why, size, "update request %s was refused by fota serve: %s",
 				 lower,

@@ -77,6 +77,14 @@ test_expect_success 'status --wait=available --id gives up on a refused request'
 	test_grep "update request $ID3 was refused by fota serve: .*sha256 mismatch" err
 '
 
+test_expect_success 'status --wait=available --id: a newer inbox/ID.yaml is waited for' '
+	cp -R $ST st2 &&
+	cp $ST/done/hash.yaml st2/inbox/$ID3.yaml &&
+	test_expect_code 4 fota status -b "$BUS" --wait=available --id $ID3 --state-dir st2 \
+		--timeout 2 2>err &&
+	test_grep "still 0x00" err
+'
+
 test_expect_success 'status --wait=available without --id: a refusal during the wait ends it' '
 	{ fota status -b "$BUS" --wait=available --state-dir $ST --timeout 20 >out.w 2>err.w
 	  echo $? >rc.w; } &
