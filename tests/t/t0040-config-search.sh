@@ -13,8 +13,8 @@ cfg()
 	} >"$1"
 }
 
-# which: the file fota flash -e read (its "no ECU named" error names it).
-which()
+# cfg_used: the file fota flash -e read (its "no ECU named" error names it).
+cfg_used()
 {
 	test_expect_code 2 fota flash -e probe -b nosuch0 fw.hex 2>err &&
 	sed -n "s/^fota flash: \(.*\): no ECU named .probe.*/\1/p" err
@@ -30,26 +30,26 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '-c wins over $FOTA_CONFIG, which wins over the search path' '
-	test "$(FOTA_CONFIG=env.yaml which)" = env.yaml &&
+	test "$(FOTA_CONFIG=env.yaml cfg_used)" = env.yaml &&
 	test_expect_code 2 env FOTA_CONFIG=env.yaml fota flash -c opt.yaml -e probe -b nosuch0 \
 		fw.hex 2>err &&
 	test_grep "^fota flash: opt.yaml: no ECU named" err
 '
 
 test_expect_success './fota.yaml comes first in the search path' '
-	test "$(which)" = ./fota.yaml
+	test "$(cfg_used)" = ./fota.yaml
 '
 
 test_expect_success 'then $XDG_CONFIG_HOME/fota/fota.yaml' '
 	mkdir sub && cd sub &&
-	test "$(which)" = "$XDG_CONFIG_HOME/fota/fota.yaml"
+	test "$(cfg_used)" = "$XDG_CONFIG_HOME/fota/fota.yaml"
 '
 
 test_expect_success 'then ~/.config/fota/fota.yaml when XDG_CONFIG_HOME is unset or relative' '
 	cfg home/.config/fota/fota.yaml home &&
 	mkdir -p sub && cd sub &&
-	test "$(HOME=$TRASH/home XDG_CONFIG_HOME= which)" = "$TRASH/home/.config/fota/fota.yaml" &&
-	test "$(HOME=$TRASH/home XDG_CONFIG_HOME=rel which)" = "$TRASH/home/.config/fota/fota.yaml"
+	test "$(HOME=$TRASH/home XDG_CONFIG_HOME= cfg_used)" = "$TRASH/home/.config/fota/fota.yaml" &&
+	test "$(HOME=$TRASH/home XDG_CONFIG_HOME=rel cfg_used)" = "$TRASH/home/.config/fota/fota.yaml"
 '
 
 test_expect_success 'fota serve without any configuration: one line naming the paths, exit 3' '
