@@ -55,7 +55,7 @@ struct fota_can_id {
 struct fota_opt {
 	int key;	       /* 'b' for -b/--bus, or FOTA_OPT_LONG(n) for long-only */
 	const char *long_name; /* "bus" */
-	const char *arg;       /* "BUS", or NULL for a flag */
+	const char *arg;       /* "BUS", or NULL for a flag; "a|b|c": one of these words */
 	const char *help;      /* one line, lowercase, no final period */
 	unsigned flags;	       /* FOTA_OPT_* */
 	enum fota_opt_type type;
@@ -69,6 +69,12 @@ struct fota_opt {
 	 * SERVICE[:N]=NRC)"). Never prints.
 	 */
 	int (*fn)(void *base, const char *value, char *msg, size_t size);
+	/*
+	 * Optional: the i-th word the value may be (NULL after the last), for
+	 * completion and the man check, where they are not written in arg
+	 * ("STATE": idle, waiting, ...). An arg "a|b|c" needs none.
+	 */
+	const char *(*value_at)(size_t i);
 };
 
 #define FOTA_OPT_END \
@@ -102,6 +108,12 @@ struct fota_opt {
 		.key = (k), .long_name = (name), .arg = (a), .help = (h), .flags = (fl), \
 		.type = FOTA_OPT_T_FN, .fn = (f)                                         \
 	}
+/* FOTA_OPT_FN whose value is one of the words value_at(0), value_at(1), ... */
+#define FOTA_OPT_FN_WORDS(k, name, a, h, fl, f, v)                                       \
+	{                                                                                \
+		.key = (k), .long_name = (name), .arg = (a), .help = (h), .flags = (fl), \
+		.type = FOTA_OPT_T_FN, .fn = (f), .value_at = (v)                        \
+	}
 
 /* Commands flags. */
 #define FOTA_CMD_HIDDEN 0x01u /* not in the overview, man check or completion (__complete) */
@@ -114,7 +126,7 @@ struct fota_cmd {
 	int (*run)(int argc, char **argv);
 	unsigned flags;		     /* FOTA_CMD_* */
 	const char *help_tail;	     /* optional text printed after the options in --help */
-	const char *const *operands; /* fixed operand words for completion ("ok", "fail") */
+	const char *const *operands; /* fixed operand words for completion, "WORD<TAB>why" */
 	unsigned operand_flags;	     /* FOTA_OPT_FILE if operands are files */
 	int max_operands;	     /* more is a usage error; 0 by default, or FOTA_OPERANDS_ANY */
 };

@@ -215,7 +215,7 @@ static bool config_found(char out[CMD_CONFIG_PATH_MAX])
 	return false;
 }
 
-void cmd_complete_ecus(const char *cur, int argc, char **argv)
+void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv)
 {
 	char found[CMD_CONFIG_PATH_MAX];
 	const char *path = NULL;
@@ -256,10 +256,10 @@ void cmd_complete_ecus(const char *cur, int argc, char **argv)
 		if (strncmp(e->name, cur, strlen(cur)))
 			continue;
 		if (e->brand[0] || e->model[0])
-			printf("%s\t%s%s%s\n", e->name, e->brand,
+			printf("%s%s\t%s%s%s\n", pre, e->name, e->brand,
 			       e->brand[0] && e->model[0] ? " " : "", e->model);
 		else
-			printf("%s\tECU\n", e->name);
+			printf("%s%s\tECU\n", pre, e->name);
 	}
 	cfg_release(&cfg);
 }

@@ -201,7 +201,18 @@ const char *cmd_bus_strerror(const struct bus *bus, int err, char *buf, size_t s
 int cmd_load_image(const char *arg, enum img_format fmt, struct ihex_image *img,
 		   uint8_t file_sha[32], enum img_format *used);
 
-/* Completion of ECU names from the configuration named in WORDS (-c), if any. */
-void cmd_complete_ecus(const char *cur, int argc, char **argv);
+/*
+ * Completion of ECU names beginning with cur, from the configuration in effect
+ * for WORDS (the last -c/--config, else $FOTA_CONFIG, else the default path):
+ * "PRE""NAME<TAB>brand model" lines, pre being what the word holds before the
+ * value ("--ecu=" or "").
+ */
+void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv);
+/*
+ * Completion of a bus beginning with cur: the CAN interfaces in net_dir
+ * (/sys/class/net: NAME/type holds 280, ARPHRD_CAN in <linux/if_arp.h>), then
+ * "unix:"; after "unix:" a ":dirs<TAB>PREunix:" line (a directory follows).
+ */
+void cmd_complete_buses(const char *net_dir, const char *pre, const char *cur);
 
 #endif

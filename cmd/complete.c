@@ -6,11 +6,24 @@
  *
  *   fota __complete commands            NAME<TAB>SUMMARY per command
  *   fota __complete options CMD         --long per option of CMD (man check uses it)
+ *   fota __complete values CMD          --long<TAB>WORD per word an option's value
+ *                                       may be (man check)
  *   fota __complete words CWORD -- WORDS...
  *       candidates for WORDS[CWORD], one per line, "cand<TAB>description";
- *       a line ":files" or ":dirs" asks the shim for file/dir completion.
- *       WORDS[0] is fota or fota-CMD.
+ *       each candidate is the whole word ("--bus=unix:"), so the shim cuts
+ *       what its shell treats as a separate word (bash splits at = and :).
+ *       A line ":files<TAB>PRE" or ":dirs<TAB>PRE" asks the shim to complete
+ *       files or directories for the rest of the word after PRE ("--trace=",
+ *       "unix:" or ""), in its shell's filename mode (a slash after a
+ *       directory, no space). WORDS[0] is fota or fota-CMD; the words are
+ *       as typed, not split at = or :.
+ *
+ * Which values an option takes comes from its table entry: FOTA_OPT_IFACE
+ * (CAN interfaces, then unix:DIR), FOTA_OPT_ECU (names from the configuration
+ * in effect), FOTA_OPT_FILE, FOTA_OPT_DIR, and fixed words (an arg "a|b|c",
+ * or value_at()).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +32,7 @@
 #include "cmd/common.h"
 
 static const char *const complete_usage[] = {
-	"fota __complete commands | options CMD | words CWORD -- WORDS...",
+	"fota __complete commands | options CMD | values CMD | words CWORD -- WORDS...",
 	NULL,
 };
 
@@ -58,29 +71,81 @@ static void list_options(const struct fota_cmd *cmd, const char *cur, bool with_
 		printf("--help%s\n", with_help ? "\tshow this help and exit" : "");
 }
 
-/* CAN interfaces: /sys/class/net/NAME/type == 280 (ARPHRD_CAN). */
-static void list_ifaces(const char *cur)
+void cmd_complete_buses(const char *net_dir, const char *pre, const char *cur)
 {
-	DIR *d = opendir("/sys/class/net");
+	DIR *d;
 	struct dirent *de;
 
+	if (starts(cur, "unix:")) {
+		printf(":dirs\t%sunix:\n", pre);
+		return;
+	}
+	d = opendir(net_dir);
 	while (d && (de = readdir(d))) {
 		char path[512], type[16] = "";
 		FILE *fp;
 
 		if (de->d_name[0] == '.' || !starts(de->d_name, cur))
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/type", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/type", net_dir, de->d_name);
 		fp = fopen(path, "r");
 		if (fp && fgets(type, sizeof(type), fp) && atoi(type) == 280)
-			printf("%s\tCAN interface\n", de->d_name);
+			printf("%s%s\tCAN interface\n", pre, de->d_name);
 		if (fp)
 			fclose(fp);
 	}
 	if (d)
 		closedir(d);
 	if (starts("unix:", cur))
-		printf("unix:\tvirtual bus in a directory\n");
+		printf("%sunix:\tvirtual bus in a directory\n", pre);
+}
+
+/* An arg "a|b|c" names the words the value may be: lowercase words only. */
+static bool arg_is_words(const char *arg)
+{
+	if (!arg || !strchr(arg, '|'))
+		return false;
+	for (const char *p = arg; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-' &&
+		    *p != '|')
+			return false;
+	return true;
+}
+
+/* Call fn for each word o's value may be; false if it has no such list. */
+static bool for_each_word(const struct fota_opt *o, void (*fn)(const char *w, size_t n, void *ctx),
+			  void *ctx)
+{
+	const char *w;
+
+	if (o->value_at) {
+		for (size_t i = 0; (w = o->value_at(i)); i++)
+			fn(w, strlen(w), ctx);
+		return true;
+	}
+	if (!arg_is_words(o->arg))
+		return false;
+	for (w = o->arg; *w;) {
+		size_t n = strcspn(w, "|");
+
+		fn(w, n, ctx);
+		w += n + (w[n] == '|');
+	}
+	return true;
+}
+
+struct word_ctx {
+	const struct fota_opt *o;
+	const char *pre, *cur;
+};
+
+static void print_word(const char *w, size_t n, void *ctx)
+{
+	const struct word_ctx *c = ctx;
+	size_t len = strlen(c->cur);
+
+	if (n >= len && !strncmp(w, c->cur, len))
+		printf("%s%.*s\t%s\n", c->pre, (int)n, w, c->o->arg);
 }
 
 static const struct fota_opt *find_opt(const struct fota_cmd *cmd, const char *word)
@@ -94,16 +159,22 @@ static const struct fota_opt *find_opt(const struct fota_cmd *cmd, const char *w
 	return NULL;
 }
 
-static void value_candidates(const struct fota_opt *o, const char *cur, int argc, char **argv)
+/* Candidates for o's value: the word holds pre ("--bus=" or ""), then cur. */
+static void value_candidates(const struct fota_opt *o, const char *pre, const char *cur, int argc,
+			     char **argv)
 {
+	struct word_ctx c = { o, pre, cur };
+
 	if (o->flags & FOTA_OPT_IFACE)
-		list_ifaces(cur);
+		cmd_complete_buses("/sys/class/net", pre, cur);
 	else if (o->flags & FOTA_OPT_ECU)
-		cmd_complete_ecus(cur, argc, argv);
+		cmd_complete_ecus(pre, cur, argc, argv);
 	else if (o->flags & FOTA_OPT_DIR)
-		printf(":dirs\n");
+		printf(":dirs\t%s\n", pre);
 	else if (o->flags & FOTA_OPT_FILE)
-		printf(":files\n");
+		printf(":files\t%s\n", pre);
+	else
+		for_each_word(o, print_word, &c);
 }
 
 static int complete_words(int cword, int argc, char **argv)
@@ -121,39 +192,54 @@ static int complete_words(int cword, int argc, char **argv)
 			list_commands(cur);
 			return 0;
 		}
+		if (cword == 2 && !strcmp(argv[1], "help")) {
+			list_commands(cur); /* fota help COMMAND */
+			return 0;
+		}
 		cmd = fota_cmd_find(argv[1]);
 		first = 2;
 	}
 	if (!cmd || (cmd->flags & FOTA_CMD_HIDDEN))
 		return 0;
+	for (int i = first; i < cword && i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			goto operands; /* options end at "--", as for getopt */
 	if (cword > first) {
 		const struct fota_opt *o = find_opt(cmd, argv[cword - 1]);
 
 		if (o && o->arg && !(o->flags & FOTA_OPT_OPTARG)) {
-			value_candidates(o, cur, argc, argv);
+			value_candidates(o, "", cur, argc, argv);
 			return 0;
 		}
 	}
 	if (cur[0] == '-') {
 		if (starts(cur, "--") && strchr(cur, '=')) {
+			size_t n = (size_t)(strchr(cur, '=') - cur) + 1;
 			char name[64];
 			const struct fota_opt *o;
 
-			snprintf(name, sizeof(name), "%.*s", (int)(strchr(cur, '=') - cur), cur);
+			snprintf(name, sizeof(name), "%.*s", (int)n - 1, cur);
 			o = find_opt(cmd, name);
+			snprintf(name, sizeof(name), "%.*s", (int)n, cur);
 			if (o && o->arg)
-				value_candidates(o, strchr(cur, '=') + 1, argc, argv);
+				value_candidates(o, name, cur + n, argc, argv);
 			return 0;
 		}
 		list_options(cmd, cur, true);
 		return 0;
 	}
+operands:
 	for (const char *const *w = cmd->operands; w && *w; w++)
-		if (starts(*w, cur))
-			printf("%s\n", *w);
+		if (starts(*w, cur) && strcspn(*w, "\t") >= strlen(cur))
+			printf("%s%s\n", *w, strchr(*w, '\t') ? "" : "\t");
 	if (cmd->operand_flags & FOTA_OPT_FILE)
-		printf(":files\n");
+		printf(":files\t\n");
 	return 0;
+}
+
+static void print_value(const char *w, size_t n, void *ctx)
+{
+	printf("--%s\t%.*s\n", ((const struct fota_opt *)ctx)->long_name, (int)n, w);
 }
 
 static int run_complete(int argc, char **argv)
@@ -171,6 +257,15 @@ static int run_complete(int argc, char **argv)
 		if (!cmd)
 			return fota_usage_error(&cmd___complete, "no command '%s'", argv[2]);
 		list_options(cmd, "", false);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "values")) {
+		cmd = fota_cmd_find(argv[2]);
+		if (!cmd)
+			return fota_usage_error(&cmd___complete, "no command '%s'", argv[2]);
+		for (const struct fota_opt *o = cmd->opts; o && o->long_name; o++)
+			if (!(o->flags & FOTA_OPT_HIDDEN))
+				for_each_word(o, print_value, (void *)o);
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "words") && !strcmp(argv[3], "--")) {

@@ -58,7 +58,11 @@ static const struct fota_opt health_opts[] = {
 	FOTA_OPT_END,
 };
 
-static const char *const health_operands[] = { "ok", "fail", NULL };
+static const char *const health_operands[] = {
+	"ok\tverification passed: update_status 0x40",
+	"fail\tverification failed: update_status 0x51",
+	NULL,
+};
 
 static const struct cmd_sdo_verdict verdict_ok = {
 	.sub = FOTA_SUB_ECU_HEALTH_CHECK,

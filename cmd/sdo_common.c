@@ -383,6 +383,11 @@ const char *cmd_wait_state_name(int state)
 	return NULL;
 }
 
+const char *cmd_wait_state_at(size_t i)
+{
+	return i < FOTA_ARRAY_SIZE(wait_states) ? wait_states[i].name : NULL;
+}
+
 int cmd_status_exit(uint8_t status)
 {
 	switch (status) {

@@ -134,6 +134,8 @@ int cmd_sdo_verdict(struct cmd_sdo *s, const struct cmd_sdo_verdict *v);
 int cmd_wait_state_parse(const char *s, int *state);
 /* The short name of a state ("waiting"), or NULL. */
 const char *cmd_wait_state_name(int state);
+/* The i-th state name STATE may be, NULL after the last (completion). */
+const char *cmd_wait_state_at(size_t i);
 
 /*
  * Exit status of `fota status --wait` for a final update_status: 0x40 => 0,

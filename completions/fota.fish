@@ -1,5 +1,7 @@
 # fish completion for fota: a thin shim over `fota __complete`, which answers
-# from the same tables that parse the options.
+# from the same tables that parse the options. Each answer is a whole word,
+# "cand<TAB>description", or ":files<TAB>PRE" / ":dirs<TAB>PRE" for a path
+# after PRE ("--trace=", "unix:").
 function __fota_complete
 	set -l words (commandline -opc) (commandline -ct)
 	set -l cword (math (count $words) - 1)
@@ -10,11 +12,16 @@ function __fota_complete
 		test (dirname $words[1]) = . ; and not string match -q './*' $words[1]; and set self fota
 	end
 	for line in ($self __complete words $cword -- $words 2>/dev/null)
-		switch $line
-			case ':files'
-				__fish_complete_path (commandline -ct)
-			case ':dirs'
-				__fish_complete_directories (commandline -ct)
+		set -l f (string split -m 1 \t -- $line)
+		switch $f[1]
+			case ':files' ':dirs'
+				set -l pre $f[2]
+				set -l val (string sub -s (math (string length -- "$pre") + 1) -- (commandline -ct))
+				if test $f[1] = ':dirs'
+					__fish_complete_directories "$val" | string replace -r '^' -- "$pre"
+				else
+					__fish_complete_path "$val" | string replace -r '^' -- "$pre"
+				end
 			case '*'
 				echo $line
 		end

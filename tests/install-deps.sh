@@ -2,10 +2,12 @@
 # install-deps.sh: the Debian packages fota needs to build and to run its
 # tests (apt-get, as root). Idempotent and quiet when everything is there.
 # systemd only for systemd-analyze (t3030 verifies the unit); it need not run.
+# bash-completion, zsh and fish: t0040 types TAB into each shell on a pty.
+# jq: the man pages' examples (t0013) pipe JSON through it.
 set -e
 PKGS="build-essential pkg-config libyaml-dev libsocketcan-dev libjson-c-dev zlib1g-dev
-libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml
-can-utils iproute2 binutils systemd"
+libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml jq
+can-utils iproute2 binutils systemd bash-completion zsh fish"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

@@ -121,7 +121,16 @@ test_expect_success()
 	# The time each test took, on stderr: where the suite's minutes go (the VM).
 	echo "## $t_count: $(((($(date +%s%N) - t_t0) / 1000000))) ms" >&2
 	echo "$t_res"
-	case $t_res in not*) echo "$2" | sed 's/^/#	/' ;; esac
+	case $t_res in not*)
+		echo "$2" | sed 's/^/#	/'
+		# what the daemons of the test said last: CI shows the TAP of a
+		# failed file, and a failure seen only there needs its context
+		for t_log in "$TRASH"/*.err; do
+			[ -s "$t_log" ] || continue
+			tail -n 8 "$t_log" | sed "s|^|#	${t_log##*/}: |"
+		done
+		;;
+	esac
 }
 
 test_expect_code()

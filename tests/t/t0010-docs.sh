@@ -35,6 +35,21 @@ test_expect_success 'every page documents exactly the options of its command' '
 	done
 '
 
+# The words an option's value may be (--isotp=user|kernel, the state names of
+# --wait): each is on the command's page, marked up (Cm, Ar, Li, Ql or Sy),
+# alone or in an a|b list.
+test_expect_success 'every value word completion offers is on the man page' '
+	for c in $cmds; do
+		fota __complete values $c >values.$c &&
+		while IFS="	" read -r o w; do
+			grep -E "(Cm|Ar|Li|Ql|Sy) ([^ ]*\|)?$w(\|[^ ]*)?( |$)" "$MAN/fota-$c.1" \
+				>/dev/null || { echo "man/fota-$c.1: no $o value $w" >&2; return 1; }
+		done <values.$c || return 1
+	done &&
+	grep "^--wait	waiting$" values.status &&
+	grep "^--isotp	kernel$" values.flash
+'
+
 test_expect_success 'every option has a help line in --help' '
 	for c in $cmds; do
 		fota $c --help >help.$c &&
@@ -72,7 +87,12 @@ test_expect_success 'completion offers CAN interfaces and unix: for --bus' '
 		fota __complete options $c | grep -q "^--bus$" && echo $c; done | head -1)
 	test -z "$c" && return 0
 	fota __complete words 3 -- fota $c --bus "" >out &&
-	test_grep "^unix:" out
+	test_grep "^unix:	" out &&
+	fota __complete words 2 -- fota $c --bus=u >out &&
+	test_grep "^--bus=unix:	" out &&
+	fota __complete words 3 -- fota $c -b unix:/tmp >out &&
+	printf ":dirs\tunix:\n" >expect &&
+	test_cmp expect out
 '
 
 test_done

@@ -11,7 +11,11 @@ KEY="--key xor:A5A5A5A5"
 # Random layouts are reproducible: FOTA_TEST_SEED=N sh t1010-srec.sh
 SEED=${FOTA_TEST_SEED:-$(date +%s)}
 echo "# random seed $SEED (FOTA_TEST_SEED to repeat)"
-N=${FOTA_SREC_IMAGES:-20}
+# 20 images per format natively (issue 10); in the VM (FOTA_VM) the cross-check,
+# which opens no bus, would take 6 minutes of TCG for nothing the host has not
+# checked: 2 there, and the flash tests below, which need vcan0, in full.
+N=${FOTA_SREC_IMAGES:-${FOTA_VM:+2}}
+N=${N:-20}
 
 test_lazy_prereq SRECORD 'srec_cat --version && srec_info --version'
 

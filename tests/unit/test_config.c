@@ -419,7 +419,8 @@ static void test_config__file(void)
 }
 
 /* Shell completion of --ecu: names from -c/--config (or $FOTA_CONFIG), brand and model as help. */
-static void complete(char *buf, size_t size, const char *cur, int argc, char **argv)
+static void complete(char *buf, size_t size, const char *pre, const char *cur, int argc,
+		     char **argv)
 {
 	char path[] = "/tmp/fota-test-complete-XXXXXX";
 	int fd = mkstemp(path), saved = dup(1);
@@ -427,7 +428,7 @@ static void complete(char *buf, size_t size, const char *cur, int argc, char **a
 
 	fflush(stdout);
 	dup2(fd, 1);
-	cmd_complete_ecus(cur, argc, argv);
+	cmd_complete_ecus(pre, cur, argc, argv);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -447,14 +448,17 @@ static void test_config__complete_ecus(void)
 
 	T_EQ(write(fd, good, strlen(good)), (long long)strlen(good));
 	close(fd);
-	complete(out, sizeof(out), "", 6, w1);
+	complete(out, sizeof(out), "", "", 6, w1);
 	T_EQ_STR(out, "hydraulics\tACME HX-200\nbrakes\tECU\n");
-	complete(out, sizeof(out), "h", 6, w1);
+	complete(out, sizeof(out), "", "h", 6, w1);
 	T_EQ_STR(out, "hydraulics\tACME HX-200\n");
-	complete(out, sizeof(out), "", 4, w2);
+	/* --ecu=h: the whole word comes back, prefix and all */
+	complete(out, sizeof(out), "--ecu=", "h", 6, w1);
+	T_EQ_STR(out, "--ecu=hydraulics\tACME HX-200\n");
+	complete(out, sizeof(out), "", "", 4, w2);
 	T_EQ_STR(out, "");
 	setenv("FOTA_CONFIG", cfgpath, 1);
-	complete(out, sizeof(out), "b", 3, w3);
+	complete(out, sizeof(out), "", "b", 3, w3);
 	T_EQ_STR(out, "brakes\tECU\n");
 	unsetenv("FOTA_CONFIG");
 	unlink(cfgpath);
