@@ -155,7 +155,7 @@ static void test_request__file(void)
 
 	T_OK(cfg_load_request("examples/request.yaml", &req, &err));
 	T_EQ_STR(req.ecu, "hydraulics");
-	T_EQ_STR(req.firmware, "examples/hydraulics-2.1.hex");
+	T_EQ_STR(req.firmware, "examples/app.hex");
 }
 
 /* expect: DIDs in hex to the values the ECU must report after the update. */
