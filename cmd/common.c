@@ -63,6 +63,35 @@ static int store(struct cmd_ctx *ctx, void *args, const struct fota_opt *o)
 	return 0;
 }
 
+int cmd_json_failure(struct cmd_ctx *ctx, int rc)
+{
+	json_object *o;
+
+	if (!ctx->json_on_failure || !ctx->json || !rc || ctx->json_printed)
+		return rc;
+	o = json_object_new_object();
+	if (!o)
+		return rc;
+	json_object_object_add(o, "ok", json_object_new_boolean(false));
+	json_object_object_add(o, "error", json_object_new_string(fota_log_last_error()));
+	json_object_object_add(o, "exit_status", json_object_new_int(rc));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	ctx->json_printed = true;
+	return fota_finish_stdout(rc);
+}
+
+/* A usage error: with --json anywhere on the command line, the JSON too. */
+static void usage_exit(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (ctx->json_on_failure && fota_opt_find(ctx->cmd, FOTA_KEY_JSON))
+		for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--json"))
+				ctx->json = true;
+	exit(cmd_json_failure(ctx, FOTA_EXIT_USAGE));
+}
+
 int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 {
 	const struct fota_cmd *cmd = ctx->cmd;
@@ -73,12 +102,12 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 		if (c == FOTA_GETOPT_HELP)
 			exit(fota_finish_stdout(FOTA_EXIT_OK));
 		if (c == FOTA_GETOPT_ERROR || store(ctx, args, fota_opt_find(cmd, c)))
-			exit(FOTA_EXIT_USAGE);
+			usage_exit(ctx, argc, argv);
 	}
 	n = argc - g->ind;
 	if (cmd->max_operands != FOTA_OPERANDS_ANY && n > cmd->max_operands) {
 		fota_usage_error(cmd, "unexpected argument '%s'", argv[g->ind + cmd->max_operands]);
-		exit(FOTA_EXIT_USAGE);
+		usage_exit(ctx, argc, argv);
 	}
 	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));
 	argv[n] = NULL;
@@ -150,8 +179,45 @@ int cmd_ctx_release(struct cmd_ctx *ctx)
 	return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 }
 
+size_t cmd_config_search(char (*out)[CMD_CONFIG_PATH_MAX], size_t max)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	size_t n = 0;
+
+	if (n < max)
+		snprintf(out[n++], CMD_CONFIG_PATH_MAX, "./fota.yaml");
+	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is invalid and ignored */
+	if (n < max && xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(out[n], CMD_CONFIG_PATH_MAX, "%s/fota/fota.yaml", xdg) <
+		    CMD_CONFIG_PATH_MAX)
+		n++;
+	else if (n < max && (!xdg || xdg[0] != '/') && home && home[0] == '/' &&
+		 (size_t)snprintf(out[n], CMD_CONFIG_PATH_MAX, "%s/.config/fota/fota.yaml", home) <
+			 CMD_CONFIG_PATH_MAX)
+		n++;
+	if (n < max)
+		snprintf(out[n++], CMD_CONFIG_PATH_MAX, "%s", CFG_DEFAULT_PATH);
+	return n;
+}
+
+/* The first file of the search path that exists, into out; false if none. */
+static bool config_found(char out[CMD_CONFIG_PATH_MAX])
+{
+	char paths[CMD_CONFIG_SEARCH_MAX][CMD_CONFIG_PATH_MAX];
+	size_t n = cmd_config_search(paths, CMD_CONFIG_SEARCH_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!access(paths[i], F_OK)) {
+			memcpy(out, paths[i], CMD_CONFIG_PATH_MAX);
+			return true;
+		}
+	}
+	return false;
+}
+
 void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv)
 {
+	char found[CMD_CONFIG_PATH_MAX];
 	const char *path = NULL;
 	struct fota_config cfg;
 	struct cfg_error err;
@@ -172,8 +238,10 @@ void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv)
 	}
 	if (!path || !*path)
 		path = getenv("FOTA_CONFIG");
+	if ((!path || !*path) && config_found(found))
+		path = found;
 	if (!path || !*path)
-		path = CFG_DEFAULT_PATH;
+		return;
 	/* The shell has not expanded a tilde in a word still being typed. */
 	if (!strncmp(path, "~/", 2) && getenv("HOME")) {
 		snprintf(home, sizeof(home), "%s/%s", getenv("HOME"), path + 2);
@@ -199,16 +267,29 @@ void cmd_complete_ecus(const char *pre, const char *cur, int argc, char **argv)
 /* cmd_load_config() with -errno: -EBADMSG for a bus: that is no bus. */
 static int load_config(struct cmd_ctx *ctx, struct fota_config *cfg, bool required)
 {
+	char found[CMD_CONFIG_PATH_MAX];
 	const char *path = ctx->config_path;
 	struct cfg_error err;
 	char buf[512];
 	int r;
 
 	cfg_init(cfg);
-	if (!path) {
-		path = CFG_DEFAULT_PATH;
-		if (!required && access(path, F_OK))
+	if (!path && config_found(found)) {
+		path = found;
+	} else if (!path) {
+		char paths[CMD_CONFIG_SEARCH_MAX][CMD_CONFIG_PATH_MAX],
+			list[4 * CMD_CONFIG_PATH_MAX];
+		size_t n = cmd_config_search(paths, CMD_CONFIG_SEARCH_MAX), o = 0;
+
+		if (!required)
 			return 0; /* no configuration at all: built-in defaults */
+		list[0] = '\0';
+		for (size_t i = 0; i < n && o < sizeof(list); i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+					      paths[i]);
+		fota_error("no configuration: no -c FILE, no $FOTA_CONFIG, and none of %s exists",
+			   list);
+		return -ENOENT;
 	}
 	r = cfg_load_file(path, cfg, &err);
 	if (r) {

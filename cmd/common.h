@@ -22,13 +22,15 @@ struct fota_config;
 struct cmd_ctx {
 	const struct fota_cmd *cmd;
 	struct fota_getopt getopt;
-	const char *config_path; /* -c, or $FOTA_CONFIG; NULL: default if it exists */
+	const char *config_path; /* -c, or $FOTA_CONFIG; NULL: the search path */
 	const char *bus_spec;	 /* -b, or $FOTA_BUS, or the config's bus */
 	const char *trace_path;	 /* --trace */
 	uint32_t node;		 /* -n; 0 = not given */
 	uint32_t sdo_timeout_ms; /* -t */
 	uint32_t sdo_retries;	 /* --retries */
 	bool json;		 /* --json */
+	bool json_printed;	 /* the command's JSON result is on stdout */
+	bool json_on_failure;	 /* cmd_json_failure() applies (the SDO commands) */
 	int verbose;		 /* -v count; -1 for -q */
 	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
 	struct bus *bus;
@@ -47,13 +49,15 @@ struct cmd_ctx {
 		.flags = (fl) | FOTA_OPT_CTX, .type = FOTA_OPT_T_STRING,  \
 		.off = offsetof(struct cmd_ctx, field)                    \
 	}
-#define FOTA_OPT_BUS                                                                             \
-	CMD_CTX_OPT('b', "bus", "BUS",                                                           \
-		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: config, $FOTA_BUS)", \
+#define FOTA_OPT_BUS                                                                     \
+	CMD_CTX_OPT('b', "bus", "BUS",                                                   \
+		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: $FOTA_BUS, " \
+		    "then the config's bus:)",                                           \
 		    FOTA_OPT_IFACE, bus_spec)
-#define FOTA_OPT_CONFIG                                                                 \
-	CMD_CTX_OPT('c', "config", "FILE",                                              \
-		    "configuration file (default: $FOTA_CONFIG, " CFG_DEFAULT_PATH ")", \
+#define FOTA_OPT_CONFIG                                                        \
+	CMD_CTX_OPT('c', "config", "FILE",                                     \
+		    "configuration file (default: $FOTA_CONFIG, ./fota.yaml, " \
+		    "$XDG_CONFIG_HOME/fota/fota.yaml, " CFG_DEFAULT_PATH ")",  \
 		    FOTA_OPT_FILE, config_path)
 #define FOTA_OPT_TRACE                               \
 	CMD_CTX_OPT(FOTA_KEY_TRACE, "trace", "FILE", \
@@ -87,6 +91,16 @@ int cmd_opt_verbose(void *ctx, const char *value, char *msg, size_t size);
 int cmd_opt_quiet(void *ctx, const char *value, char *msg, size_t size);
 
 void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
+
+/*
+ * With --json, a failure prints JSON on stdout too, one shape for every
+ * command: {"ok": false, "error": "the error line", "exit_status": N}.
+ * Returns rc; prints when ctx->json, rc is not 0 and the command printed no
+ * JSON of its own (ctx->json_printed). Only where ctx->json_on_failure is
+ * set (cmd_sdo_init(): status, health, approve, reject); a usage error of
+ * such a command with --json anywhere on its command line prints it too.
+ */
+int cmd_json_failure(struct cmd_ctx *ctx, int rc);
 
 /*
  * Parse argv by ctx->cmd's option table, git's parse_options() way: each
@@ -124,9 +138,21 @@ struct json_object *cmd_identity_json(const struct uds_rdbi *before, const struc
 bool cmd_opt_given(const struct cmd_ctx *ctx, int key);
 
 /*
+ * The configuration search path (fota(1), FILES), used when neither -c nor
+ * $FOTA_CONFIG names a file: ./fota.yaml, $XDG_CONFIG_HOME/fota/fota.yaml
+ * (when $XDG_CONFIG_HOME is an absolute path, else $HOME/.config/fota/fota.yaml
+ * when $HOME is), CFG_DEFAULT_PATH. The first that exists is THE
+ * configuration; the others are not read. Fills out[0..n) and returns n.
+ */
+#define CMD_CONFIG_PATH_MAX   4096
+#define CMD_CONFIG_SEARCH_MAX 3
+size_t cmd_config_search(char (*out)[CMD_CONFIG_PATH_MAX], size_t max);
+
+/*
  * Load the configuration into *cfg (cfg_init() defaults first): -c FILE or
- * $FOTA_CONFIG if given (then it must exist), else CFG_DEFAULT_PATH when it
- * exists. With required set, a missing default file is an error too. A
+ * $FOTA_CONFIG if given (then it must exist), else the first file of
+ * cmd_config_search() that exists. With required set, finding none is an
+ * error too ("no configuration: ... none of PATHS exists", status 3). A
  * configuration whose bus: is no bus (bus_spec_check()) is malformed. Reports
  * the error ("FILE:LINE:COL: msg") and returns its exit status (3; 0 when
  * loaded), with *cfg empty (cfg_init()). On success the caller cfg_release()s it.

@@ -261,13 +261,26 @@ static void json_emit(json_object *o)
 	json_object_put(o);
 }
 
+/*
+ * A JSON number written with DECIMALS digits after the point: json-c
+ * otherwise prints a double with 17 significant digits
+ * ("time": 0.00031100000000000002 for 311 us).
+ */
+static json_object *json_rounded(double v, int decimals)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
+/* "time": seconds since the start, to the microsecond the clock counts in. */
 static json_object *json_event(const char *name, const struct flash *fl, fota_us now)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "event", json_object_new_string(name));
-	json_object_object_add(o, "time",
-			       json_object_new_double((double)(now - fl->t_start) / 1e6));
+	json_object_object_add(o, "time", json_rounded((double)(now - fl->t_start) / 1e6, 6));
 	return o;
 }
 
@@ -362,8 +375,7 @@ static void on_prog_event(struct flash *fl, const struct uds_prog_event *ev)
 			json_object_object_add(o, "total",
 					       json_object_new_int64((int64_t)ev->total));
 			json_object_object_add(
-				o, "rate",
-				json_object_new_double(secs > 0 ? (double)ev->done / secs : 0));
+				o, "rate", json_rounded(secs > 0 ? (double)ev->done / secs : 0, 1));
 			json_emit(o);
 		} else if (fl->tty_bar) {
 			bar_draw(fl, ev->done, ev->total, now);
@@ -488,6 +500,113 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 		printf("  reset               11 %02x\n", pc->reset_type);
 	else
 		printf("  reset               none\n");
+}
+
+/* The plan as one JSON object (--dry-run --json): the same facts as print_plan(). */
+static void print_plan_json(const struct flash *fl, const struct cfg_ecu *ecu, bool bl_switch)
+{
+	static const char *const tp_names[] = {
+		[UDS_TP_FUNCTIONAL] = "functional",
+		[UDS_TP_PHYSICAL] = "physical",
+		[UDS_TP_IDLE] = "idle",
+	};
+	const struct uds_prog_cfg *pc = uds_job_prog_cfg(fl->job);
+	const struct uds_segment *seg, *er;
+	enum uds_tp_mode tp = uds_job_tp_mode(ecu);
+	json_object *o = json_object_new_object(), *x, *a;
+	uint32_t blen = pc->max_block_len;
+	size_t nseg, ner;
+	char bf[128];
+
+	seg = uds_job_segments(fl->job, &nseg);
+	er = uds_job_erase_ranges(fl->job, &ner);
+	json_object_object_add(o, "event", json_object_new_string("plan"));
+	json_object_object_add(o, "file", json_object_new_string(fl->hex_path));
+	json_object_object_add(o, "ecu", json_object_new_string(fl->label));
+	json_object_object_add(o, "request_id", json_object_new_int64(ecu->request_id));
+	json_object_object_add(o, "response_id", json_object_new_int64(ecu->response_id));
+	json_object_object_add(o, "extended_id", json_object_new_boolean(ecu->extended));
+	x = NULL;
+	if (bl_switch && ecu->has_bootloader_switch) {
+		bus_frame_format(bf, sizeof(bf), &ecu->bootloader_switch);
+		x = json_object_new_object();
+		json_object_object_add(x, "frame", json_object_new_string(bf));
+		json_object_object_add(x, "delay_ms",
+				       json_object_new_int64(ecu->bootloader_switch_delay_ms));
+	}
+	json_object_object_add(o, "bootloader_switch", x);
+	json_object_object_add(o, "extended_session",
+			       json_object_new_boolean(pc->extended_session));
+	json_object_object_add(o, "programming_session",
+			       json_object_new_int(pc->programming_session));
+	x = NULL;
+	if (tp < FOTA_ARRAY_SIZE(tp_names) && tp_names[tp]) {
+		x = json_object_new_object();
+		json_object_object_add(x, "mode", json_object_new_string(tp_names[tp]));
+		json_object_object_add(x, "period_ms",
+				       json_object_new_int64(ecu->timing.tester_present_ms));
+		if (tp == UDS_TP_FUNCTIONAL)
+			json_object_object_add(x, "id",
+					       json_object_new_int64(cfg_ecu_functional_id(ecu)));
+	}
+	json_object_object_add(o, "tester_present", x);
+	x = NULL;
+	if (pc->security_level) {
+		x = json_object_new_object();
+		json_object_object_add(x, "level", json_object_new_int(pc->security_level));
+		json_object_object_add(x, "key",
+				       json_object_new_string(cfg_key_kind_name(ecu->key.kind)));
+	}
+	json_object_object_add(o, "security", x);
+	x = NULL;
+	if (pc->fingerprint_len) {
+		x = json_object_new_object();
+		json_object_object_add(x, "did", json_object_new_int(pc->fingerprint_did));
+		json_object_object_add(x, "value",
+				       json_object_new_string_len((const char *)pc->fingerprint,
+								  (int)pc->fingerprint_len));
+	}
+	json_object_object_add(o, "fingerprint", x);
+	a = json_object_new_array();
+	for (size_t i = 0; i < ner; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "routine", json_object_new_int(pc->erase_routine));
+		json_object_object_add(x, "address", json_object_new_int64(er[i].addr));
+		json_object_object_add(x, "length", json_object_new_int64(er[i].len));
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(o, "erase", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < nseg; i++) {
+		uint64_t per = blen >= 3 ? blen - 2 : 0;
+
+		x = json_object_new_object();
+		json_object_object_add(x, "address", json_object_new_int64(seg[i].addr));
+		json_object_object_add(x, "length", json_object_new_int64(seg[i].len));
+		json_object_object_add(
+			x, "blocks",
+			per ? json_object_new_int64((int64_t)((seg[i].len + per - 1) / per)) :
+			      NULL);
+		json_object_object_add(x, "block_bytes",
+				       per ? json_object_new_int64((int64_t)per) : NULL);
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(o, "download", a);
+	x = NULL;
+	if (pc->check) {
+		uint32_t crc = 0;
+
+		for (size_t i = 0; i < nseg; i++)
+			crc = ihex_crc32(crc, seg[i].data, seg[i].len);
+		x = json_object_new_object();
+		json_object_object_add(x, "routine", json_object_new_int(pc->check_routine));
+		json_object_object_add(x, "crc32",
+				       pc->check_no_crc ? NULL : json_object_new_int64(crc));
+	}
+	json_object_object_add(o, "check", x);
+	json_object_object_add(o, "reset",
+			       pc->reset_type ? json_object_new_int(pc->reset_type) : NULL);
+	json_emit(o);
 }
 
 /* ---- running ---- */
@@ -792,7 +911,10 @@ static int run_flash(int argc, char **argv)
 		goto out_img;
 	}
 	if (a.dry_run) {
-		print_plan(&fl, &ecu, a.bl_switch);
+		if (fl.ctx.json)
+			print_plan_json(&fl, &ecu, a.bl_switch);
+		else
+			print_plan(&fl, &ecu, a.bl_switch);
 		rc = FOTA_EXIT_OK;
 		goto out_job;
 	}

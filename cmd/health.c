@@ -95,6 +95,7 @@ static void print_timeout(struct cmd_sdo *s, uint32_t minutes, bool written)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
+		s->ctx.json_printed = true;
 	} else if (!written && s->ctx.verbose >= 0) {
 		printf("ecu_health_check_timeout: %s\n",
 		       cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
@@ -138,21 +139,26 @@ static int run_health(int argc, char **argv)
 	cmd_sdo_init(&s, &cmd_health);
 	n = cmd_parse_options(&s.ctx, &a, argc, argv);
 	if (a.timeout_mode && n)
-		return fota_usage_error(&cmd_health, "--timeout takes no verdict; got '%s' as well",
-					argv[0]);
+		return cmd_json_failure(
+			&s.ctx,
+			fota_usage_error(&cmd_health,
+					 "--timeout takes no verdict; got '%s' as well", argv[0]));
 	if (!a.timeout_mode && !n)
-		return fota_usage_error(&cmd_health, "expected a verdict: ok or fail");
+		return cmd_json_failure(
+			&s.ctx, fota_usage_error(&cmd_health, "expected a verdict: ok or fail"));
 	if (n && !strcmp(argv[0], "ok"))
 		v = &verdict_ok;
 	else if (n && !strcmp(argv[0], "fail"))
 		v = &verdict_fail;
 	else if (n)
-		return fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)", argv[0]);
+		return cmd_json_failure(
+			&s.ctx, fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)",
+						 argv[0]));
 
 	rc = cmd_sdo_open(&s);
 	if (!rc)
 		rc = v ? cmd_sdo_verdict(&s, v) : health_timeout(&s, &a);
-	return fota_exit_worst(rc, cmd_sdo_close(&s));
+	return cmd_json_failure(&s.ctx, fota_exit_worst(rc, cmd_sdo_close(&s)));
 }
 
 const struct fota_cmd cmd_health = {

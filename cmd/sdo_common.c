@@ -21,6 +21,7 @@ void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd)
 {
 	memset(s, 0, sizeof(*s));
 	cmd_ctx_init(&s->ctx, cmd);
+	s->ctx.json_on_failure = true;
 }
 
 int cmd_sdo_open(struct cmd_sdo *s)
@@ -47,6 +48,7 @@ int cmd_sdo_open(struct cmd_sdo *s)
 		s->retries = ctx->sdo_retries;
 	else if (loaded)
 		s->retries = cfg.tcu.sdo_retries;
+	snprintf(s->state_dir, sizeof(s->state_dir), "%s", cfg.tcu.state_dir);
 	rc = cmd_open_bus(ctx, &cfg, NULL);
 	cfg_release(&cfg);
 	if (rc)
@@ -332,6 +334,7 @@ int cmd_sdo_verdict(struct cmd_sdo *s, const struct cmd_sdo_verdict *v)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
+		s->ctx.json_printed = true;
 	}
 	return rc;
 }
@@ -508,5 +511,5 @@ int cmd_sdo_run_write(const struct fota_cmd *cmd, const struct cmd_sdo_verdict *
 	rc = cmd_sdo_open(&s);
 	if (!rc)
 		rc = cmd_sdo_verdict(&s, v);
-	return fota_exit_worst(rc, cmd_sdo_close(&s));
+	return cmd_json_failure(&s.ctx, fota_exit_worst(rc, cmd_sdo_close(&s)));
 }

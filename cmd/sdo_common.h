@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cmd/common.h"
+#include "core/config.h"
 #include "sdo/client.h"
 
 #define CMD_SDO_RETRIES_DEFAULT 2u
@@ -42,12 +43,13 @@
 
 /* One TCU session: bus, node, timing; last transfer's detail. */
 struct cmd_sdo {
-	struct cmd_ctx ctx;    /* options, bus and trace */
-	uint8_t node;	       /* TCU node-ID 1..127 */
-	uint32_t timeout_ms;   /* per SDO answer */
-	unsigned retries;      /* repeats after a timeout */
-	struct sdo_result res; /* detail of the last transfer */
-	unsigned attempts;     /* requests sent for the last transfer (1 + retries used) */
+	struct cmd_ctx ctx;	      /* options, bus and trace */
+	uint8_t node;		      /* TCU node-ID 1..127 */
+	uint32_t timeout_ms;	      /* per SDO answer */
+	unsigned retries;	      /* repeats after a timeout */
+	struct sdo_result res;	      /* detail of the last transfer */
+	unsigned attempts;	      /* requests sent for the last transfer (1 + retries used) */
+	char state_dir[CFG_PATH_MAX]; /* the configuration's tcu.state_dir (default one without) */
 };
 
 /*

@@ -67,7 +67,9 @@ struct cmd_serve_pkg {
 /*
  * Read and parse the request file PATH: a regular file (opened without
  * blocking) of at most CMD_SERVE_REQUEST_MAX bytes. 0, or -errno with a
- * one-line reason (-EBADMSG: not a request; -ENOENT: gone).
+ * one-line reason (-EBADMSG: not a request; -ENOENT: gone). When the file
+ * is read but does not load, req->id still holds its `id:` if that is a UUID
+ * version 4 (cfg_request_peek_id()), else "": the report's name.
  */
 int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen);
 
@@ -154,6 +156,27 @@ void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64
 void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t);
 /* The report's "status" string, or NULL. */
 const char *cmd_serve_report_status(const struct cmd_serve_report *r);
+/*
+ * A rejection: "failed" without an update_status, i.e. the request never
+ * reached the TCU (it did not verify). Its id is not used up: a corrected
+ * request with the same id is accepted and replaces the report.
+ */
+bool cmd_serve_report_rejected(const struct cmd_serve_report *r);
+
+/*
+ * STATE_DIR/last-rejection.json: the request fota serve refused last, for
+ * `fota status` on the same machine (the bus has no object for it): {"id":
+ * ID or null, "request_file", "reason", "time"}. Written atomically; a write
+ * that fails is only logged, the report in the outbox is what counts.
+ */
+#define CMD_SERVE_LAST_REJECTION "last-rejection.json"
+void cmd_serve_last_rejection_write(const char *state_dir, const char *id, const char *request_file,
+				    const char *reason, uint32_t now_wall);
+/*
+ * Read STATE_DIR/last-rejection.json into *o (json_object_put() it). 0,
+ * -ENOENT, or -EBADMSG for a file that is not such an object.
+ */
+int cmd_serve_last_rejection_read(const char *state_dir, struct json_object **o);
 
 /*
  * Append a log entry {time, event, ...}: step NULL, segment < 0, nrc 0 and

@@ -219,9 +219,11 @@ int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why,
 		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 	}
 	r = cfg_load_request_string(text, tlen, path, req, &cerr);
-	free(text);
-	if (r)
+	if (r) {
 		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
+		cfg_request_peek_id(text, tlen, req->id);
+	}
+	free(text);
 	return r;
 }
 
@@ -420,6 +422,66 @@ void cmd_serve_report_set_int(struct cmd_serve_report *r, const char *key, int64
 void cmd_serve_report_set_time(struct cmd_serve_report *r, const char *key, uint32_t t)
 {
 	json_object_object_add(r->o, key, t ? json_object_new_int64(t) : NULL);
+}
+
+bool cmd_serve_report_rejected(const struct cmd_serve_report *r)
+{
+	const char *st = cmd_serve_report_status(r);
+	json_object *u;
+
+	return st && !strcmp(st, CMD_SERVE_FAILED) &&
+	       (!json_object_object_get_ex(r->o, "update_status", &u) || !u);
+}
+
+void cmd_serve_last_rejection_write(const char *state_dir, const char *id, const char *request_file,
+				    const char *reason, uint32_t now_wall)
+{
+	json_object *o = json_object_new_object();
+	const char *s;
+	int err = -ENOMEM;
+
+	if (!o)
+		goto out;
+	json_object_object_add(o, "id", id ? json_str(id) : NULL);
+	json_object_object_add(o, "request_file", json_str(request_file));
+	json_object_object_add(o, "reason", json_str(reason));
+	json_object_object_add(o, "time", json_object_new_int64(now_wall));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s) {
+		char line[4096];
+		int n = snprintf(line, sizeof(line), "%s\n", s);
+
+		err = n > 0 && (size_t)n < sizeof(line) ?
+			      cmd_serve_write_atomic(state_dir, CMD_SERVE_LAST_REJECTION, line,
+						     (size_t)n) :
+			      -ENAMETOOLONG;
+	}
+out:
+	if (err)
+		fota_warn("%s/%s: %s", state_dir, CMD_SERVE_LAST_REJECTION, strerror(-err));
+	if (o)
+		json_object_put(o);
+}
+
+int cmd_serve_last_rejection_read(const char *state_dir, struct json_object **o)
+{
+	char path[4096];
+
+	*o = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir, CMD_SERVE_LAST_REJECTION) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK))
+		return -errno;
+	*o = json_object_from_file(path);
+	if (!*o || !json_object_is_type(*o, json_type_object)) {
+		if (*o)
+			json_object_put(*o);
+		*o = NULL;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 const char *cmd_serve_report_status(const struct cmd_serve_report *r)

@@ -122,15 +122,41 @@ static void copy_path(const struct ijob *j, const char *id, char *out, size_t si
 	snprintf(out, size, "%s/%s", j->ib->p->firmware, id);
 }
 
-/* A report for a request that is not (or no longer) offered: failed or cancelled. */
+/*
+ * A new report for ID that keeps the log of ID's earlier report, if any (a
+ * rejection that a corrected request with the same id follows): the
+ * platform sees the whole story in one file.
+ */
+static int report_new_keep_log(struct ijob *j, struct cmd_serve_report *r, const char *id)
+{
+	struct cmd_serve_report old;
+	json_object *log;
+	int err = cmd_serve_report_new(r, id, j->name, j->wall);
+
+	if (err || !id || cmd_serve_report_load(&old, j->ib->p->outbox, id))
+		return err;
+	if (json_object_object_get_ex(old.o, "log", &log) &&
+	    json_object_is_type(log, json_type_array))
+		json_object_object_add(r->o, "log", json_object_get(log));
+	cmd_serve_report_release(&old);
+	return 0;
+}
+
+/*
+ * A report for a request that is not (or no longer) offered: failed or
+ * cancelled. FRESH: the request was just examined (a new report, the log of
+ * an earlier rejection of the same id kept); else ID's report is updated.
+ */
 static void report_final(struct ijob *j, const char *id, const char *status, const char *event,
-			 const char *reason, const struct cfg_request *req, uint64_t bytes)
+			 const char *reason, const struct cfg_request *req, uint64_t bytes,
+			 bool fresh)
 {
 	struct cmd_serve_report r;
 
-	if ((!id || cmd_serve_report_load(&r, j->ib->p->outbox, id)) &&
-	    cmd_serve_report_new(&r, id, j->name, j->wall))
-		return;
+	if (fresh || !id || cmd_serve_report_load(&r, j->ib->p->outbox, id)) {
+		if (report_new_keep_log(j, &r, id))
+			return;
+	}
 	if (req) {
 		cmd_serve_report_set_str(&r, "ecu", req->ecu);
 		cmd_serve_report_set_str(&r, "firmware", req->firmware);
@@ -156,14 +182,20 @@ static void move_done(struct ijob *j)
 			 " (and it could not be moved to %s: %s)", j->ib->p->done, strerror(-err));
 }
 
-static void reject(struct ijob *j, const struct cmd_serve_pkg *p)
+/*
+ * Refuse request file j->name: reported failed (outbox/ID.json when its id
+ * is known, else outbox/rejected-NAME.json), any private copy removed, the
+ * file moved to done/. REQ (may be NULL) fills the report's request keys;
+ * FRESH as for report_final().
+ */
+static void reject(struct ijob *j, const char *id, const struct cfg_request *req, bool fresh)
 {
 	char copy[CFG_PATH_MAX + 64];
 
-	report_final(j, p->id_known ? p->req.id : NULL, CMD_SERVE_FAILED, "rejected", j->why,
-		     p->id_known ? &p->req : NULL, 0);
-	if (p->id_known) {
-		copy_path(j, p->req.id, copy, sizeof(copy));
+	report_final(j, id, CMD_SERVE_FAILED, "rejected", j->why, req, 0, fresh);
+	cmd_serve_last_rejection_write(j->ib->p->dir, id, j->name, j->why, j->wall);
+	if (id) {
+		copy_path(j, id, copy, sizeof(copy));
 		unlink(copy);
 	}
 	move_done(j);
@@ -195,19 +227,43 @@ static bool fresh(const struct ijob *j, const char *path)
 	return !stat(path, &st) && (int64_t)j->wall - (int64_t)st.st_mtime < SERVE_SETTLE_MS / 1000;
 }
 
-static bool report_exists(const struct ijob *j, const char *id)
+/*
+ * Is ID used up for request file j->name? It is when it is the current
+ * update's, or when it has a report other than a rejection: it was queued,
+ * offered or ended, and running it again would replay it. A rejected id
+ * (the request never reached the TCU: wrong digest, missing firmware, a
+ * key wrong) is free again. *requeue: ID's report is this very file's and
+ * still pending (queued before a restart), so it is free too.
+ */
+static bool id_taken(const struct ijob *j, const char *id, bool *requeue)
 {
-	struct cmd_serve_report r;
+	struct cmd_serve_report rep;
+	struct json_object *rf;
+	const char *st;
+	bool taken;
+	int err;
 
-	if (cmd_serve_report_load(&r, j->ib->p->outbox, id) == -ENOENT)
+	*requeue = false;
+	if (!strcmp(id, j->id))
+		return true;
+	err = cmd_serve_report_load(&rep, j->ib->p->outbox, id);
+	if (err == -ENOENT)
 		return false;
-	cmd_serve_report_release(&r);
-	return true;
+	if (err)
+		return true; /* a report we cannot read is left alone */
+	st = cmd_serve_report_status(&rep);
+	*requeue = st && !strcmp(st, CMD_SERVE_PENDING) &&
+		   json_object_object_get_ex(rep.o, "request_file", &rf) &&
+		   json_object_is_type(rf, json_type_string) &&
+		   !strcmp(json_object_get_string(rf), j->name);
+	taken = !*requeue && !cmd_serve_report_rejected(&rep);
+	cmd_serve_report_release(&rep);
+	return taken;
 }
 
 static void examine_run(struct ijob *j, const atomic_bool *cancel)
 {
-	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16];
+	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], why[sizeof(j->why)];
 	struct cmd_serve_report rep;
 	struct cmd_serve_pkg pkg;
 	bool requeue = false;
@@ -225,29 +281,28 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 			j->r = IR_RETRY;
 			return;
 		}
-		reject(j, &pkg);
+		/* reported under its id when that reads as a UUID, unless the id is used up */
+		snprintf(j->req.id, sizeof(j->req.id), "%s", pkg.req.id);
+		if (pkg.req.id[0] && id_taken(j, pkg.req.id, &requeue)) {
+			snprintf(why, sizeof(why), "%s", j->why);
+			snprintf(j->why, sizeof(j->why), "request id already handled (%.600s)",
+				 why);
+			move_done(j);
+			j->r = IR_DUP;
+			return;
+		}
+		reject(j, pkg.req.id[0] ? pkg.req.id : NULL, NULL, true);
 		return;
 	}
 	pkg.id_known = true;
 	j->req = pkg.req;
-	if (!strcmp(pkg.req.id, j->id)) {
-		/* the offered update's own file; once approved or ended it is done with */
-		if (j->cur_offered && (!j->cur_name[0] || !strcmp(j->cur_name, j->name))) {
-			j->r = IR_CURRENT;
-			return;
-		}
-	} else if (!cmd_serve_report_load(&rep, j->ib->p->outbox, pkg.req.id)) {
-		const char *st = cmd_serve_report_status(&rep);
-		struct json_object *rf;
-
-		/* seen before a restart: still pending, from this very file */
-		requeue = st && !strcmp(st, CMD_SERVE_PENDING) &&
-			  json_object_object_get_ex(rep.o, "request_file", &rf) &&
-			  json_object_is_type(rf, json_type_string) &&
-			  !strcmp(json_object_get_string(rf), j->name);
-		cmd_serve_report_release(&rep);
+	/* the offered update's own file; once approved or ended it is done with */
+	if (!strcmp(pkg.req.id, j->id) && j->cur_offered &&
+	    (!j->cur_name[0] || !strcmp(j->cur_name, j->name))) {
+		j->r = IR_CURRENT;
+		return;
 	}
-	if (!requeue && (!strcmp(pkg.req.id, j->id) || report_exists(j, pkg.req.id))) {
+	if (id_taken(j, pkg.req.id, &requeue)) {
 		snprintf(j->why, sizeof(j->why), "request id already handled");
 		move_done(j);
 		j->r = IR_DUP;
@@ -255,13 +310,13 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 	}
 	err = verify(j, &pkg, pkg.req.id, cancel);
 	if (err) {
-		reject(j, &pkg);
+		reject(j, pkg.req.id, &pkg.req, true);
 		return;
 	}
 	j->bytes = pkg.bytes;
 	if (!requeue) {
 		j->why[0] = '\0';
-		if (!cmd_serve_report_new(&rep, pkg.req.id, j->name, j->wall)) {
+		if (!report_new_keep_log(j, &rep, pkg.req.id)) {
 			cmd_serve_report_set_str(&rep, "ecu", pkg.req.ecu);
 			cmd_serve_report_set_str(&rep, "firmware", pkg.req.firmware);
 			cmd_serve_report_set_str(&rep, "sha256", pkg.req.sha256_hex);
@@ -289,7 +344,8 @@ static void prepare_run(struct ijob *j, const atomic_bool *cancel)
 			j->r = IR_GONE;
 			return;
 		}
-		reject(j, &j->pkg);
+		/* the queued id's report says why, even if the file no longer loads */
+		reject(j, j->id, j->pkg.id_known ? &j->pkg.req : NULL, false);
 		return;
 	}
 	if (strcmp(j->pkg.req.id, j->id)) {
@@ -304,7 +360,7 @@ static void withdraw_run(struct ijob *j)
 {
 	char copy[CFG_PATH_MAX + 64];
 
-	report_final(j, j->id, CMD_SERVE_CANCELLED, "withdrawn", j->reason, NULL, 0);
+	report_final(j, j->id, CMD_SERVE_CANCELLED, "withdrawn", j->reason, NULL, 0, false);
 	copy_path(j, j->id, copy, sizeof(copy));
 	unlink(copy);
 	move_done(j);

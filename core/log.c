@@ -13,6 +13,12 @@
 static const char *log_prefix = "fota";
 static enum fota_log_level log_level = FOTA_LOG_INFO;
 static int log_syslog;
+static char last_error[1024]; /* the last error line, without prefix or newline */
+
+const char *fota_log_last_error(void)
+{
+	return last_error;
+}
 
 void fota_log_set_prefix(const char *prefix)
 {
@@ -46,7 +52,7 @@ log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list a
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char buf[1024];
-	size_t n = 0;
+	size_t n = 0, start;
 	int r;
 
 	if (level > log_level)
@@ -56,6 +62,7 @@ log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list a
 			     level == FOTA_LOG_WARN ? "warning: " : "");
 		n = r < 0 ? 0 : (size_t)r;
 	}
+	start = n < sizeof(buf) ? n : sizeof(buf) - 1;
 	if (n < sizeof(buf)) {
 		r = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 		n += r < 0 ? 0 : (size_t)r;
@@ -66,6 +73,8 @@ log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list a
 	}
 	if (n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2; /* truncated: keep the newline */
+	if (level == FOTA_LOG_ERROR)
+		snprintf(last_error, sizeof(last_error), "%.*s", (int)(n - start), buf + start);
 	if (log_syslog) {
 		buf[n] = '\0';
 		syslog(prio[level], "%s", buf);

@@ -23,6 +23,8 @@ const char *fota_log_prefix(void);
 /* Messages above this level are dropped. Default FOTA_LOG_INFO. */
 void fota_log_set_level(enum fota_log_level level);
 enum fota_log_level fota_log_level(void);
+/* The text of the last error logged (no prefix), "" if none: for JSON error objects. */
+const char *fota_log_last_error(void);
 /* Send lines to syslog (LOG_DAEMON, ident = prefix) instead of stderr. */
 void fota_log_use_syslog(int on);
 

@@ -160,6 +160,42 @@ int cfg_load_request_string(const char *text, size_t len, const char *name, stru
 	return rc;
 }
 
+bool cfg_request_peek_id(const char *text, size_t len, char id[CFG_UUID_LEN + 1])
+{
+	yaml_node_pair_t *pair;
+	struct cfg_doc d;
+	yaml_node_t *root;
+	const char *found = NULL;
+	bool ok = false;
+
+	id[0] = '\0';
+	if (cfg_doc_open(&d, text, len, NULL, NULL))
+		goto out;
+	root = cfg_doc_root(&d);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		goto out;
+	for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = cfg_doc_node(&d, pair->key);
+		yaml_node_t *v = cfg_doc_node(&d, pair->value);
+
+		if (!k || k->type != YAML_SCALAR_NODE ||
+		    strcmp((const char *)k->data.scalar.value, "id"))
+			continue;
+		if (found || !v || v->type != YAML_SCALAR_NODE)
+			goto out; /* two ids, or not a string: no id */
+		found = (const char *)v->data.scalar.value;
+	}
+	if (!found || !cfg_uuid_v4_ok(found))
+		goto out;
+	for (int i = 0; i < CFG_UUID_LEN; i++)
+		id[i] = (char)tolower((unsigned char)found[i]);
+	id[CFG_UUID_LEN] = '\0';
+	ok = true;
+out:
+	cfg_doc_close(&d);
+	return ok;
+}
+
 int cfg_load_request(const char *path, struct cfg_request *req, struct cfg_error *err)
 {
 	char *text;

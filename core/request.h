@@ -49,6 +49,14 @@ int cfg_load_request(const char *path, struct cfg_request *req, struct cfg_error
 int cfg_load_request_string(const char *text, size_t len, const char *name, struct cfg_request *req,
 			    struct cfg_error *err);
 
+/*
+ * The id of a request that may not load (unknown key, missing sha256, ...):
+ * the single top-level `id:` scalar of a YAML mapping, when it is a UUID
+ * version 4; lowercased into ID. false (ID empty) otherwise, also when TEXT
+ * is not YAML or names `id` twice.
+ */
+bool cfg_request_peek_id(const char *text, size_t len, char id[CFG_UUID_LEN + 1]);
+
 /* Is S a UUID version 4 (8-4-4-4-12 hex, version nibble 4, variant 8..b)? */
 bool cfg_uuid_v4_ok(const char *s);
 

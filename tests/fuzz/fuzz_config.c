@@ -4,6 +4,7 @@
  * input. Any bytes must load or fail with a positioned error, never crash or
  * leak, and a success must hold only values the schema allows.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg_error_str(&err, line, sizeof(line));
 	}
 	if (cfg_load_request_string((const char *)data, size, "in/fuzz.yaml", &req, &err) == 0) {
+		char id[CFG_UUID_LEN + 1];
+
 		if (!cfg_uuid_v4_ok(req.id) || strlen(req.sha256_hex) != 64)
+			abort();
+		/* a request that loads: its peeked id is its id */
+		if (!cfg_request_peek_id((const char *)data, size, id) || strcmp(id, req.id))
+			abort();
+	} else {
+		char id[CFG_UUID_LEN + 1];
+		bool found = cfg_request_peek_id((const char *)data, size, id);
+
+		if (found != (id[0] != '\0') || (found && !cfg_uuid_v4_ok(id)))
 			abort();
 	}
 	return 0;

@@ -39,6 +39,10 @@ t_name=$(basename "$0" .sh)
 TRASH=${TMPDIR:-/tmp}/fota-test.$t_name.$$
 rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1
+# The configuration search path (fota(1), CONFIGURATION): no user's
+# ~/.config/fota/fota.yaml in the tests; ./fota.yaml is the test's own.
+XDG_CONFIG_HOME=$TRASH/.config
+export XDG_CONFIG_HOME
 : "${FOTA_TEST_BUS:=unix:$TRASH/bus}"
 BUS=$FOTA_TEST_BUS
 export BUS

@@ -28,7 +28,7 @@ base_args()
 {
 	case $1 in
 	health) echo ok ;;
-	flash) echo "-e hydraulics fw.hex" ;;
+	flash | request) echo "-e hydraulics fw.hex" ;;
 	info) echo "-e hydraulics" ;;
 	hexinfo) echo "--bin out.bin fw.hex" ;;
 	esac
@@ -95,6 +95,8 @@ while read -r class want thing opt args; do
 	for cmd in $cmds; do
 		[ "$opt" = - ] || takes "$cmd" "$opt" || continue
 		a=$(echo "$args" | sed "s|@|$(base_args "$cmd")|; s/  */ /g; s/ $//")
+		# a command without a bus (request) gets the rest of the line
+		[ "$opt" = --bus ] || takes "$cmd" --bus || a=$(echo "$a" | sed "s/-b [^ ]* //")
 		t=$thing
 		if [ "$class" = missing-arg ]; then
 			t=$(first_valued_option "$cmd")

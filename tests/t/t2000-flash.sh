@@ -125,7 +125,11 @@ steps = [(e[\"step\"], e[\"state\"]) for e in ev if e[\"event\"] == \"step\"]
 assert steps[0] == (\"ProgrammingSession\", \"started\"), steps[0]
 assert (\"ECUReset\", \"finished\") in steps
 assert all(isinstance(e[\"time\"], float) for e in ev)
-"
+" &&
+	# times to the microsecond, rates to a tenth: no 0.00031100000000000002
+	! grep -E "\"time\":-?[0-9]+\.[0-9]{7}" events &&
+	! grep -E "\"rate\":[0-9]+\.[0-9]{2}" events &&
+	! grep -E "\"(time|rate)\":[0-9.]*e" events
 '
 
 test_expect_success 'HEX outside the ECU regions: status 3, no frame on the bus' '

@@ -149,7 +149,7 @@ test_expect_success '-n 0x10 moves the request to 0x610 and listens on 0x590' '
 '
 
 test_expect_success 'a node from the configuration, its SDO timeout and retries' '
-	cat >fota.yaml <<-EOF &&
+	cat >node.yaml <<-EOF &&
 	bus: $BUS
 	tcu:
 	  node_id: 0x11
@@ -161,7 +161,7 @@ test_expect_success 'a node from the configuration, its SDO timeout and retries'
 	611#80F35F0100000405 -
 	EOF
 	fake_node script 0x611 &&
-	test_expect_code 4 fota status -c fota.yaml 2>err &&
+	test_expect_code 4 fota status -c node.yaml 2>err &&
 	node_done script &&
 	echo "fota status: $BUS: node 0x11: no answer within 150 ms" >expect &&
 	test_cmp expect err

@@ -155,7 +155,7 @@ static void test_request__file(void)
 
 	T_OK(cfg_load_request("examples/request.yaml", &req, &err));
 	T_EQ_STR(req.ecu, "hydraulics");
-	T_EQ_STR(req.firmware, "examples/hydraulics-2.1.hex");
+	T_EQ_STR(req.firmware, "examples/app.hex");
 }
 
 /* expect: DIDs in hex to the values the ECU must report after the update. */
@@ -198,10 +198,31 @@ static void test_request__base(void)
 		     5, 7, "out of range");
 }
 
+/* The id of a request that does not load, for its report's name. */
+static void test_request__peek_id(void)
+{
+	static const char bad_key[] = "id: 1B4E28BA-2FA1-41D2-883F-0016D3CCA427\ncolour: red\n";
+	static const char two_ids[] = "id: 1b4e28ba-2fa1-41d2-883f-0016d3cca427\n"
+				      "id: 1b4e28ba-2fa1-41d2-883f-0016d3cca428\n";
+	static const char not_v4[] = "id: 1b4e28ba-2fa1-11d2-883f-0016d3cca427\n";
+	static const char nested[] = "x: { id: 1b4e28ba-2fa1-41d2-883f-0016d3cca427 }\n";
+	static const char broken[] = "id: 1b4e28ba-2fa1-41d2-883f-0016d3cca427\nx: [\n";
+	char id[CFG_UUID_LEN + 1];
+
+	T_TRUE(cfg_request_peek_id(bad_key, sizeof(bad_key) - 1, id));
+	T_EQ_STR(id, "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
+	T_TRUE(!cfg_request_peek_id(two_ids, sizeof(two_ids) - 1, id));
+	T_EQ_STR(id, "");
+	T_TRUE(!cfg_request_peek_id(not_v4, sizeof(not_v4) - 1, id));
+	T_TRUE(!cfg_request_peek_id(nested, sizeof(nested) - 1, id));
+	T_TRUE(!cfg_request_peek_id(broken, sizeof(broken) - 1, id)); /* not YAML: no id */
+	T_TRUE(!cfg_request_peek_id("", 0, id));
+}
+
 static const struct t_case cases[] = {
-	T_CASE(request__good),		T_CASE(request__uuid), T_CASE(request__errors),
-	T_CASE(request__nesting_depth), T_CASE(request__file), T_CASE(request__expect),
-	T_CASE(request__base),
+	T_CASE(request__good),		T_CASE(request__uuid),	  T_CASE(request__errors),
+	T_CASE(request__nesting_depth), T_CASE(request__file),	  T_CASE(request__expect),
+	T_CASE(request__base),		T_CASE(request__peek_id),
 };
 
 int main(void)

@@ -263,6 +263,73 @@ static void test_serve_inbox__fresh_unparseable_settles_then_rejected(void)
 	env_release(&e);
 }
 
+/*
+ * A request with a readable id that is refused for another reason is
+ * reported as outbox/ID.json; a rejection does not use the id up (the same
+ * id with a corrected request is accepted, the log keeps the rejection),
+ * but a finished update's id stays used up even by a malformed file.
+ */
+static void test_serve_inbox__rejection_reported_by_id_and_not_burnt(void)
+{
+	char path[2048], text[2304], good_sha[65];
+	struct env e;
+	time_t t = time(NULL) - 100;
+	const char *rep;
+
+	env_dirs(&e);
+	final_state(&e);
+	path_of(&e, path, sizeof(path), "outbox", ID(9) ".json");
+	put(path, "{ \"id\": \"" ID(9) "\", \"status\": \"successful\", \"update_status\": 64 }\n",
+	    0);
+	env_start(&e);
+	/* an unknown key: refused, but reported under its id */
+	snprintf(text, sizeof(text),
+		 "id: %s\necu: hydraulics\nfirmware: fw.hex\nsha256: %s\ncolour: red\n", ID(1),
+		 e.sha);
+	path_of(&e, path, sizeof(path), "inbox", "key.yaml");
+	put(path, text, t);
+	/* a malformed request with the finished update's id: its report untouched */
+	path_of(&e, path, sizeof(path), "inbox", "old.yaml");
+	put(path, "id: " ID(9) "\necu: hydraulics\n", t + 1);
+	/* a wrong digest */
+	snprintf(good_sha, sizeof(good_sha), "%s", e.sha);
+	memset(e.sha, '0', 64);
+	put_req(&e, "hash.yaml", ID(2), "fw.hex", t + 2);
+	for (int i = 0;
+	     i < 200 && !(exists(&e, "done", "key.yaml") && exists(&e, "done", "old.yaml") &&
+			  exists(&e, "done", "hash.yaml"));
+	     i++)
+		pump(&e);
+	rep = slurp(&e, "outbox", ID(1) ".json");
+	T_TRUE(strstr(rep, "\"id\": \"" ID(1) "\"") != NULL);
+	T_TRUE(strstr(rep, "\"status\": \"failed\"") != NULL);
+	T_TRUE(strstr(rep, "colour") != NULL);
+	T_TRUE(!exists(&e, "outbox", "rejected-key.json"));
+	T_TRUE(!exists(&e, "outbox", "rejected-old.json"));
+	T_TRUE(strstr(slurp(&e, "outbox", ID(9) ".json"), "\"status\": \"successful\"") != NULL);
+	T_TRUE(strstr(slurp(&e, "outbox", ID(2) ".json"), "sha256 mismatch") != NULL);
+	T_EQ(e.t.u.update_available, 0);
+	/* the last refusal, for fota status on this machine */
+	rep = slurp(&e, "", CMD_SERVE_LAST_REJECTION);
+	T_TRUE(strstr(rep, "\"request_file\": \"hash.yaml\"") != NULL);
+	T_TRUE(strstr(rep, "\"id\": \"" ID(2) "\"") != NULL);
+
+	/* the same id, the digest corrected: accepted and offered */
+	snprintf(e.sha, sizeof(e.sha), "%s", good_sha);
+	put_req(&e, "hash2.yaml", ID(2), "fw.hex", 0);
+	inbox_poke(&e.ib);
+	for (int i = 0; i < 200 && strcmp(tcu_current_id(&e.t), ID(2)); i++)
+		pump(&e);
+	T_EQ_STR(tcu_current_id(&e.t), ID(2));
+	T_EQ(e.t.u.update_available, 1);
+	rep = slurp(&e, "outbox", ID(2) ".json");
+	T_TRUE(strstr(rep, "\"status\": \"pending\"") != NULL);
+	T_TRUE(strstr(rep, "\"event\": \"rejected\"") != NULL); /* the history kept */
+	T_TRUE(strstr(rep, "\"event\": \"received\"") != NULL);
+	T_TRUE(strstr(rep, "\"request_file\": \"hash2.yaml\"") != NULL);
+	env_release(&e);
+}
+
 static void test_serve_inbox__fifo_firmware_refused(void)
 {
 	struct env e;
@@ -356,6 +423,7 @@ static void test_serve_inbox__resume_waits_for_a_readable_inbox(void)
 static const struct t_case cases[] = {
 	T_CASE(serve_inbox__creation_order_duplicates_cancel),
 	T_CASE(serve_inbox__fresh_unparseable_settles_then_rejected),
+	T_CASE(serve_inbox__rejection_reported_by_id_and_not_burnt),
 	T_CASE(serve_inbox__fifo_firmware_refused),
 	T_CASE(serve_inbox__restart_mends_what_a_power_cut_left),
 	T_CASE(serve_inbox__resume_waits_for_a_readable_inbox),
