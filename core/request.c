@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "core/cfg_yaml.h"
 #include "core/err.h"
 #include "core/hexstr.h"
@@ -30,6 +31,87 @@ bool cfg_uuid_v4_ok(const char *s)
 	return s[14] == '4' && strchr("89abAB", s[19]);
 }
 
+bool cfg_version_ok(const char *s)
+{
+	unsigned parts = 0, digits = 0;
+
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (++digits > 9)
+				return false;
+			continue;
+		}
+		if (!digits || ++parts > 8)
+			return false;
+		if (!*s)
+			return true;
+		if (*s != '.')
+			return false;
+		digits = 0;
+	}
+}
+
+/* The next number of a version at *s (0 past its end), *s moved past it and its dot. */
+static unsigned long version_part(const char **s)
+{
+	unsigned long v = 0;
+
+	while (**s >= '0' && **s <= '9')
+		v = v * 10 + (unsigned long)(*(*s)++ - '0');
+	if (**s == '.')
+		(*s)++;
+	return v;
+}
+
+int cfg_version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		unsigned long x = version_part(&a), y = version_part(&b);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+int cfg_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, n = 0;
+	time_t t;
+
+	if (strlen(s) != 20 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 20)
+		return -EINVAL;
+	for (int i = 0; i < 19; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 &&
+		    !isdigit((unsigned char)s[i]))
+			return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm normalises 31 April to 1 May: such a date is not a date */
+	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -EINVAL;
+	*out = (int64_t)t;
+	return 0;
+}
+
+void cfg_time_str(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "@%lld", (long long)t);
+}
+
 struct req_raw {
 	char id[64];
 	char ecu[CFG_NAME_MAX];
@@ -38,6 +120,10 @@ struct req_raw {
 	struct cfg_expect expect[CFG_EXPECT_MAX];
 	size_t nexpect;
 	uint32_t base;
+	uint64_t size;
+	char version[CFG_VERSION_MAX];
+	char expires[32], not_before[32];
+	bool allow_downgrade;
 };
 
 /* expect: a mapping of DIDs (hex: F189 or 0xF189) to the values expected after the update. */
@@ -89,7 +175,29 @@ static const struct cfg_field req_fields[] = {
 		      CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_FN("expect", req_expect, 0),
 	CFG_FIELD_U32("base", struct req_raw, base, 0, UINT32_MAX),
+	CFG_FIELD_U64("size", struct req_raw, size, 0, UINT64_MAX),
+	CFG_FIELD_STR("version", struct req_raw, version, CFG_NONEMPTY),
+	CFG_FIELD_STR("expires", struct req_raw, expires, CFG_NONEMPTY),
+	CFG_FIELD_STR("not_before", struct req_raw, not_before, CFG_NONEMPTY),
+	CFG_FIELD_BOOL("allow_downgrade", struct req_raw, allow_downgrade),
 };
+
+enum {
+	REQ_F_SIZE = 6,
+	REQ_F_VERSION,
+	REQ_F_EXPIRES,
+	REQ_F_NOT_BEFORE
+};
+
+static int req_time(struct cfg_doc *d, yaml_node_t *v, const char *key, const char *s, int64_t *out)
+{
+	if (!v)
+		return 0;
+	if (cfg_time_parse(s, out))
+		return cfg_fail(d, v, "%s: '%.40s' is not a UTC time like 2026-12-31T23:59:59Z",
+				key, s);
+	return 0;
+}
 
 static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 {
@@ -113,6 +221,22 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 	req->nexpect = raw.nexpect;
 	req->has_base = seen[5] != NULL;
 	req->base = raw.base;
+	req->has_size = seen[REQ_F_SIZE] != NULL;
+	req->size = raw.size;
+	req->allow_downgrade = raw.allow_downgrade;
+	if (seen[REQ_F_VERSION] && !cfg_version_ok(raw.version))
+		return cfg_fail(d, seen[REQ_F_VERSION],
+				"version: '%.40s' is not numbers separated by dots (like 2.1.0)",
+				raw.version);
+	strcpy(req->version, raw.version);
+	rc = req_time(d, seen[REQ_F_EXPIRES], "expires", raw.expires, &req->expires);
+	if (!rc)
+		rc = req_time(d, seen[REQ_F_NOT_BEFORE], "not_before", raw.not_before,
+			      &req->not_before);
+	if (rc)
+		return rc;
+	if (req->expires && req->not_before && req->not_before >= req->expires)
+		return cfg_fail(d, seen[REQ_F_NOT_BEFORE], "not_before: not before expires");
 	if (strlen(raw.sha256) != 64)
 		return cfg_fail(d, seen[3], "sha256: expected 64 hex digits, got %zu characters",
 				strlen(raw.sha256));

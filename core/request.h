@@ -8,6 +8,13 @@
  *   sha256: 64 hex digits                      # of the firmware file
  *   expect: { F189: "2.1.0" }                  # optional: reported after the update
  *   base: 0x08000000                           # optional: firmware is a raw binary
+ *   size: 1234                                 # optional: bytes of the firmware file
+ *   version: 2.1.0                             # optional: software version (rollback)
+ *   expires: 2026-12-31T00:00:00Z              # optional: refused from then on
+ *   not_before: 2026-12-01T00:00:00Z           # optional: refused until then
+ *   allow_downgrade: true                      # optional: a lower version may follow
+ * A signed request (core/sig.h) is its body plus #fota-sig lines; only the
+ * body is parsed here, so a loaded request is exactly what was signed.
  * Loaded with the same strict rules as the configuration. Checking that the
  * ECU exists and that the firmware matches is the caller's job.
  */
@@ -17,8 +24,9 @@
 #include <stdint.h>
 #include "core/config.h"
 
-#define CFG_UUID_LEN   36
-#define CFG_EXPECT_MAX 8 /* entries of `expect:` */
+#define CFG_UUID_LEN	36
+#define CFG_EXPECT_MAX	8  /* entries of `expect:` */
+#define CFG_VERSION_MAX 64 /* version: NUL included */
 
 /* `expect: { F189: "2.1.0" }`: what the ECU must report after the update. */
 struct cfg_expect {
@@ -36,6 +44,12 @@ struct cfg_request {
 	size_t nexpect;
 	bool has_base; /* base: given; the firmware is a raw binary loaded there */
 	uint32_t base;
+	bool has_size; /* size: bytes of the firmware file */
+	uint64_t size;
+	char version[CFG_VERSION_MAX]; /* "" when absent; cfg_version_ok() */
+	int64_t expires;	       /* UNIX s; 0 when absent */
+	int64_t not_before;	       /* UNIX s; 0 when absent */
+	bool allow_downgrade;
 };
 
 /*
@@ -56,6 +70,23 @@ int cfg_load_request_string(const char *text, size_t len, const char *name, stru
  * is not YAML or names `id` twice.
  */
 bool cfg_request_peek_id(const char *text, size_t len, char id[CFG_UUID_LEN + 1]);
+
+/*
+ * Versions (rollback protection): one or more decimal numbers separated by
+ * dots ("7", "2.1.0"), at most 8 numbers of at most 9 digits each. Compared
+ * number by number, a missing number counting as 0 ("2.1" == "2.1.0" <
+ * "2.10"). cfg_version_cmp() returns <0, 0, >0; both must be ok.
+ */
+bool cfg_version_ok(const char *s);
+int cfg_version_cmp(const char *a, const char *b);
+
+/*
+ * An RFC 3339 UTC time "2026-12-31T23:59:59Z" (upper-case T and Z, no
+ * fraction, no offset) to UNIX seconds; -EINVAL otherwise. cfg_time_str()
+ * writes one (buf of at least 21 bytes).
+ */
+int cfg_time_parse(const char *s, int64_t *out);
+void cfg_time_str(int64_t t, char *buf, size_t size);
 
 /* Is S a UUID version 4 (8-4-4-4-12 hex, version nibble 4, variant 8..b)? */
 bool cfg_uuid_v4_ok(const char *s);

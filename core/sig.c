@@ -133,7 +133,8 @@ int sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *wh
 		if (!pk)
 			snprintf(why, whylen, "not a PEM public key (-----BEGIN PUBLIC KEY-----)");
 		else if (EVP_PKEY_get_id(pk) != EVP_PKEY_ED25519)
-			snprintf(why, whylen, "not an Ed25519 key (%s)", OBJ_nid2sn(EVP_PKEY_get_id(pk)));
+			snprintf(why, whylen, "not an Ed25519 key (%s)",
+				 OBJ_nid2sn(EVP_PKEY_get_id(pk)));
 		else if (pub_of(pk, pub))
 			snprintf(why, whylen, "cannot read the public key");
 		else
@@ -399,8 +400,8 @@ static const char *key_label(const struct sig_trust *t, size_t i, char *buf, siz
 	return buf;
 }
 
-enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body,
-			  size_t len, const struct sig_envelope *env, char *why, size_t whylen)
+enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body, size_t len,
+			  const struct sig_envelope *env, char *why, size_t whylen)
 {
 	uint32_t good = 0;
 	unsigned ngood = 0, need = t->threshold ? t->threshold : 1;
@@ -435,12 +436,14 @@ enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const voi
 	if (ngood >= need)
 		return SIG_OK;
 	if (!ngood) {
-		snprintf(why, whylen, "unknown key: signed by key %s, which this TCU does not trust%s",
-			 other, allowed == ~0u ? "" : " for this ECU");
+		snprintf(why, whylen,
+			 "unknown key: signed by key %s, which this TCU does not trust%s", other,
+			 allowed == ~0u ? "" : " for this ECU");
 		return SIG_UNKNOWN_KEY;
 	}
-	snprintf(why, whylen, "threshold not met: %u of the %u distinct trusted keys required signed",
-		 ngood, need);
+	snprintf(why, whylen,
+		 "threshold not met: %u of the %u distinct trusted keys required signed", ngood,
+		 need);
 	return SIG_THRESHOLD;
 }
 

@@ -111,11 +111,11 @@ struct sig_trust {
 /* Why a request is refused; SIG_OK when accepted. Stable names: sig_result_code(). */
 enum sig_result {
 	SIG_OK = 0,
-	SIG_UNSIGNED,	   /* no signature line, and signatures are required */
-	SIG_BAD,	   /* a trusted key's signature does not verify the body */
-	SIG_UNKNOWN_KEY,   /* signed, but by no key trusted for this ECU */
-	SIG_THRESHOLD,	   /* fewer distinct trusted keys than the threshold */
-	SIG_MALFORMED,	   /* the signature block does not parse */
+	SIG_UNSIGNED,	 /* no signature line, and signatures are required */
+	SIG_BAD,	 /* a trusted key's signature does not verify the body */
+	SIG_UNKNOWN_KEY, /* signed, but by no key trusted for this ECU */
+	SIG_THRESHOLD,	 /* fewer distinct trusted keys than the threshold */
+	SIG_MALFORMED,	 /* the signature block does not parse */
 };
 
 /*
@@ -125,8 +125,8 @@ enum sig_result {
  * the other signatures say. Counts distinct keys. why gets a one-line
  * reason with key ids only.
  */
-enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body,
-			  size_t len, const struct sig_envelope *env, char *why, size_t whylen);
+enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body, size_t len,
+			  const struct sig_envelope *env, char *why, size_t whylen);
 
 /* "unsigned", "bad_signature", "unknown_key", "threshold_not_met", "malformed_signature". */
 const char *sig_result_code(enum sig_result r);

@@ -219,10 +219,52 @@ static void test_request__peek_id(void)
 	T_TRUE(!cfg_request_peek_id("", 0, id));
 }
 
+#define REQ0 "id: " UUID "\necu: e\nfirmware: f.hex\nsha256: " SHA "\n"
+
+static void test_request__trust_keys(void)
+{
+	struct cfg_request req;
+	struct cfg_error err;
+
+	T_OK(load("r.yaml",
+		  REQ0 "size: 1234\nversion: 2.10.0\nexpires: 2026-12-31T23:59:59Z\n"
+		       "not_before: 2026-12-01T00:00:00Z\nallow_downgrade: true\n",
+		  &req, &err));
+	T_TRUE(req.has_size);
+	T_EQ(req.size, 1234);
+	T_EQ_STR(req.version, "2.10.0");
+	T_EQ(req.expires, 1798761599);
+	T_EQ(req.not_before, 1796083200);
+	T_TRUE(req.allow_downgrade);
+	T_OK(load("r.yaml", REQ0, &req, &err));
+	T_TRUE(!req.has_size && !req.version[0] && !req.expires && !req.not_before &&
+	       !req.allow_downgrade);
+	EXPECT_ERROR(REQ0 "version: 2.x\n", 5, 10, "not numbers separated by dots");
+	EXPECT_ERROR(REQ0 "version: 1..2\n", 5, 10, "not numbers");
+	EXPECT_ERROR(REQ0 "expires: 2026-02-30T00:00:00Z\n", 5, 10, "not a UTC time");
+	EXPECT_ERROR(REQ0 "expires: 2026-12-31T00:00:00+01:00\n", 5, 10, "not a UTC time");
+	EXPECT_ERROR(REQ0 "expires: 2026-12-01T00:00:00Z\nnot_before: 2026-12-02T00:00:00Z\n", 6,
+		     13, "not before expires");
+}
+
+static void test_request__version_cmp(void)
+{
+	T_TRUE(cfg_version_ok("7") && cfg_version_ok("2.1.0") && cfg_version_ok("1.2.3.4.5.6.7.8"));
+	T_TRUE(!cfg_version_ok("") && !cfg_version_ok("1.") && !cfg_version_ok(".1") &&
+	       !cfg_version_ok("1.2.3.4.5.6.7.8.9") && !cfg_version_ok("1234567890") &&
+	       !cfg_version_ok("v1") && !cfg_version_ok("-1"));
+	T_EQ(cfg_version_cmp("2.1", "2.1.0"), 0);
+	T_TRUE(cfg_version_cmp("2.9", "2.10") < 0);
+	T_TRUE(cfg_version_cmp("10", "9.99") > 0);
+	T_TRUE(cfg_version_cmp("2.1.0", "2.1.0.1") < 0);
+	T_TRUE(cfg_version_cmp("007", "7") == 0);
+}
+
 static const struct t_case cases[] = {
-	T_CASE(request__good),		T_CASE(request__uuid),	  T_CASE(request__errors),
-	T_CASE(request__nesting_depth), T_CASE(request__file),	  T_CASE(request__expect),
-	T_CASE(request__base),		T_CASE(request__peek_id),
+	T_CASE(request__trust_keys), T_CASE(request__version_cmp), T_CASE(request__good),
+	T_CASE(request__uuid),	     T_CASE(request__errors),	   T_CASE(request__nesting_depth),
+	T_CASE(request__file),	     T_CASE(request__expect),	   T_CASE(request__base),
+	T_CASE(request__peek_id),
 };
 
 int main(void)
