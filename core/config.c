@@ -1195,6 +1195,202 @@ static int top_tcu(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return cfg_walk(d, v, tcu_fields, FOTA_ARRAY_SIZE(tcu_fields), &cfg->tcu, NULL, "tcu");
 }
 
+/* ---- trust: ---- */
+
+struct trust_key_raw {
+	char name[64];
+	char file[CFG_PATH_MAX];
+	char key[1024];
+};
+
+static const struct cfg_field trust_key_fields[] = {
+	CFG_FIELD_STR("name", struct trust_key_raw, name, CFG_NONEMPTY),
+	CFG_FIELD_STR("file", struct trust_key_raw, file, CFG_NONEMPTY),
+	CFG_FIELD_STR("key", struct trust_key_raw, key, CFG_NONEMPTY),
+};
+
+struct trust_raw {
+	struct fota_config *cfg;
+	uint32_t threshold;
+	bool require;
+	yaml_node_t *ecus;
+};
+
+/* A key file named relative to the configuration file's directory. */
+static void config_relative(const struct cfg_doc *d, const char *file, char *out, size_t size)
+{
+	const char *slash = d->name ? strrchr(d->name, '/') : NULL;
+
+	if (file[0] == '/' || !slash)
+		snprintf(out, size, "%s", file);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(slash - d->name), d->name, file);
+}
+
+static int trust_key(struct cfg_doc *d, yaml_node_t *v, struct cfg_trust *t)
+{
+	yaml_node_t *seen[FOTA_ARRAY_SIZE(trust_key_fields)];
+	struct trust_key_raw raw = { 0 };
+	struct sig_pub *k = &t->sig.keys[t->sig.nkeys];
+	char path[CFG_PATH_MAX + 256], why[160];
+	int rc;
+
+	if (t->sig.nkeys == SIG_KEYS_MAX)
+		return cfg_fail(d, v, "trust: more than %d keys", SIG_KEYS_MAX);
+	rc = cfg_walk(d, v, trust_key_fields, FOTA_ARRAY_SIZE(trust_key_fields), &raw, seen,
+		      "trust key");
+	if (rc)
+		return rc;
+	if (!seen[1] == !seen[2])
+		return cfg_fail(d, v, "trust key: give one of file: and key:");
+	if (seen[1]) {
+		config_relative(d, raw.file, path, sizeof(path));
+		rc = sig_load_public(path, k, why, sizeof(why));
+		if (rc)
+			return cfg_fail(d, seen[1], "key file %.200s: %s", path, why);
+	} else if (sig_parse_public(raw.key, strlen(raw.key), k, why, sizeof(why))) {
+		return cfg_fail(d, seen[2], "key: %s", why);
+	}
+	for (size_t i = 0; i < t->sig.nkeys; i++) {
+		if (!strcmp(t->sig.keys[i].id, k->id))
+			return cfg_fail(d, v, "trust: key %s given twice", k->id);
+		if (raw.name[0] && !strcmp(t->sig.names[i], raw.name))
+			return cfg_fail(d, seen[0], "trust: key name '%s' given twice", raw.name);
+	}
+	if (raw.name[0] && strlen(raw.name) == SIG_KEYID_LEN)
+		return cfg_fail(d, seen[0],
+				"trust: a key name of %d characters looks like a key id",
+				SIG_KEYID_LEN);
+	snprintf(t->sig.names[t->sig.nkeys], sizeof(t->sig.names[0]), "%s", raw.name);
+	t->sig.nkeys++;
+	return 0;
+}
+
+static int trust_keys(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct trust_raw *tr = obj;
+	yaml_node_item_t *it;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cfg_fail(d, v, "keys: expected a list, got %s", node_kind(v));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		int rc = trust_key(d, cfg_doc_node(d, *it), &tr->cfg->trust);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int trust_ecus_keep(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct trust_raw *tr = obj;
+
+	/* read after keys:, which may come later in the mapping */
+	if (v->type != YAML_MAPPING_NODE)
+		return cfg_fail(d, v, "ecus: expected a mapping of ECU names to key lists, got %s",
+				node_kind(v));
+	tr->ecus = v;
+	return 0;
+}
+
+/* A key of the trust by name or by id, or -1. */
+static int trust_find(const struct cfg_trust *t, const char *s)
+{
+	for (size_t i = 0; i < t->sig.nkeys; i++)
+		if (!strcmp(t->sig.keys[i].id, s) ||
+		    (t->sig.names[i][0] && !strcmp(t->sig.names[i], s)))
+			return (int)i;
+	return -1;
+}
+
+static int trust_ecus(struct cfg_doc *d, yaml_node_t *v, struct cfg_trust *t)
+{
+	yaml_node_pair_t *pair;
+
+	for (pair = v->data.mapping.pairs.start; pair < v->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = cfg_doc_node(d, pair->key), *l = cfg_doc_node(d, pair->value);
+		struct cfg_trust_ecu *e = &t->ecus[t->necus];
+		yaml_node_item_t *it;
+		int rc;
+
+		if (!k || !l || k->type != YAML_SCALAR_NODE)
+			return cfg_fail(d, k ? k : v, "trust: ecus: keys must be ECU names");
+		if (t->necus == CFG_TRUST_ECUS_MAX)
+			return cfg_fail(d, k, "trust: ecus: more than %d ECUs", CFG_TRUST_ECUS_MAX);
+		rc = cfg_get_str(d, k, e->ecu, sizeof(e->ecu), true);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < t->necus; i++)
+			if (!strcmp(t->ecus[i].ecu, e->ecu))
+				return cfg_fail(d, k, "trust: ecus: ECU '%s' twice", e->ecu);
+		if (l->type != YAML_SEQUENCE_NODE ||
+		    l->data.sequence.items.top == l->data.sequence.items.start)
+			return cfg_fail(d, l,
+					"trust: ecus: %s: expected a list of key names or ids",
+					e->ecu);
+		e->allowed = 0;
+		for (it = l->data.sequence.items.start; it < l->data.sequence.items.top; it++) {
+			yaml_node_t *n = cfg_doc_node(d, *it);
+			char name[64];
+			int i;
+
+			if (!n)
+				return cfg_fail(d, l, "trust: ecus: bad list");
+			rc = cfg_get_str(d, n, name, sizeof(name), true);
+			if (rc)
+				return rc;
+			i = trust_find(t, name);
+			if (i < 0)
+				return cfg_fail(d, n, "trust: ecus: %s: no key named '%s' in keys:",
+						e->ecu, name);
+			e->allowed |= 1u << i;
+		}
+		if ((unsigned)__builtin_popcount(e->allowed) < t->sig.threshold)
+			return cfg_fail(d, l,
+					"trust: ecus: %s: %d keys can never meet the threshold %u",
+					e->ecu, __builtin_popcount(e->allowed), t->sig.threshold);
+		t->necus++;
+	}
+	return 0;
+}
+
+static const struct cfg_field trust_fields[] = {
+	CFG_FIELD_FN("keys", trust_keys, CFG_REQUIRED),
+	CFG_FIELD_U32("threshold", struct trust_raw, threshold, 1, SIG_KEYS_MAX),
+	CFG_FIELD_BOOL("require_signature", struct trust_raw, require),
+	CFG_FIELD_FN("ecus", trust_ecus_keep, 0),
+};
+
+static int top_trust(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	yaml_node_t *seen[FOTA_ARRAY_SIZE(trust_fields)];
+	struct fota_config *cfg = obj;
+	struct cfg_trust *t = &cfg->trust;
+	struct trust_raw raw = { .cfg = cfg, .threshold = 1, .require = true };
+	int rc;
+
+	rc = cfg_walk(d, v, trust_fields, FOTA_ARRAY_SIZE(trust_fields), &raw, seen, "trust");
+	if (rc)
+		return rc;
+	if (!t->sig.nkeys)
+		return cfg_fail(d, seen[0], "trust: keys: at least one key");
+	if (raw.threshold > t->sig.nkeys)
+		return cfg_fail(d, seen[1], "trust: threshold %u, but only %zu keys", raw.threshold,
+				t->sig.nkeys);
+	t->sig.threshold = raw.threshold;
+	t->sig.require_signature = raw.require;
+	return raw.ecus ? trust_ecus(d, raw.ecus, t) : 0;
+}
+
+uint32_t cfg_trust_allowed(const struct fota_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->trust.necus; i++)
+		if (!strcmp(cfg->trust.ecus[i].ecu, name))
+			return cfg->trust.ecus[i].allowed;
+	return ~0u;
+}
+
 static const struct cfg_field top_fields[] = {
 	CFG_FIELD_STR("bus", struct fota_config, bus, CFG_NONEMPTY),
 	CFG_FIELD_U32("bitrate", struct fota_config, bitrate, 1, 20000000),
@@ -1202,6 +1398,7 @@ static const struct cfg_field top_fields[] = {
 	CFG_FIELD_BOOL("fd", struct fota_config, fd),
 	CFG_FIELD_FN("tcu", top_tcu, 0),
 	CFG_FIELD_FN("ecus", top_ecus, 0),
+	CFG_FIELD_FN("trust", top_trust, 0),
 };
 
 enum {
@@ -1222,6 +1419,11 @@ static int load_doc(struct cfg_doc *d, struct fota_config *cfg)
 		return rc;
 	if (seen[TOP_F_DBITRATE] && !cfg->fd)
 		return cfg_fail(d, seen[TOP_F_DBITRATE], "data_bitrate needs fd: true");
+	for (size_t i = 0; i < cfg->trust.necus; i++)
+		if (!cfg_find_ecu(cfg, cfg->trust.ecus[i].ecu))
+			return cfg_fail(
+				d, seen[FOTA_ARRAY_SIZE(top_fields) - 1],
+				"trust: ecus: no ECU named '%s' in ecus:", cfg->trust.ecus[i].ecu);
 	for (size_t i = 0; i < cfg->necus; i++)
 		if (cfg->ecus[i].isotp.fd && !cfg->fd)
 			return cfg_fail(d, root,

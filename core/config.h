@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "core/frame.h"
 #include "core/hexstr.h"
+#include "core/sig.h"
 
 /* The configuration file when neither -c nor $FOTA_CONFIG names one. */
 #define CFG_DEFAULT_PATH "/etc/fota/fota.yaml"
@@ -205,6 +206,20 @@ struct cfg_tcu {
 	uint64_t max_firmware_bytes;
 };
 
+/* trust: signed update requests (core/sig.h); fota.yaml(5), TRUST. */
+#define CFG_TRUST_ECUS_MAX 64
+struct cfg_trust_ecu {
+	char ecu[CFG_NAME_MAX];
+	uint32_t allowed; /* bit i: sig.keys[i] may sign this ECU's requests */
+};
+
+struct cfg_trust {
+	struct sig_trust
+		sig; /* keys (nkeys 0: no trust configured), threshold, require_signature */
+	struct cfg_trust_ecu ecus[CFG_TRUST_ECUS_MAX]; /* trust: ecus: per-ECU signers */
+	size_t necus;
+};
+
 struct fota_config {
 	char source[256];      /* file name as given, for messages */
 	char bus[CFG_BUS_MAX]; /* "" when absent */
@@ -214,7 +229,11 @@ struct fota_config {
 	struct cfg_tcu tcu;
 	struct cfg_ecu *ecus; /* malloc'd, file order */
 	size_t necus;
+	struct cfg_trust trust;
 };
+
+/* The keys that may sign for ECU NAME: a bit per trust key (all: ~0u). */
+uint32_t cfg_trust_allowed(const struct fota_config *cfg, const char *name);
 
 /* Fill *cfg with every default and no ECU (what an empty mapping loads as). */
 void cfg_init(struct fota_config *cfg);

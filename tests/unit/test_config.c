@@ -563,7 +563,77 @@ static void test_config__identify(void)
 #undef ID_HEAD
 }
 
+/* RFC 8032 §7.1 TEST 1 and TEST 2 public keys, and the key id of the first */
+#define PUB1 "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+#define PUB2 "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+#define KID1 "21fe31dfa154a261"
+
+static void test_config__trust(void)
+{
+	struct fota_config cfg;
+	struct cfg_error err;
+	FILE *f;
+
+	T_OK(load(ECU(""), &cfg, &err));
+	T_EQ(cfg.trust.sig.nkeys, 0);
+	T_EQ(cfg.trust.sig.require_signature, false);
+	cfg_release(&cfg);
+
+	/* require_signature defaults to true once a key is there; threshold to 1 */
+	T_OK(load(ECU("trust:\n  keys:\n    - { name: platform, key: " PUB1 " }\n"
+		      "    - key: " PUB2 "\n"),
+		  &cfg, &err));
+	T_EQ(cfg.trust.sig.nkeys, 2);
+	T_EQ_STR(cfg.trust.sig.keys[0].id, KID1);
+	T_EQ_STR(cfg.trust.sig.names[0], "platform");
+	T_EQ(cfg.trust.sig.threshold, 1);
+	T_TRUE(cfg.trust.sig.require_signature);
+	T_EQ(cfg_trust_allowed(&cfg, "e"), ~0u);
+	cfg_release(&cfg);
+
+	/* per ECU, by name or id; a key file relative to the configuration's directory */
+	f = fopen("t-trust.pub", "w");
+	T_TRUE(f != NULL);
+	fputs(PUB2 "\n", f);
+	fclose(f);
+	T_OK(cfg_load_string(ECU("trust:\n  threshold: 2\n  require_signature: false\n"
+				 "  ecus: { e: [" KID1 ", release] }\n  keys:\n"
+				 "    - { name: platform, key: " PUB1 " }\n"
+				 "    - { name: release, file: t-trust.pub }\n"),
+			     strlen(ECU("trust:\n  threshold: 2\n  require_signature: false\n"
+					"  ecus: { e: [" KID1 ", release] }\n  keys:\n"
+					"    - { name: platform, key: " PUB1 " }\n"
+					"    - { name: release, file: t-trust.pub }\n")),
+			     "./t.yaml", &cfg, &err));
+	T_EQ(cfg.trust.sig.threshold, 2);
+	T_TRUE(!cfg.trust.sig.require_signature);
+	T_EQ(cfg_trust_allowed(&cfg, "e"), 3);
+	T_EQ(cfg.trust.sig.keys[1].key[0], 0x3d);
+	cfg_release(&cfg);
+	unlink("t-trust.pub");
+
+	EXPECT_ERROR(ECU("trust:\n  threshold: 1\n"), 7, 3, "missing required key 'keys'");
+	EXPECT_ERROR(ECU("trust:\n  keys: []\n"), 7, 9, "at least one key");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { key: 00 } ]\n"), 7, 18, "64 hex digits");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { key: " PUB1 " }, { key: " PUB1 " } ]\n"), 7, 86,
+		     "given twice");
+	EXPECT_ERROR(ECU("trust:\n  threshold: 2\n  keys: [ { key: " PUB1 " } ]\n"), 7, 14,
+		     "only 1 keys");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { file: /nonexistent.pub } ]\n"), 7, 19,
+		     "No such file");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { file: f, key: " PUB1 " } ]\n"), 7, 11,
+		     "one of file: and key:");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { key: " PUB1 " } ]\n  ecus: { e: [ nobody ] }\n"), 8,
+		     16, "no key named 'nobody'");
+	EXPECT_ERROR(ECU("trust:\n  keys: [ { key: " PUB1 " } ]\n  ecus: { x: [ " KID1 " ] }\n"), 7,
+		     3, "no ECU named 'x'");
+	EXPECT_ERROR(ECU("trust:\n  threshold: 2\n  keys: [ { key: " PUB1 " }, { key: " PUB2
+			 " } ]\n  ecus: { e: [ " KID1 " ] }\n"),
+		     9, 14, "never meet the threshold 2");
+}
+
 static const struct t_case cases[] = {
+	T_CASE(config__trust),
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
 	T_CASE(config__ids_29bit),
