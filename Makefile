@@ -39,6 +39,9 @@ QUIET_LINK = @echo '  LINK    $@';
 endif
 
 FUZZ_TARGETS :=
+# fota serve judges no request's expiry while the wall clock reads earlier than
+# this (fota-serve(1), SIGNED REQUESTS): the date of the commit built, else now.
+BUILD_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 CMDS := $(shell sed -n 's/^FOTA_CMD(\([a-z0-9_]*\)).*/\1/p' cmd/commands.h)
 
 include core/module.mk
@@ -74,6 +77,8 @@ $(O)/CFLAGS: FORCE
 $(O)/%.o: %.c $(O)/CFLAGS
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(FOTA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/cmd/serve_files.o: FOTA_CFLAGS += -DFOTA_BUILD_EPOCH=$(BUILD_EPOCH)
 
 $(O)/libfota.a: $(LIB_OBJS)
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^

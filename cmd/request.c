@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/rand.h>
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/sign.h"
 #include "core/config.h"
 #include "core/file.h"
 #include "core/request.h"
@@ -31,14 +33,21 @@
 
 static const char *const request_usage[] = {
 	"fota request -e NAME [-c FILE] [--base ADDR] [--expect DID=VALUE]... [--id UUID] "
-	"[-o FILE | --inbox DIR] [-q] FILE[@ADDR]",
+	"[--sw-version VER] [--expires TIME] [--not-before TIME] [--allow-downgrade] "
+	"[--sign KEY]... [-o FILE | --inbox DIR] [-q] FILE[@ADDR]",
 	NULL,
 };
 
-#define KEY_BASE   FOTA_OPT_LONG(1)
-#define KEY_EXPECT FOTA_OPT_LONG(2)
-#define KEY_ID	   FOTA_OPT_LONG(3)
-#define KEY_INBOX  FOTA_OPT_LONG(4)
+#define KEY_BASE	  FOTA_OPT_LONG(1)
+#define KEY_EXPECT	  FOTA_OPT_LONG(2)
+#define KEY_ID		  FOTA_OPT_LONG(3)
+#define KEY_INBOX	  FOTA_OPT_LONG(4)
+#define KEY_SWVER	  FOTA_OPT_LONG(5)
+#define KEY_EXPIRE	  FOTA_OPT_LONG(6)
+#define KEY_NOTBEF	  FOTA_OPT_LONG(7)
+#define KEY_DOWN	  FOTA_OPT_LONG(8)
+#define KEY_SIGN	  FOTA_OPT_LONG(9)
+#define EXPIRES_DEFAULT_S (7 * 86400) /* --sign without --expires: a week */
 
 struct request_args {
 	const char *ecu;
@@ -48,6 +57,11 @@ struct request_args {
 	const char *inbox;
 	struct cfg_expect expect[CFG_EXPECT_MAX];
 	size_t nexpect;
+	const char *version;
+	int64_t expires, not_before;
+	bool allow_downgrade;
+	const char *keys[CMD_SIGN_KEYS_MAX];
+	size_t nkeys;
 };
 
 #define ARG(f) offsetof(struct request_args, f)
@@ -89,6 +103,68 @@ static int opt_id(void *args, const char *value, char *msg, size_t size)
 	return 0;
 }
 
+static int opt_version(void *args, const char *value, char *msg, size_t size)
+{
+	struct request_args *a = args;
+
+	if (!cfg_version_ok(value))
+		return fota_opt_error(msg, size,
+				      "invalid --sw-version '%s' (numbers separated by dots, like "
+				      "2.1.0)",
+				      value);
+	a->version = value;
+	return 0;
+}
+
+/* An RFC 3339 UTC time, or +N followed by d, h or m: that long from now. */
+static int parse_when(const char *opt, const char *value, int64_t *out, char *msg, size_t size)
+{
+	uint32_t n;
+	char num[16];
+	size_t l = strlen(value);
+	int64_t unit;
+
+	if (!cfg_time_parse(value, out))
+		return 0;
+	unit = l > 2 && value[l - 1] == 'd' ? 86400 :
+	       l > 2 && value[l - 1] == 'h' ? 3600 :
+	       l > 2 && value[l - 1] == 'm' ? 60 :
+					      0;
+	if (value[0] == '+' && unit && l - 2 < sizeof(num)) {
+		memcpy(num, value + 1, l - 2);
+		num[l - 2] = '\0';
+		if (!fota_parse_u32(num, 1, 100000, &n)) {
+			*out = (int64_t)time(NULL) + (int64_t)n * unit;
+			return 0;
+		}
+	}
+	return fota_opt_error(msg, size,
+			      "invalid %s '%s' (a UTC time like 2026-12-31T23:59:59Z, or +7d, "
+			      "+12h, +30m)",
+			      opt, value);
+}
+
+static int opt_expires(void *args, const char *value, char *msg, size_t size)
+{
+	return parse_when("--expires", value, &((struct request_args *)args)->expires, msg, size);
+}
+
+static int opt_not_before(void *args, const char *value, char *msg, size_t size)
+{
+	return parse_when("--not-before", value, &((struct request_args *)args)->not_before, msg,
+			  size);
+}
+
+static int opt_sign(void *args, const char *value, char *msg, size_t size)
+{
+	struct request_args *a = args;
+
+	if (a->nkeys == CMD_SIGN_KEYS_MAX)
+		return fota_opt_error(msg, size, "at most %d --sign", CMD_SIGN_KEYS_MAX);
+	a->keys[a->nkeys++] = value;
+	return 0;
+}
+
 static const struct fota_opt request_opts[] = {
 	FOTA_OPT_STRING('e', "ecu", "NAME", "the ECU of the configuration the firmware is for",
 			FOTA_OPT_ECU, ARG(ecu)),
@@ -100,6 +176,19 @@ static const struct fota_opt request_opts[] = {
 		    opt_expect),
 	FOTA_OPT_FN(KEY_ID, "id", "UUID",
 		    "use this request id (default: a new random UUID version 4)", 0, opt_id),
+	FOTA_OPT_FN(KEY_SWVER, "sw-version", "VER",
+		    "the firmware's version, for rollback protection (like 2.1.0)", 0, opt_version),
+	FOTA_OPT_FN(KEY_EXPIRE, "expires", "TIME",
+		    "refused from TIME on: UTC like 2026-12-31T23:59:59Z, or +7d, +12h, +30m", 0,
+		    opt_expires),
+	FOTA_OPT_FN(KEY_NOTBEF, "not-before", "TIME", "refused until TIME (as --expires)", 0,
+		    opt_not_before),
+	FOTA_OPT_FLAG(KEY_DOWN, "allow-downgrade",
+		      "a version lower than the installed one may be flashed",
+		      ARG(allow_downgrade)),
+	FOTA_OPT_FN(KEY_SIGN, "sign", "KEY",
+		    "sign with the private key file KEY (fota keygen), repeatable", FOTA_OPT_FILE,
+		    opt_sign),
 	FOTA_OPT_STRING('o', "output", "FILE", "write the request to FILE (atomically), not stdout",
 			FOTA_OPT_FILE, ARG(output)),
 	FOTA_OPT_STRING(KEY_INBOX, "inbox", "DIR",
@@ -157,8 +246,10 @@ static void yaml_quoted(char **p, size_t *left, const char *s)
 
 /* The request text; 0, or -ENAMETOOLONG when it does not fit. */
 static int render(char *buf, size_t size, const char *id, const char *ecu, const char *firmware,
-		  const char *sha, bool has_base, uint32_t base, const struct request_args *a)
+		  const char *sha, uint64_t fwsize, bool has_base, uint32_t base,
+		  const struct request_args *a)
 {
+	char when[32];
 	char *p = buf;
 	size_t left = size;
 	int n;
@@ -177,7 +268,19 @@ static int render(char *buf, size_t size, const char *id, const char *ecu, const
 	yaml_quoted(&p, &left, ecu);
 	ADD("\nfirmware: ");
 	yaml_quoted(&p, &left, firmware);
-	ADD("\nsha256: %s\n", sha);
+	ADD("\nsha256: %s\nsize: %" PRIu64 "\n", sha, fwsize);
+	if (a->version)
+		ADD("version: \"%s\"\n", a->version);
+	if (a->expires) {
+		cfg_time_str(a->expires, when, sizeof(when));
+		ADD("expires: %s\n", when);
+	}
+	if (a->not_before) {
+		cfg_time_str(a->not_before, when, sizeof(when));
+		ADD("not_before: %s\n", when);
+	}
+	if (a->allow_downgrade)
+		ADD("allow_downgrade: true\n");
 	if (has_base)
 		ADD("base: 0x%08" PRIx32 "\n", base);
 	if (a->nexpect) {
@@ -251,6 +354,15 @@ static int run_request(int argc, char **argv)
 		return fota_usage_error(&cmd_request, "no ECU given (-e NAME)");
 	if (a.output && a.inbox)
 		return fota_usage_error(&cmd_request, "-o and --inbox: give one");
+	if (a.nkeys && !a.version)
+		return fota_usage_error(
+			&cmd_request, "a signed request needs --sw-version (rollback protection)");
+	if (a.nkeys && !a.expires)
+		a.expires = (int64_t)time(NULL) + EXPIRES_DEFAULT_S;
+	if (a.expires && a.expires <= (int64_t)time(NULL))
+		return fota_usage_error(&cmd_request, "--expires: that time has passed");
+	if (a.expires && a.not_before && a.not_before >= a.expires)
+		return fota_usage_error(&cmd_request, "--not-before: not before --expires");
 	if (img_split_arg(argv[0], path, sizeof(path), &has_base, &base)) {
 		fota_error("%s: %s", argv[0], strerror(ENAMETOOLONG));
 		return fota_exit_status(FOTA_FAIL_INPUT, -ENAMETOOLONG);
@@ -302,7 +414,12 @@ static int run_request(int argc, char **argv)
 		fota_error("cannot get random bytes for a UUID (OpenSSL RAND_bytes)");
 		return fota_exit_status(FOTA_FAIL_RUN, -EIO);
 	}
-	if (render(text, sizeof(text), id, a.ecu, abs, sha, has_base, base, &a)) {
+	if (stat(abs, &st)) {
+		fota_error_errno(-errno, "%s", abs);
+		return fota_exit_status(FOTA_FAIL_INPUT, -errno);
+	}
+	if (render(text, sizeof(text), id, a.ecu, abs, sha, (uint64_t)st.st_size, has_base, base,
+		   &a)) {
 		fota_error("%s: request too long", abs);
 		return FOTA_EXIT_DATA;
 	}
@@ -313,6 +430,23 @@ static int run_request(int argc, char **argv)
 		return FOTA_EXIT_DATA;
 	}
 
+	if (a.nkeys) {
+		char *signed_text;
+		size_t slen;
+
+		rc = cmd_sign_text(abs, text, strlen(text), a.keys, a.nkeys, &signed_text, &slen,
+				   NULL, 0);
+		if (rc)
+			return rc;
+		if (slen >= sizeof(text)) {
+			free(signed_text);
+			fota_error("%s: request too long", abs);
+			return FOTA_EXIT_DATA;
+		}
+		memcpy(text, signed_text, slen);
+		text[slen] = '\0';
+		free(signed_text);
+	}
 	if (!a.output && !a.inbox) {
 		fputs(text, stdout);
 		return fota_finish_stdout(FOTA_EXIT_OK);

@@ -62,7 +62,39 @@ struct cmd_serve_pkg {
 	struct ihex_image img;	   /* owned: cmd_serve_pkg_release() */
 	uint64_t bytes;		   /* image data bytes */
 	bool id_known;		   /* req.id is valid (the request file parsed) */
+	bool signed_ok;		   /* signed, and the signatures met the trust policy */
+	const char *reject_code;   /* a refusal a platform can act on (CMD_SERVE_R_*), or NULL */
 };
+
+/*
+ * The report's "reason_code" of a refused request, for a platform to act
+ * on: the signature checks (sig_result_code(): unsigned, bad_signature,
+ * unknown_key, threshold_not_met, malformed_signature) and these.
+ */
+#define CMD_SERVE_R_EXPIRED	  "expired"	  /* expires: is past */
+#define CMD_SERVE_R_NOT_YET_VALID "not_yet_valid" /* not_before: is still ahead */
+#define CMD_SERVE_R_CLOCK	  "clock_not_set" /* the wall clock is before fota's build */
+#define CMD_SERVE_R_ROLLBACK	  "rollback"	  /* version lower than the one installed */
+#define CMD_SERVE_R_INCOMPLETE	  "incomplete"	  /* a signed request lacks version: or expires: */
+#define CMD_SERVE_R_SIZE	  "size_mismatch" /* size: is not the firmware file's */
+
+/*
+ * The earliest plausible wall clock (UNIX s): the date of the commit fota
+ * was built from (FOTA_BUILD_EPOCH), or FOTA_CLOCK_FLOOR from the
+ * environment when that is later. Before it, a TCU's clock is not set and
+ * no expiry can be judged.
+ */
+int64_t cmd_serve_clock_floor(void);
+
+/*
+ * STATE_DIR/versions: the highest version installed per ECU (an update
+ * that ended 0x40), lines "ECU VERSION", replaced atomically. get: 0 with
+ * the version, -ENOENT for none, -EBADMSG for a file that does not parse.
+ * raise: keep the higher of the stored and VERSION; 0 or -errno.
+ */
+#define CMD_SERVE_VERSIONS "versions"
+int cmd_serve_version_get(const char *state_dir, const char *ecu, char *out, size_t size);
+int cmd_serve_version_raise(const char *state_dir, const char *ecu, const char *version);
 
 /*
  * Read and parse the request file PATH: a regular file (opened without
@@ -79,13 +111,20 @@ struct cmd_serve_verify_opts {
 		source; /* read the firmware from here (the private copy), not the request's path */
 	const char *copy_dir; /* keep the verified bytes as COPY_DIR/<id> (atomically); NULL: no */
 	const atomic_bool *cancel; /* checked between chunks (worker thread); may be NULL */
+	const char *state_dir;	   /* rollback: STATE_DIR/versions; NULL: not checked */
+	int64_t now_wall;	   /* expiry checks: UNIX s; 0: the wall clock now */
+	int64_t clock_floor;	   /* 0: cmd_serve_clock_floor() */
 };
 
 /*
  * Load and check the request file PATH against CFG, in the order a platform
  * expects the reasons: the request is a regular file of at most
- * CMD_SERVE_REQUEST_MAX bytes and parses (keys id, ecu, firmware, sha256),
- * the ECU name is known, the firmware is a regular file (opened without
+ * CMD_SERVE_REQUEST_MAX bytes and parses (keys id, ecu, firmware, sha256;
+ * only the signed body, core/sig.h), the ECU name is known, its signatures
+ * meet cfg->trust (the very bytes parsed), a signed request has version:
+ * and expires:, the clock is plausible and the request neither expired nor
+ * not yet valid, its version is not below the ECU's installed one (unless
+ * allow_downgrade: true), the firmware's size matches size:, the firmware is a regular file (opened without
  * blocking: a FIFO or a device is refused) of at most o->max_bytes, its
  * SHA-256 matches, it is valid Intel HEX, and every byte lies inside the
  * ECU's memory regions. The firmware is read once: the bytes hashed are the

@@ -16,11 +16,18 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdarg.h>
+#include <time.h>
 #include <openssl/evp.h>
 #include "cmd/serve.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/err.h"
+#include "core/sig.h"
+
+#ifndef FOTA_BUILD_EPOCH
+#define FOTA_BUILD_EPOCH 1764806400 /* 2025-12-04: a build without a date of its own */
+#endif
 #include "core/update.h"
 #include "hex/image.h"
 #include "hex/load.h"
@@ -203,14 +210,21 @@ static int sha256_buf(const void *data, size_t len, uint8_t out[32])
 	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) && n == 32 ? 0 : -EIO;
 }
 
-int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen)
+/*
+ * Read PATH once and parse its signed body. *text (malloc'd, free it) and
+ * *env keep what the signature check needs: the same bytes.
+ */
+static int load_request(const char *path, struct cfg_request *req, char **text,
+			struct sig_envelope *env, char *why, size_t whylen)
 {
 	struct cfg_error cerr;
-	char ebuf[512], *text = NULL;
+	char ebuf[512], swhy[200];
 	size_t tlen = 0;
 	int r;
 
-	r = read_bounded(path, CMD_SERVE_REQUEST_MAX, NULL, &text, &tlen);
+	*text = NULL;
+	memset(req, 0, sizeof(*req));
+	r = read_bounded(path, CMD_SERVE_REQUEST_MAX, NULL, text, &tlen);
 	if (r) {
 		snprintf(why, whylen, "%s: %s", path,
 			 r == -EINVAL ? "not a regular file" :
@@ -218,13 +232,203 @@ int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why,
 					strerror(-r));
 		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 	}
-	r = cfg_load_request_string(text, tlen, path, req, &cerr);
+	if (sig_envelope_split(*text, tlen, env, swhy, sizeof(swhy))) {
+		snprintf(why, whylen, "%s: malformed signature block: %s", path, swhy);
+		cfg_request_peek_id(*text, tlen, req->id);
+		return -EBADMSG;
+	}
+	r = cfg_load_request_string(*text, env->body_len, path, req, &cerr);
 	if (r) {
 		snprintf(why, whylen, "%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
-		cfg_request_peek_id(text, tlen, req->id);
+		cfg_request_peek_id(*text, env->body_len, req->id);
 	}
+	return r;
+}
+
+int cmd_serve_load_request(const char *path, struct cfg_request *req, char *why, size_t whylen)
+{
+	struct sig_envelope env;
+	char *text;
+	int r = load_request(path, req, &text, &env, why, whylen);
+
 	free(text);
 	return r;
+}
+
+int64_t cmd_serve_clock_floor(void)
+{
+	const char *e = getenv("FOTA_CLOCK_FLOOR");
+	int64_t floor = FOTA_BUILD_EPOCH, t;
+
+	/* it can only raise the floor: an environment never makes a wrong clock look right */
+	if (e && *e && !cfg_time_parse(e, &t) && t > floor)
+		floor = t;
+	return floor;
+}
+
+/* The trust policy of CFG over the signed body of the request in TEXT. */
+static int check_signatures(const struct fota_config *cfg, struct cmd_serve_pkg *pkg,
+			    const char *text, const struct sig_envelope *env, char *why,
+			    size_t whylen)
+{
+	const struct sig_trust *t = &cfg->trust.sig;
+	enum sig_result sr;
+
+	/* no key configured: signatures are not looked at */
+	if (!t->nkeys)
+		return 0;
+	if (!env->n && !t->require_signature)
+		return 0;
+	sr = sig_check(t, cfg_trust_allowed(cfg, pkg->req.ecu), text, env->body_len, env, why,
+		       whylen);
+	if (sr != SIG_OK) {
+		pkg->reject_code = sig_result_code(sr);
+		return -EBADMSG;
+	}
+	pkg->signed_ok = true;
+	return 0;
+}
+
+static int refuse(struct cmd_serve_pkg *pkg, const char *code, char *why, size_t whylen,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(struct cmd_serve_pkg *pkg, const char *code, char *why, size_t whylen,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	pkg->reject_code = code;
+	return -EBADMSG;
+}
+
+/* Freshness (expires:, not_before:) and rollback (version:) of a parsed request. */
+static int check_policy(const struct fota_config *cfg, const struct cmd_serve_verify_opts *o,
+			struct cmd_serve_pkg *pkg, char *why, size_t whylen)
+{
+	const struct cfg_request *rq = &pkg->req;
+	int64_t now = o->now_wall ? o->now_wall : (int64_t)time(NULL);
+	int64_t floor = o->clock_floor ? o->clock_floor : cmd_serve_clock_floor();
+	char a[32], b[32], installed[CFG_VERSION_MAX];
+
+	if (pkg->signed_ok && (!rq->version[0] || !rq->expires))
+		return refuse(pkg, CMD_SERVE_R_INCOMPLETE, why, whylen,
+			      "incomplete: a signed request needs version: and expires:");
+	if ((rq->expires || rq->not_before) && now < floor) {
+		cfg_time_str(now, a, sizeof(a));
+		cfg_time_str(floor, b, sizeof(b));
+		return refuse(pkg, CMD_SERVE_R_CLOCK, why, whylen,
+			      "clock not set: the wall clock reads %s, before %s (the build of "
+			      "fota): expiry cannot be checked",
+			      a, b);
+	}
+	if (rq->expires && now >= rq->expires) {
+		cfg_time_str(rq->expires, a, sizeof(a));
+		return refuse(pkg, CMD_SERVE_R_EXPIRED, why, whylen, "expired at %s", a);
+	}
+	if (rq->not_before && now < rq->not_before) {
+		cfg_time_str(rq->not_before, a, sizeof(a));
+		return refuse(pkg, CMD_SERVE_R_NOT_YET_VALID, why, whylen,
+			      "not yet valid: not before %s", a);
+	}
+	if (o->state_dir && rq->version[0] &&
+	    !cmd_serve_version_get(o->state_dir, rq->ecu, installed, sizeof(installed)) &&
+	    cfg_version_cmp(rq->version, installed) < 0 && !rq->allow_downgrade)
+		return refuse(pkg, CMD_SERVE_R_ROLLBACK, why, whylen,
+			      "rollback: version %s is lower than %s, installed on ECU %s "
+			      "(allow_downgrade: true not given)",
+			      rq->version, installed, rq->ecu);
+	return 0;
+}
+
+/* ---- installed versions ---- */
+
+int cmd_serve_version_get(const char *state_dir, const char *ecu, char *out, size_t size)
+{
+	char path[CFG_PATH_MAX + 32], line[CFG_NAME_MAX + CFG_VERSION_MAX + 8];
+	char name[CFG_NAME_MAX], ver[CFG_VERSION_MAX];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, CMD_SERVE_VERSIONS);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%63s %63s", name, ver) != 2 || !cfg_version_ok(ver)) {
+			err = -EBADMSG;
+			break;
+		}
+		if (!strcmp(name, ecu)) {
+			snprintf(out, size, "%s", ver);
+			err = 0;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+int cmd_serve_version_raise(const char *state_dir, const char *ecu, const char *version)
+{
+	char path[CFG_PATH_MAX + 32], line[CFG_NAME_MAX + CFG_VERSION_MAX + 8];
+	char name[CFG_NAME_MAX], ver[CFG_VERSION_MAX];
+	size_t cap = 4096, n = 0;
+	bool done = false;
+	char *text = malloc(cap);
+	FILE *f;
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	n = (size_t)snprintf(text, cap,
+			     "# fota serve: the highest version installed per ECU (rollback "
+			     "protection); replaced atomically\n");
+	snprintf(path, sizeof(path), "%s/%s", state_dir, CMD_SERVE_VERSIONS);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || sscanf(line, "%63s %63s", name, ver) != 2 ||
+		    !cfg_version_ok(ver))
+			continue;
+		if (!strcmp(name, ecu)) {
+			done = true;
+			if (cfg_version_cmp(version, ver) > 0)
+				snprintf(ver, sizeof(ver), "%s", version);
+		}
+		if (n + strlen(name) + strlen(ver) + 3 > cap) {
+			char *nt = realloc(text, cap * 2);
+
+			if (!nt) {
+				fclose(f);
+				free(text);
+				return -ENOMEM;
+			}
+			text = nt;
+			cap *= 2;
+		}
+		n += (size_t)snprintf(text + n, cap - n, "%s %s\n", name, ver);
+	}
+	if (f)
+		fclose(f);
+	if (!done) {
+		if (n + strlen(ecu) + strlen(version) + 3 > cap) {
+			char *nt = realloc(text, cap * 2);
+
+			if (!nt) {
+				free(text);
+				return -ENOMEM;
+			}
+			text = nt;
+			cap *= 2;
+		}
+		n += (size_t)snprintf(text + n, cap - n, "%s %s\n", ecu, version);
+	}
+	err = fota_write_file_atomic(path, text, n);
+	free(text);
+	return err;
 }
 
 int cmd_serve_verify(const char *path, const struct fota_config *cfg,
@@ -240,18 +444,33 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 	size_t flen = 0;
 	int r;
 
+	struct sig_envelope env;
+	char *text;
+
 	memset(pkg, 0, sizeof(*pkg));
 	ihex_image_init(&pkg->img);
-	r = cmd_serve_load_request(path, &pkg->req, why, whylen);
-	if (r)
+	r = load_request(path, &pkg->req, &text, &env, why, whylen);
+	if (r) {
+		if (r == -EBADMSG && strstr(why, "malformed signature block"))
+			pkg->reject_code = sig_result_code(SIG_MALFORMED);
+		free(text);
 		return r;
+	}
 	pkg->id_known = true;
 	pkg->ecu = cfg_find_ecu(cfg, pkg->req.ecu);
 	if (!pkg->ecu) {
 		snprintf(why, whylen, "unknown ECU '%s' (not in the configuration %s)",
 			 pkg->req.ecu, cfg->source);
+		free(text);
 		return -EBADMSG;
 	}
+	/* the signatures over the very bytes parsed, before the policy and any firmware byte */
+	r = check_signatures(cfg, pkg, text, &env, why, whylen);
+	free(text);
+	if (!r)
+		r = check_policy(cfg, o, pkg, why, whylen);
+	if (r)
+		return r;
 	/* read once: hash, parse and copy the same bytes */
 	src = o->source ? o->source : pkg->req.firmware;
 	r = read_bounded(src, o->max_bytes, o->cancel, &fw, &flen);
@@ -265,6 +484,13 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 		else
 			snprintf(why, whylen, "firmware %s: %s", src, strerror(-r));
 		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
+	}
+	if (pkg->req.has_size && pkg->req.size != flen) {
+		snprintf(why, whylen, "firmware %s: %zu bytes, the request says %" PRIu64, src,
+			 flen, pkg->req.size);
+		pkg->reject_code = CMD_SERVE_R_SIZE;
+		r = -EBADMSG;
+		goto fail;
 	}
 	r = sha256_buf(fw, flen, sha);
 	if (r) {

@@ -65,6 +65,7 @@ struct ijob {
 	char (*keep)[CFG_UUID_LEN + 1];	   /* SWEEP: the firmware copies still needed */
 	size_t nkeep;
 	enum ijob_result r;
+	const char *code; /* a rejection's reason_code (CMD_SERVE_R_*), or NULL */
 	char why[768];
 	struct cfg_request req; /* EXAMINE: the parsed request */
 	uint64_t bytes;
@@ -166,6 +167,8 @@ static void report_final(struct ijob *j, const char *id, const char *status, con
 		cmd_serve_report_set_int(&r, "image_bytes", (int64_t)bytes);
 	cmd_serve_report_set_str(&r, "status", status);
 	cmd_serve_report_set_str(&r, "reason", reason);
+	if (j->code)
+		cmd_serve_report_set_str(&r, "reason_code", j->code);
 	cmd_serve_report_log(&r, j->wall, event, NULL, -1, 0, reason);
 	if (cmd_serve_report_write(&r, j->ib->p->outbox))
 		snprintf(j->why + strlen(j->why), sizeof(j->why) - strlen(j->why),
@@ -207,8 +210,12 @@ static int verify(struct ijob *j, struct cmd_serve_pkg *pkg, const char *id,
 		  const atomic_bool *cancel)
 {
 	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], copy[CFG_PATH_MAX + 64];
-	struct cmd_serve_verify_opts o = { .max_bytes = j->ib->max_bytes, .cancel = cancel };
+	struct cmd_serve_verify_opts o = { .max_bytes = j->ib->max_bytes,
+					   .cancel = cancel,
+					   .state_dir = j->ib->p->dir,
+					   .now_wall = j->wall };
 	struct stat st;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, j->name);
 	copy_path(j, id, copy, sizeof(copy));
@@ -216,7 +223,9 @@ static int verify(struct ijob *j, struct cmd_serve_pkg *pkg, const char *id,
 		o.source = copy;
 	else
 		o.copy_dir = j->ib->p->firmware;
-	return cmd_serve_verify(path, j->ib->cfg, &o, pkg, j->why, sizeof(j->why));
+	err = cmd_serve_verify(path, j->ib->cfg, &o, pkg, j->why, sizeof(j->why));
+	j->code = err ? pkg->reject_code : NULL;
+	return err;
 }
 
 /* Written within the settle time (a future modification time counts as now)? */
@@ -281,6 +290,8 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 			j->r = IR_RETRY;
 			return;
 		}
+		if (strstr(j->why, "malformed signature block"))
+			j->code = sig_result_code(SIG_MALFORMED);
 		/* reported under its id when that reads as a UUID, unless the id is used up */
 		snprintf(j->req.id, sizeof(j->req.id), "%s", pkg.req.id);
 		if (pkg.req.id[0] && id_taken(j, pkg.req.id, &requeue)) {

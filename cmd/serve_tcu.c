@@ -155,8 +155,36 @@ static void report_pkg(struct tcu *t)
 	cmd_serve_report_set_str(&t->rep, "ecu", p->req.ecu);
 	cmd_serve_report_set_str(&t->rep, "firmware", p->req.firmware);
 	cmd_serve_report_set_str(&t->rep, "sha256", p->req.sha256_hex);
+	if (p->req.version[0])
+		cmd_serve_report_set_str(&t->rep, "version", p->req.version);
+	json_object_object_add(t->rep.o, "signed", json_object_new_boolean(p->signed_ok));
 	if (p->bytes)
 		cmd_serve_report_set_int(&t->rep, "image_bytes", (int64_t)p->bytes);
+}
+
+/*
+ * Rollback protection: the version of an update that ended successful is
+ * the ECU's installed one. Taken from the report, which holds the ECU and
+ * version also after a restart while waiting for the health check.
+ * Written before the state file says 0x40: a cut in between errs on the
+ * side of the higher version.
+ */
+static void record_version(struct tcu *t)
+{
+	json_object *e, *v;
+	int err;
+
+	if (!t->have_rep || !json_object_object_get_ex(t->rep.o, "ecu", &e) ||
+	    !json_object_object_get_ex(t->rep.o, "version", &v) ||
+	    !json_object_is_type(e, json_type_string) ||
+	    !json_object_is_type(v, json_type_string) || !cfg_version_ok(json_object_get_string(v)))
+		return;
+	err = cmd_serve_version_raise(t->p->dir, json_object_get_string(e),
+				      json_object_get_string(v));
+	if (err)
+		fota_error_errno(err, "%s/%s: cannot record version %s of ECU %s", t->p->dir,
+				 CMD_SERVE_VERSIONS, json_object_get_string(v),
+				 json_object_get_string(e));
 }
 
 static void report_log(struct tcu *t, fota_us now, const char *event, const char *msg)
@@ -460,6 +488,7 @@ static void log_state(struct tcu *t, fota_us now)
 		break;
 	case UPD_ST_SUCCESS:
 		fota_info("update %s: health check ok: update successful (0x40)", id);
+		record_version(t);
 		report_log(t, now, "health_ok", NULL);
 		break;
 	case UPD_ST_FLASH_FAILED:

@@ -125,3 +125,41 @@ int fota_mkdir_p(const char *path, unsigned mode)
 	free(p);
 	return err;
 }
+
+int fota_create_file_excl(const char *path, const void *data, size_t len, unsigned mode)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 8), *dir = strdup(path);
+	int fd, err;
+
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
+		return -ENOMEM;
+	}
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".XXXXXX", 8);
+	/* mkstemp makes it 0600: a private key is never readable by others, not even briefly */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fota_write_full(fd, data, len);
+	if (!err && fchmod(fd, mode) < 0)
+		err = -errno;
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	/* link(2), unlike rename(2), fails on an existing name: nothing is ever replaced */
+	if (!err && link(tmp, path) < 0)
+		err = -errno;
+	unlink(tmp);
+	if (!err)
+		err = fota_fsync_dir(dirname(dir));
+out:
+	free(tmp);
+	free(dir);
+	return err;
+}

@@ -33,4 +33,12 @@ int fota_mkdir_p(const char *path, unsigned mode);
 /* fota_replace_file() with len bytes of data. */
 int fota_write_file_atomic(const char *path, const void *data, size_t len);
 
+/*
+ * Create PATH with len bytes of data and the given mode, never replacing a
+ * file: written to a private temporary name (mode 0600 until complete),
+ * fsync'ed, then link(2)ed to PATH, the directory fsync'ed. 0, -EEXIST if
+ * PATH exists (nothing changed), or -errno.
+ */
+int fota_create_file_excl(const char *path, const void *data, size_t len, unsigned mode);
+
 #endif

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signing request text (core/sig.h envelope) with private key files: shared
+ * by fota sign and fota request --sign.
+ */
+#ifndef FOTA_CMD_SIGN_H
+#define FOTA_CMD_SIGN_H
+
+#include <stddef.h>
+
+#define CMD_SIGN_KEYS_MAX 16 /* --key / --sign options */
+
+/*
+ * TEXT (a request, maybe signed already) with a signature line per key file
+ * of KEYS[0..n) added after the ones it has; a key that signed already is
+ * not added twice. *out is malloc'd (free it). Reports its errors and
+ * returns an exit status (0 on success). ids gets the key ids added,
+ * space-separated, for the message (may be NULL).
+ */
+int cmd_sign_text(const char *name, const char *text, size_t len, const char *const *keys,
+		  size_t n, char **out, size_t *outlen, char *ids, size_t idsize);
+
+#endif
