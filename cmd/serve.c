@@ -216,6 +216,25 @@ static int serve_filters(struct serve *s, struct bus *bus)
 }
 
 /* Everything between the open bus and the end of the loop; returns the exit status. */
+/* What the TCU trusts, by key id and name only: a key's bytes never go to a log. */
+static void log_trust(const struct fota_config *cfg)
+{
+	const struct sig_trust *t = &cfg->trust.sig;
+	char keys[SIG_KEYS_MAX * (SIG_KEYID_LEN + 72)] = "";
+	size_t n = 0;
+
+	if (!t->nkeys) {
+		fota_info("trust: no keys configured: requests are not checked for signatures");
+		return;
+	}
+	for (size_t i = 0; i < t->nkeys; i++)
+		n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s%s%s%s", i ? ", " : "",
+				      t->keys[i].id, t->names[i][0] ? " (" : "", t->names[i],
+				      t->names[i][0] ? ")" : "");
+	fota_info("trust: %zu keys (%s), threshold %u, signatures %s", t->nkeys, keys, t->threshold,
+		  t->require_signature ? "required" : "checked when present");
+}
+
 static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
@@ -267,6 +286,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	err = loop_catch_signals(&s->loop, sigs, FOTA_ARRAY_SIZE(sigs));
 	if (err)
 		fota_warn("cannot catch signals: %s", strerror(-err));
+	log_trust(&s->cfg);
 	fota_info("node 0x%02x on %s, state %s, update_status 0x%02x", s->node, ctx->bus->name,
 		  s->p.dir, s->t.u.update_status);
 	notify_status(&s->notify, &s->t.u);

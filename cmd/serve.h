@@ -77,6 +77,7 @@ struct cmd_serve_pkg {
 #define CMD_SERVE_R_ROLLBACK	  "rollback"	  /* version lower than the one installed */
 #define CMD_SERVE_R_INCOMPLETE	  "incomplete"	  /* a signed request lacks version: or expires: */
 #define CMD_SERVE_R_SIZE	  "size_mismatch" /* size: is not the firmware file's */
+#define CMD_SERVE_R_SHA256	  "sha256_mismatch" /* the firmware is not the bytes the request names */
 
 /*
  * The earliest plausible wall clock (UNIX s): the date of the commit fota

@@ -501,6 +501,7 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 		hex32(got, sha);
 		snprintf(why, whylen, "firmware %s: sha256 mismatch (request says %s, file has %s)",
 			 src, pkg->req.sha256_hex, got);
+		pkg->reject_code = CMD_SERVE_R_SHA256;
 		r = -EBADMSG;
 		goto fail;
 	}

@@ -50,8 +50,9 @@ static int opt_key(void *args, const char *value, char *msg, size_t size)
 }
 
 static const struct fota_opt sign_opts[] = {
-	FOTA_OPT_FN('k', "key", "KEY", "sign with the private key file KEY (fota keygen), repeatable",
-		    FOTA_OPT_FILE, opt_key),
+	FOTA_OPT_FN('k', "key", "KEY",
+		    "sign with the private key file KEY (fota keygen), repeatable", FOTA_OPT_FILE,
+		    opt_key),
 	FOTA_OPT_STRING('o', "output", "FILE",
 			"write the signed request to FILE (atomically), not over REQUEST",
 			FOTA_OPT_FILE, ARG(output)),
@@ -59,8 +60,8 @@ static const struct fota_opt sign_opts[] = {
 	FOTA_OPT_END,
 };
 
-int cmd_sign_text(const char *name, const char *text, size_t len, const char *const *keys,
-		  size_t n, char **out, size_t *outlen, char *ids, size_t idsize)
+int cmd_sign_text(const char *name, const char *text, size_t len, const char *const *keys, size_t n,
+		  char **out, size_t *outlen, char *ids, size_t idsize)
 {
 	struct sig_envelope env;
 	char why[256], line[SIG_LINE_LEN + 1];

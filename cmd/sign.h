@@ -17,7 +17,7 @@
  * returns an exit status (0 on success). ids gets the key ids added,
  * space-separated, for the message (may be NULL).
  */
-int cmd_sign_text(const char *name, const char *text, size_t len, const char *const *keys,
-		  size_t n, char **out, size_t *outlen, char *ids, size_t idsize);
+int cmd_sign_text(const char *name, const char *text, size_t len, const char *const *keys, size_t n,
+		  char **out, size_t *outlen, char *ids, size_t idsize);
 
 #endif
