@@ -54,7 +54,7 @@ static int run_keygen(int argc, char **argv)
 			return fota_exit_status(FOTA_FAIL_OUTPUT, -EEXIST);
 		}
 	}
-	if (sig_keygen(seed, &p) || sig_pem_private(seed, pem, sizeof(pem))) {
+	if (fota_sig_keygen(seed, &p) || fota_sig_pem_private(seed, pem, sizeof(pem))) {
 		OPENSSL_cleanse(seed, sizeof(seed));
 		fota_error("cannot generate an Ed25519 key (OpenSSL)");
 		return fota_exit_status(FOTA_FAIL_RUN, -EIO);
@@ -66,7 +66,7 @@ static int run_keygen(int argc, char **argv)
 		fota_error_errno(err, "%s", key);
 		return fota_exit_status(FOTA_FAIL_OUTPUT, err);
 	}
-	err = sig_pem_public(&p, pem, sizeof(pem));
+	err = fota_sig_pem_public(&p, pem, sizeof(pem));
 	if (!err)
 		err = fota_create_file_excl(pub, pem, strlen(pem), 0644);
 	if (err) {

@@ -68,7 +68,7 @@ struct cmd_serve_pkg {
 
 /*
  * The report's "reason_code" of a refused request, for a platform to act
- * on: the signature checks (sig_result_code(): unsigned, bad_signature,
+ * on: the signature checks (fota_sig_result_code(): unsigned, bad_signature,
  * unknown_key, threshold_not_met, malformed_signature) and these.
  */
 #define CMD_SERVE_R_EXPIRED	  "expired"	  /* expires: is past */

@@ -232,7 +232,7 @@ static int load_request(const char *path, struct cfg_request *req, char **text,
 					strerror(-r));
 		return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 	}
-	if (sig_envelope_split(*text, tlen, env, swhy, sizeof(swhy))) {
+	if (fota_sig_envelope_split(*text, tlen, env, swhy, sizeof(swhy))) {
 		snprintf(why, whylen, "%s: malformed signature block: %s", path, swhy);
 		cfg_request_peek_id(*text, tlen, req->id);
 		return -EBADMSG;
@@ -279,10 +279,10 @@ static int check_signatures(const struct fota_config *cfg, struct cmd_serve_pkg 
 		return 0;
 	if (!env->n && !t->require_signature)
 		return 0;
-	sr = sig_check(t, cfg_trust_allowed(cfg, pkg->req.ecu), text, env->body_len, env, why,
-		       whylen);
+	sr = fota_sig_check(t, cfg_trust_allowed(cfg, pkg->req.ecu), text, env->body_len, env, why,
+			    whylen);
 	if (sr != SIG_OK) {
-		pkg->reject_code = sig_result_code(sr);
+		pkg->reject_code = fota_sig_result_code(sr);
 		return -EBADMSG;
 	}
 	pkg->signed_ok = true;
@@ -452,7 +452,7 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 	r = load_request(path, &pkg->req, &text, &env, why, whylen);
 	if (r) {
 		if (r == -EBADMSG && strstr(why, "malformed signature block"))
-			pkg->reject_code = sig_result_code(SIG_MALFORMED);
+			pkg->reject_code = fota_sig_result_code(SIG_MALFORMED);
 		free(text);
 		return r;
 	}

@@ -291,7 +291,7 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 			return;
 		}
 		if (strstr(j->why, "malformed signature block"))
-			j->code = sig_result_code(SIG_MALFORMED);
+			j->code = fota_sig_result_code(SIG_MALFORMED);
 		/* reported under its id when that reads as a UUID, unless the id is used up */
 		snprintf(j->req.id, sizeof(j->req.id), "%s", pkg.req.id);
 		if (pkg.req.id[0] && id_taken(j, pkg.req.id, &requeue)) {

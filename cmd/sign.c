@@ -71,7 +71,7 @@ int cmd_sign_text(const char *name, const char *text, size_t len, const char *co
 
 	if (ids && idsize)
 		ids[0] = '\0';
-	if (sig_envelope_split(text, len, &env, why, sizeof(why))) {
+	if (fota_sig_envelope_split(text, len, &env, why, sizeof(why))) {
 		fota_error("%s: malformed signature block: %s", name, why);
 		return FOTA_EXIT_DATA;
 	}
@@ -88,10 +88,10 @@ int cmd_sign_text(const char *name, const char *text, size_t len, const char *co
 	for (size_t k = 0; k < n; k++) {
 		struct sig_pub p;
 		bool dup = false;
-		int err = sig_load_private(keys[k], seed, why, sizeof(why));
+		int err = fota_sig_load_private(keys[k], seed, why, sizeof(why));
 
 		if (!err)
-			err = sig_public(seed, &p);
+			err = fota_sig_public(seed, &p);
 		if (!err) {
 			for (size_t i = 0; i < env.n && !dup; i++)
 				dup = !strcmp(env.e[i].id, p.id);
@@ -101,7 +101,7 @@ int cmd_sign_text(const char *name, const char *text, size_t len, const char *co
 				err = -E2BIG;
 			}
 		}
-		if (!err && !dup && sig_line(seed, buf, body, line)) {
+		if (!err && !dup && fota_sig_line(seed, buf, body, line)) {
 			snprintf(why, sizeof(why), "cannot sign (OpenSSL)");
 			err = -EIO;
 		}
@@ -176,7 +176,7 @@ static int check_body(const char *path, const char *text, size_t len)
 	struct cfg_error cerr;
 	char why[256], ebuf[512];
 
-	if (sig_envelope_split(text, len, &env, why, sizeof(why))) {
+	if (fota_sig_envelope_split(text, len, &env, why, sizeof(why))) {
 		fota_error("%s: malformed signature block: %s", path, why);
 		return FOTA_EXIT_DATA;
 	}

@@ -1245,10 +1245,10 @@ static int trust_key(struct cfg_doc *d, yaml_node_t *v, struct cfg_trust *t)
 		return cfg_fail(d, v, "trust key: give one of file: and key:");
 	if (seen[1]) {
 		config_relative(d, raw.file, path, sizeof(path));
-		rc = sig_load_public(path, k, why, sizeof(why));
+		rc = fota_sig_load_public(path, k, why, sizeof(why));
 		if (rc)
 			return cfg_fail(d, seen[1], "key file %.200s: %s", path, why);
-	} else if (sig_parse_public(raw.key, strlen(raw.key), k, why, sizeof(why))) {
+	} else if (fota_sig_parse_public(raw.key, strlen(raw.key), k, why, sizeof(why))) {
 		return cfg_fail(d, seen[2], "key: %s", why);
 	}
 	for (size_t i = 0; i < t->sig.nkeys; i++) {

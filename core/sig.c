@@ -27,7 +27,7 @@ static void hex(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = '\0';
 }
 
-void sig_key_id(struct sig_pub *pub)
+void fota_sig_key_id(struct sig_pub *pub)
 {
 	uint8_t d[32];
 	unsigned int n = 0;
@@ -50,11 +50,11 @@ static int pub_of(EVP_PKEY *pk, struct sig_pub *pub)
 
 	if (EVP_PKEY_get_raw_public_key(pk, pub->key, &n) != 1 || n != SIG_PUB_LEN)
 		return -EIO;
-	sig_key_id(pub);
+	fota_sig_key_id(pub);
 	return 0;
 }
 
-int sig_public(const uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
+int fota_sig_public(const uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
 {
 	EVP_PKEY *pk = priv_pkey(seed);
 	int err = pk ? pub_of(pk, pub) : -EIO;
@@ -64,7 +64,7 @@ int sig_public(const uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
 	return err;
 }
 
-int sig_keygen(uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
+int fota_sig_keygen(uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
 {
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	size_t n = SIG_SEED_LEN;
@@ -77,7 +77,8 @@ int sig_keygen(uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub)
 	return err;
 }
 
-int sig_sign(const uint8_t seed[SIG_SEED_LEN], const void *msg, size_t len, uint8_t sig[SIG_LEN])
+int fota_sig_sign(const uint8_t seed[SIG_SEED_LEN], const void *msg, size_t len,
+		  uint8_t sig[SIG_LEN])
 {
 	EVP_PKEY *pk = priv_pkey(seed);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -94,8 +95,8 @@ int sig_sign(const uint8_t seed[SIG_SEED_LEN], const void *msg, size_t len, uint
 	return err;
 }
 
-bool sig_verify(const uint8_t pub[SIG_PUB_LEN], const void *msg, size_t len,
-		const uint8_t sig[SIG_LEN])
+bool fota_sig_verify(const uint8_t pub[SIG_PUB_LEN], const void *msg, size_t len,
+		     const uint8_t sig[SIG_LEN])
 {
 	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, SIG_PUB_LEN);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -120,7 +121,8 @@ static bool has_pem(const char *text, size_t len, const char *label)
 	return memmem(text, len, label, strlen(label)) != NULL;
 }
 
-int sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *why, size_t whylen)
+int fota_sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *why,
+			  size_t whylen)
 {
 	size_t n = 0;
 
@@ -150,12 +152,12 @@ int sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *wh
 		snprintf(why, whylen, "not a public key: expected PEM or 64 hex digits");
 		return -EINVAL;
 	}
-	sig_key_id(pub);
+	fota_sig_key_id(pub);
 	return 0;
 }
 
-int sig_parse_private(const char *text, size_t len, uint8_t seed[SIG_SEED_LEN], char *why,
-		      size_t whylen)
+int fota_sig_parse_private(const char *text, size_t len, uint8_t seed[SIG_SEED_LEN], char *why,
+			   size_t whylen)
 {
 	BIO *b = len <= KEY_FILE_MAX ? BIO_new_mem_buf(text, (int)len) : NULL;
 	EVP_PKEY *pk = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
@@ -227,7 +229,7 @@ static int read_key_file(const char *path, char **text, size_t *len, char *why, 
 	return 0;
 }
 
-int sig_load_public(const char *path, struct sig_pub *pub, char *why, size_t whylen)
+int fota_sig_load_public(const char *path, struct sig_pub *pub, char *why, size_t whylen)
 {
 	char *text;
 	size_t len;
@@ -235,12 +237,12 @@ int sig_load_public(const char *path, struct sig_pub *pub, char *why, size_t why
 
 	if (err)
 		return err;
-	err = sig_parse_public(text, len, pub, why, whylen);
+	err = fota_sig_parse_public(text, len, pub, why, whylen);
 	free(text);
 	return err;
 }
 
-int sig_load_private(const char *path, uint8_t seed[SIG_SEED_LEN], char *why, size_t whylen)
+int fota_sig_load_private(const char *path, uint8_t seed[SIG_SEED_LEN], char *why, size_t whylen)
 {
 	char *text;
 	size_t len;
@@ -248,7 +250,7 @@ int sig_load_private(const char *path, uint8_t seed[SIG_SEED_LEN], char *why, si
 
 	if (err)
 		return err;
-	err = sig_parse_private(text, len, seed, why, whylen);
+	err = fota_sig_parse_private(text, len, seed, why, whylen);
 	/* the file's text holds the key: wipe it before it goes back to the heap */
 	OPENSSL_cleanse(text, len);
 	free(text);
@@ -281,7 +283,7 @@ static int pem_out(EVP_PKEY *pk, bool private, char *buf, size_t size)
 	return err;
 }
 
-int sig_pem_public(const struct sig_pub *pub, char *buf, size_t size)
+int fota_sig_pem_public(const struct sig_pub *pub, char *buf, size_t size)
 {
 	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub->key, SIG_PUB_LEN);
 	int err = pem_out(pk, false, buf, size);
@@ -290,7 +292,7 @@ int sig_pem_public(const struct sig_pub *pub, char *buf, size_t size)
 	return err;
 }
 
-int sig_pem_private(const uint8_t seed[SIG_SEED_LEN], char *buf, size_t size)
+int fota_sig_pem_private(const uint8_t seed[SIG_SEED_LEN], char *buf, size_t size)
 {
 	EVP_PKEY *pk = priv_pkey(seed);
 	int err = pem_out(pk, true, buf, size);
@@ -328,8 +330,8 @@ static int parse_line(const char *p, size_t len, struct sig_entry *e)
 	return 0;
 }
 
-int sig_envelope_split(const char *text, size_t len, struct sig_envelope *env, char *why,
-		       size_t whylen)
+int fota_sig_envelope_split(const char *text, size_t len, struct sig_envelope *env, char *why,
+			    size_t whylen)
 {
 	const size_t tl = sizeof(SIG_LINE_TAG) - 1;
 	size_t pos = 0, line = 1, start = len;
@@ -375,14 +377,14 @@ bad:
 	return -EBADMSG;
 }
 
-int sig_line(const uint8_t seed[SIG_SEED_LEN], const void *body, size_t len,
-	     char line[SIG_LINE_LEN + 1])
+int fota_sig_line(const uint8_t seed[SIG_SEED_LEN], const void *body, size_t len,
+		  char line[SIG_LINE_LEN + 1])
 {
 	struct sig_pub pub;
 	uint8_t sig[SIG_LEN];
 	char sighex[2 * SIG_LEN + 1];
 
-	if (sig_public(seed, &pub) || sig_sign(seed, body, len, sig))
+	if (fota_sig_public(seed, &pub) || fota_sig_sign(seed, body, len, sig))
 		return -EIO;
 	hex(sighex, sig, SIG_LEN);
 	snprintf(line, SIG_LINE_LEN + 1, SIG_LINE_TAG " ed25519 %s %s\n", pub.id, sighex);
@@ -400,8 +402,8 @@ static const char *key_label(const struct sig_trust *t, size_t i, char *buf, siz
 	return buf;
 }
 
-enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body, size_t len,
-			  const struct sig_envelope *env, char *why, size_t whylen)
+enum sig_result fota_sig_check(const struct sig_trust *t, uint32_t allowed, const void *body,
+			       size_t len, const struct sig_envelope *env, char *why, size_t whylen)
 {
 	uint32_t good = 0;
 	unsigned ngood = 0, need = t->threshold ? t->threshold : 1;
@@ -422,7 +424,7 @@ enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const voi
 			snprintf(other, sizeof(other), "%s", e->id);
 			continue;
 		}
-		if (!sig_verify(t->keys[i].key, body, len, e->sig)) {
+		if (!fota_sig_verify(t->keys[i].key, body, len, e->sig)) {
 			snprintf(why, whylen,
 				 "bad signature: the signature by key %s does not match the "
 				 "request's bytes",
@@ -447,7 +449,7 @@ enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const voi
 	return SIG_THRESHOLD;
 }
 
-const char *sig_result_code(enum sig_result r)
+const char *fota_sig_result_code(enum sig_result r)
 {
 	switch (r) {
 	case SIG_OK:

@@ -41,17 +41,18 @@ struct sig_pub {
 };
 
 /* A new key pair from the system's random generator. 0 or -EIO. */
-int sig_keygen(uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub);
+int fota_sig_keygen(uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub);
 /* The public key of a private key. 0 or -EIO. */
-int sig_public(const uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub);
+int fota_sig_public(const uint8_t seed[SIG_SEED_LEN], struct sig_pub *pub);
 /* Fill pub->id from pub->key. */
-void sig_key_id(struct sig_pub *pub);
+void fota_sig_key_id(struct sig_pub *pub);
 
 /* Sign LEN bytes at MSG. 0 or -EIO. */
-int sig_sign(const uint8_t seed[SIG_SEED_LEN], const void *msg, size_t len, uint8_t sig[SIG_LEN]);
+int fota_sig_sign(const uint8_t seed[SIG_SEED_LEN], const void *msg, size_t len,
+		  uint8_t sig[SIG_LEN]);
 /* Does SIG sign exactly MSG under PUB? */
-bool sig_verify(const uint8_t pub[SIG_PUB_LEN], const void *msg, size_t len,
-		const uint8_t sig[SIG_LEN]);
+bool fota_sig_verify(const uint8_t pub[SIG_PUB_LEN], const void *msg, size_t len,
+		     const uint8_t sig[SIG_LEN]);
 
 /*
  * Key files. A public key is PEM ("-----BEGIN PUBLIC KEY-----", the
@@ -59,15 +60,16 @@ bool sig_verify(const uint8_t pub[SIG_PUB_LEN], const void *msg, size_t len,
  * around allowed. A private key is PEM PKCS#8 ("-----BEGIN PRIVATE KEY-----",
  * unencrypted). 0, or -EINVAL with a one-line reason in why (never the key).
  */
-int sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *why, size_t whylen);
-int sig_parse_private(const char *text, size_t len, uint8_t seed[SIG_SEED_LEN], char *why,
-		      size_t whylen);
+int fota_sig_parse_public(const char *text, size_t len, struct sig_pub *pub, char *why,
+			  size_t whylen);
+int fota_sig_parse_private(const char *text, size_t len, uint8_t seed[SIG_SEED_LEN], char *why,
+			   size_t whylen);
 /* Read a key file of at most 64 KiB and parse it. 0, -errno (why set) or -EINVAL. */
-int sig_load_public(const char *path, struct sig_pub *pub, char *why, size_t whylen);
-int sig_load_private(const char *path, uint8_t seed[SIG_SEED_LEN], char *why, size_t whylen);
+int fota_sig_load_public(const char *path, struct sig_pub *pub, char *why, size_t whylen);
+int fota_sig_load_private(const char *path, uint8_t seed[SIG_SEED_LEN], char *why, size_t whylen);
 /* PEM text of a key, NUL-terminated, into buf. 0, -ENOSPC or -EIO. */
-int sig_pem_public(const struct sig_pub *pub, char *buf, size_t size);
-int sig_pem_private(const uint8_t seed[SIG_SEED_LEN], char *buf, size_t size);
+int fota_sig_pem_public(const struct sig_pub *pub, char *buf, size_t size);
+int fota_sig_pem_private(const uint8_t seed[SIG_SEED_LEN], char *buf, size_t size);
 
 /* ---- the envelope ---- */
 
@@ -87,15 +89,15 @@ struct sig_envelope {
  * naming the line ("line 9: not a signature line ..."): a malformed
  * signature block is refused as a whole.
  */
-int sig_envelope_split(const char *text, size_t len, struct sig_envelope *env, char *why,
-		       size_t whylen);
+int fota_sig_envelope_split(const char *text, size_t len, struct sig_envelope *env, char *why,
+			    size_t whylen);
 
 /*
  * The signature line of BODY by SEED into line (SIG_LINE_LEN + 1 bytes,
  * NUL-terminated). 0 or -EIO.
  */
-int sig_line(const uint8_t seed[SIG_SEED_LEN], const void *body, size_t len,
-	     char line[SIG_LINE_LEN + 1]);
+int fota_sig_line(const uint8_t seed[SIG_SEED_LEN], const void *body, size_t len,
+		  char line[SIG_LINE_LEN + 1]);
 
 /* ---- the TCU's policy ---- */
 
@@ -108,7 +110,7 @@ struct sig_trust {
 	bool require_signature; /* an unsigned request is refused */
 };
 
-/* Why a request is refused; SIG_OK when accepted. Stable names: sig_result_code(). */
+/* Why a request is refused; SIG_OK when accepted. Stable names: fota_sig_result_code(). */
 enum sig_result {
 	SIG_OK = 0,
 	SIG_UNSIGNED,	 /* no signature line, and signatures are required */
@@ -125,10 +127,11 @@ enum sig_result {
  * the other signatures say. Counts distinct keys. why gets a one-line
  * reason with key ids only.
  */
-enum sig_result sig_check(const struct sig_trust *t, uint32_t allowed, const void *body, size_t len,
-			  const struct sig_envelope *env, char *why, size_t whylen);
+enum sig_result fota_sig_check(const struct sig_trust *t, uint32_t allowed, const void *body,
+			       size_t len, const struct sig_envelope *env, char *why,
+			       size_t whylen);
 
 /* "unsigned", "bad_signature", "unknown_key", "threshold_not_met", "malformed_signature". */
-const char *sig_result_code(enum sig_result r);
+const char *fota_sig_result_code(enum sig_result r);
 
 #endif

@@ -31,6 +31,8 @@ base_args()
 	flash | request) echo "-e hydraulics fw.hex" ;;
 	info) echo "-e hydraulics" ;;
 	hexinfo) echo "--bin out.bin fw.hex" ;;
+	keygen) echo "newkey" ;;
+	sign) echo "-k k.key r.yaml" ;;
 	esac
 }
 
@@ -100,6 +102,8 @@ while read -r class want thing opt args; do
 		t=$thing
 		if [ "$class" = missing-arg ]; then
 			t=$(first_valued_option "$cmd")
+			# a command without an option that takes a value (keygen) has no such error
+			[ -n "$t" ] || continue
 			a="$a $t"
 		fi
 		test_expect_success "$class: fota $cmd $a: exit $want" "

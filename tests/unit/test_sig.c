@@ -51,23 +51,23 @@ static void test_sig__rfc8032_vectors(void)
 		unhex(vecs[i].pub, pub, sizeof(pub));
 		mlen = unhex(vecs[i].msg, msg, sizeof(msg));
 		unhex(vecs[i].sig, sig, sizeof(sig));
-		T_OK(sig_public(seed, &p));
+		T_OK(fota_sig_public(seed, &p));
 		T_EQ_MEM(p.key, pub, 32);
-		T_OK(sig_sign(seed, msg, mlen, got));
+		T_OK(fota_sig_sign(seed, msg, mlen, got));
 		T_EQ_MEM(got, sig, 64);
-		T_TRUE(sig_verify(pub, msg, mlen, sig));
+		T_TRUE(fota_sig_verify(pub, msg, mlen, sig));
 		/* any flipped bit of the message or of the signature: refused */
 		msg[0] ^= 1;
-		T_TRUE(!sig_verify(pub, msg, mlen ? mlen : 1, sig));
+		T_TRUE(!fota_sig_verify(pub, msg, mlen ? mlen : 1, sig));
 		msg[0] ^= 1;
 		for (size_t b = 0; b < 64; b += 13) {
 			sig[b] ^= 0x40;
-			T_TRUE(!sig_verify(pub, msg, mlen, sig));
+			T_TRUE(!fota_sig_verify(pub, msg, mlen, sig));
 			sig[b] ^= 0x40;
 		}
 		/* under another vector's key: refused */
 		unhex(vecs[(i + 1) % FOTA_ARRAY_SIZE(vecs)].pub, pub, sizeof(pub));
-		T_TRUE(!sig_verify(pub, msg, mlen, sig));
+		T_TRUE(!fota_sig_verify(pub, msg, mlen, sig));
 	}
 }
 
@@ -77,7 +77,7 @@ static void test_sig__key_id(void)
 
 	/* the first 8 bytes of SHA-256 of the raw key: sha256(d75a98...511a) */
 	unhex(vecs[0].pub, p.key, 32);
-	sig_key_id(&p);
+	fota_sig_key_id(&p);
 	T_EQ(strlen(p.id), SIG_KEYID_LEN);
 	T_EQ_STR(p.id, "21fe31dfa154a261");
 }
@@ -88,28 +88,28 @@ static void test_sig__key_files(void)
 	struct sig_pub p, q;
 	char pem[1024], why[256], raw[80];
 
-	T_OK(sig_keygen(seed, &p));
-	T_OK(sig_pem_private(seed, pem, sizeof(pem)));
+	T_OK(fota_sig_keygen(seed, &p));
+	T_OK(fota_sig_pem_private(seed, pem, sizeof(pem)));
 	T_TRUE(strstr(pem, "-----BEGIN PRIVATE KEY-----") != NULL);
-	T_OK(sig_parse_private(pem, strlen(pem), seed2, why, sizeof(why)));
+	T_OK(fota_sig_parse_private(pem, strlen(pem), seed2, why, sizeof(why)));
 	T_EQ_MEM(seed, seed2, 32);
-	T_OK(sig_pem_public(&p, pem, sizeof(pem)));
+	T_OK(fota_sig_pem_public(&p, pem, sizeof(pem)));
 	T_TRUE(strstr(pem, "-----BEGIN PUBLIC KEY-----") != NULL);
-	T_OK(sig_parse_public(pem, strlen(pem), &q, why, sizeof(why)));
+	T_OK(fota_sig_parse_public(pem, strlen(pem), &q, why, sizeof(why)));
 	T_EQ_MEM(p.key, q.key, 32);
 	T_EQ_STR(p.id, q.id);
 
 	/* raw: 64 hex digits, white space around */
 	snprintf(raw, sizeof(raw), "  %s\n", vecs[1].pub);
-	T_OK(sig_parse_public(raw, strlen(raw), &q, why, sizeof(why)));
+	T_OK(fota_sig_parse_public(raw, strlen(raw), &q, why, sizeof(why)));
 	T_EQ(q.key[0], 0x3d);
-	T_ERR(sig_parse_public(raw, 20, &q, why, sizeof(why)), -EINVAL);
+	T_ERR(fota_sig_parse_public(raw, 20, &q, why, sizeof(why)), -EINVAL);
 	T_TRUE(strstr(why, "64 hex digits") != NULL);
 	/* a public key is not a private key, and the reverse */
-	T_ERR(sig_parse_private(pem, strlen(pem), seed2, why, sizeof(why)), -EINVAL);
-	T_OK(sig_pem_private(seed, pem, sizeof(pem)));
-	T_ERR(sig_parse_public(pem, strlen(pem), &q, why, sizeof(why)), -EINVAL);
-	T_ERR(sig_parse_public("-----BEGIN PUBLIC KEY-----\nxx\n", 30, &q, why, sizeof(why)),
+	T_ERR(fota_sig_parse_private(pem, strlen(pem), seed2, why, sizeof(why)), -EINVAL);
+	T_OK(fota_sig_pem_private(seed, pem, sizeof(pem)));
+	T_ERR(fota_sig_parse_public(pem, strlen(pem), &q, why, sizeof(why)), -EINVAL);
+	T_ERR(fota_sig_parse_public("-----BEGIN PUBLIC KEY-----\nxx\n", 30, &q, why, sizeof(why)),
 	      -EINVAL);
 }
 
@@ -123,14 +123,14 @@ static void test_sig__envelope(void)
 
 	unhex(vecs[0].seed, seed, 32);
 	/* unsigned: all body */
-	T_OK(sig_envelope_split(BODY, strlen(BODY), &env, why, sizeof(why)));
+	T_OK(fota_sig_envelope_split(BODY, strlen(BODY), &env, why, sizeof(why)));
 	T_EQ(env.n, 0);
 	T_EQ(env.body_len, strlen(BODY));
 
-	T_OK(sig_line(seed, BODY, strlen(BODY), line));
+	T_OK(fota_sig_line(seed, BODY, strlen(BODY), line));
 	T_EQ(strlen(line), SIG_LINE_LEN);
 	snprintf(text, sizeof(text), "%s%s%s", BODY, line, line);
-	T_OK(sig_envelope_split(text, strlen(text), &env, why, sizeof(why)));
+	T_OK(fota_sig_envelope_split(text, strlen(text), &env, why, sizeof(why)));
 	T_EQ(env.n, 2);
 	T_EQ(env.body_len, strlen(BODY));
 	T_EQ_STR(env.e[0].id, "21fe31dfa154a261");
@@ -138,23 +138,23 @@ static void test_sig__envelope(void)
 		uint8_t pub[32];
 
 		unhex(vecs[0].pub, pub, 32);
-		T_TRUE(sig_verify(pub, BODY, strlen(BODY), env.e[0].sig));
+		T_TRUE(fota_sig_verify(pub, BODY, strlen(BODY), env.e[0].sig));
 	}
 
 	/* anything after the first signature line that is not one: the whole file refused */
 	snprintf(text, sizeof(text), "%s%sextra: 1\n", BODY, line);
-	T_ERR(sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
+	T_ERR(fota_sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
 	T_TRUE(strstr(why, "line 4") != NULL);
 	/* a signature line without its newline, upper-case hex, a short signature */
 	snprintf(text, sizeof(text), "%s%.*s", BODY, (int)SIG_LINE_LEN - 1, line);
-	T_ERR(sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
+	T_ERR(fota_sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
 	snprintf(text, sizeof(text), "%s%s", BODY, line);
 	text[strlen(BODY) + 20] = 'A';
-	T_ERR(sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
+	T_ERR(fota_sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
 	snprintf(text, sizeof(text), "%s#fota-sig ed25519 21fe31dfa154a261 00\n", BODY);
-	T_ERR(sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
+	T_ERR(fota_sig_envelope_split(text, strlen(text), &env, why, sizeof(why)), -EBADMSG);
 	/* the tag at the start of the file: an empty body */
-	T_OK(sig_envelope_split(line, strlen(line), &env, why, sizeof(why)));
+	T_OK(fota_sig_envelope_split(line, strlen(line), &env, why, sizeof(why)));
 	T_EQ(env.body_len, 0);
 }
 
@@ -164,7 +164,7 @@ static void trust3(struct sig_trust *t, unsigned threshold)
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < 3; i++) {
 		unhex(vecs[i].pub, t->keys[i].key, 32);
-		sig_key_id(&t->keys[i]);
+		fota_sig_key_id(&t->keys[i]);
 		snprintf(t->names[i], sizeof(t->names[i]), "%c", (char)('a' + i));
 	}
 	t->nkeys = 3;
@@ -186,11 +186,11 @@ static enum sig_result check(const struct sig_trust *t, uint32_t allowed, const 
 		} else {
 			unhex(vecs[signers[i]].seed, seed, 32);
 		}
-		T_OK(sig_line(seed, BODY, strlen(BODY), line));
+		T_OK(fota_sig_line(seed, BODY, strlen(BODY), line));
 		strcat(text, line);
 	}
-	T_OK(sig_envelope_split(text, strlen(text), &env, why, 256));
-	return sig_check(t, allowed, text, env.body_len, &env, why, 256);
+	T_OK(fota_sig_envelope_split(text, strlen(text), &env, why, 256));
+	return fota_sig_check(t, allowed, text, env.body_len, &env, why, 256);
 }
 
 static void test_sig__policy(void)
@@ -220,7 +220,7 @@ static void test_sig__policy(void)
 	T_EQ(check(&t, 3u, BODY, (int[]){ 1, 0 }, 2, why), SIG_OK);
 	T_EQ(check(&t, 1u, BODY, (int[]){ 2 }, 1, why), SIG_UNKNOWN_KEY);
 	T_TRUE(strstr(why, "for this ECU") != NULL);
-	T_EQ_STR(sig_result_code(SIG_THRESHOLD), "threshold_not_met");
+	T_EQ_STR(fota_sig_result_code(SIG_THRESHOLD), "threshold_not_met");
 }
 
 static const struct t_case cases[] = {
