@@ -231,7 +231,8 @@ static void log_trust(const struct fota_config *cfg)
 		n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s%s%s%s", i ? ", " : "",
 				      t->keys[i].id, t->names[i][0] ? " (" : "", t->names[i],
 				      t->names[i][0] ? ")" : "");
-	fota_info("trust: %zu keys (%s), threshold %u, signatures %s", t->nkeys, keys, t->threshold,
+	fota_info("trust: %zu key%s (%s), threshold %u, signatures %s", t->nkeys,
+		  t->nkeys == 1 ? "" : "s", keys, t->threshold,
 		  t->require_signature ? "required" : "checked when present");
 }
 

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # examples/demo.sh: one whole ECU FOTA update cycle on a virtual CAN bus
-# (unix:DIR), with the shipped examples/fota.yaml: a simulated ECU
-# (fota ecu), the TCU (fota serve), an update request, operator approval,
-# flashing, the OEM health check, and the ECU memory compared with the image.
+# (unix:DIR), with the shipped examples/fota.yaml plus a trust: section: a
+# signing key (fota keygen), a simulated ECU (fota ecu), the TCU (fota serve)
+# that flashes only signed requests, a forged request refused, a signed one
+# offered, operator approval, flashing, the OEM health check, and the ECU
+# memory compared with the image.
 # Runs anywhere after `make` (no CAN hardware, no root): `make demo`, or
 #   FOTA=build/fota sh examples/demo.sh
 # Everything lives in a temporary directory removed at the end
@@ -13,8 +15,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 FOTA=${FOTA:-fota}
 case "$FOTA" in */*) FOTA=$(cd "$(dirname "$FOTA")" && pwd)/$(basename "$FOTA") ;; esac
-CONFIG=$here/fota.yaml
 dir=$(mktemp -d "${TMPDIR:-/tmp}/fota-demo.XXXXXX")
+CONFIG=$dir/fota.yaml
 BUS=unix:$dir/bus
 STATE=$dir/state
 ecu_pid=
@@ -63,6 +65,12 @@ awk 'BEGIN {
 }' >hydraulics-2.1.hex
 "$FOTA" hexinfo hydraulics-2.1.hex
 
+step "platform signing key: fota keygen release (release.key stays with the platform)"
+"$FOTA" keygen release
+step "TCU configuration: examples/fota.yaml and a trust: section naming release.pub"
+{ cat "$here/fota.yaml"; printf 'trust:\n  keys:\n    - { name: release, file: release.pub }\n'; } >fota.yaml
+tail -3 fota.yaml
+
 step "simulated ECU: fota ecu -c fota.yaml -e hydraulics -b $BUS --memory ecu-flash.bin"
 "$FOTA" ecu -c "$CONFIG" -e hydraulics -b "$BUS" --memory ecu-flash.bin \
 	--ready-file ecu.ready 2>ecu.log &
@@ -75,14 +83,20 @@ serve_pid=$!
 until_ok 10 grep -q "node 0x27 on" serve.log
 "$FOTA" status -b "$BUS"
 
-step "update request dropped into $STATE/inbox (what the cloud platform would send)"
-id=3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90
+step "a forged request (unsigned, from whoever can write the inbox) is refused"
+forged=0c1d2e3f-4a5b-4c6d-9e8f-0a1b2c3d4e5f
 sha=$(sha256sum hydraulics-2.1.hex | cut -d' ' -f1)
 printf 'id: %s\necu: hydraulics\nfirmware: %s\nsha256: %s\n' \
-	"$id" "$dir/hydraulics-2.1.hex" "$sha" >request.yaml
-cat request.yaml
-mv request.yaml "$STATE/inbox/$id.yaml"
-"$FOTA" status -b "$BUS" --wait=available --timeout 10
+	"$forged" "$dir/hydraulics-2.1.hex" "$sha" >forged.yaml
+mv forged.yaml "$STATE/inbox/$forged.yaml"
+until_ok 10 grep -q '"reason_code"' "$STATE/outbox/$forged.json"
+grep -E '"(status|reason|reason_code)"' "$STATE/outbox/$forged.json"
+
+step "signed update request: fota request --sign release.key --inbox $STATE/inbox"
+id=$("$FOTA" request -c fota.yaml -e hydraulics --sw-version 2.1.0 --sign release.key -q \
+	--inbox "$STATE/inbox" hydraulics-2.1.hex)
+cat "$STATE/inbox/$id.yaml"
+"$FOTA" status -b "$BUS" --wait=available --id "$id" --state-dir "$STATE" --timeout 10
 
 step "operator approves: fota approve (apply_update = 0x01)"
 "$FOTA" approve -b "$BUS"
@@ -104,7 +118,7 @@ cmp ecu-flash.bin expected.bin
 echo "ecu-flash.bin equals the image (1 MiB region, gaps 0xFF)"
 
 step "report written for the platform: $STATE/outbox/$id.json"
-grep -E '"(status|update_status|attempts)"' "$STATE/outbox/$id.json"
+grep -E '"(status|update_status|attempts|version|signed)"' "$STATE/outbox/$id.json"
 
 step "TCU log"
 cat serve.log
