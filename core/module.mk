@@ -4,5 +4,6 @@ CORE_SRCS += core/notify.c
 CORE_SRCS += core/config.c core/request.c core/sig.c
 FUZZ_TARGETS += config
 FUZZ_TARGETS += frame
+FUZZ_TARGETS += sigreq
 CORE_SRCS += core/update.c
 CORE_SRCS += core/worker.c
