@@ -312,6 +312,7 @@ static int check_policy(const struct fota_config *cfg, const struct cmd_serve_ve
 	int64_t now = o->now_wall ? o->now_wall : (int64_t)time(NULL);
 	int64_t floor = o->clock_floor ? o->clock_floor : cmd_serve_clock_floor();
 	char a[32], b[32], installed[CFG_VERSION_MAX];
+	int err;
 
 	if (pkg->signed_ok && (!rq->version[0] || !rq->expires))
 		return refuse(pkg, CMD_SERVE_R_INCOMPLETE, why, whylen,
@@ -333,9 +334,15 @@ static int check_policy(const struct fota_config *cfg, const struct cmd_serve_ve
 		return refuse(pkg, CMD_SERVE_R_NOT_YET_VALID, why, whylen,
 			      "not yet valid: not before %s", a);
 	}
-	if (o->state_dir && rq->version[0] &&
-	    !cmd_serve_version_get(o->state_dir, rq->ecu, installed, sizeof(installed)) &&
-	    cfg_version_cmp(rq->version, installed) < 0 && !rq->allow_downgrade)
+	if (!o->state_dir || !rq->version[0] || rq->allow_downgrade)
+		return 0;
+	err = cmd_serve_version_get(o->state_dir, rq->ecu, installed, sizeof(installed));
+	/* a versions file that cannot be read must not switch the check off */
+	if (err && err != -ENOENT)
+		return refuse(pkg, CMD_SERVE_R_ROLLBACK, why, whylen,
+			      "rollback not checkable: %s/%s: %s", o->state_dir, CMD_SERVE_VERSIONS,
+			      err == -EBADMSG ? "a line is not ECU VERSION" : strerror(-err));
+	if (!err && cfg_version_cmp(rq->version, installed) < 0)
 		return refuse(pkg, CMD_SERVE_R_ROLLBACK, why, whylen,
 			      "rollback: version %s is lower than %s, installed on ECU %s "
 			      "(allow_downgrade: true not given)",

@@ -43,8 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (env.body_len > size || env.n > SIG_MAX ||
-	    size - env.body_len != env.n * SIG_LINE_LEN)
+	if (env.body_len > size || env.n > SIG_MAX || size - env.body_len != env.n * SIG_LINE_LEN)
 		abort();
 	if (env.n && memcmp(text + env.body_len, SIG_LINE_TAG, sizeof(SIG_LINE_TAG) - 1))
 		abort();

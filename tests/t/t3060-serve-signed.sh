@@ -35,10 +35,10 @@ field()
 	timeout -k 2 10 fota status -b "$BUS" | sed -n "s/^$1: \([^ ]*\).*/\1/p"
 }
 
-# serve NAME CONFIG: fota serve on $ST, every frame it sends or sees in NAME.trace
+# serve NAME CONFIG [VAR=VALUE]: fota serve on $ST, every frame it sends or sees in NAME.trace
 serve()
 {
-	daemon "$1" fota serve -c "$2" -b "$BUS" --state-dir "$ST" --trace "$TRASH/$1.trace" &&
+	daemon "$1" env $3 fota serve -c "$2" -b "$BUS" --state-dir "$ST" --trace "$TRASH/$1.trace" &&
 	wait_until "grep -q \"on $BUS\" \"$TRASH/$1.err\" || test -f \"$TRASH/$1.rc\"" 10 &&
 	grep -q "on $BUS" "$TRASH/$1.err"
 }
@@ -163,6 +163,11 @@ test_expect_success 'no signature at all (the signature missing): unsigned' '
 	refused "$(cat bare.yaml.id)" unsigned "not signed"
 '
 
+test_expect_success 'a line after the signatures: the whole file refused, malformed' '
+	mk tail.yaml --sign k1.key && echo "firmware: /dev/zero" >>tail.yaml && put tail.yaml &&
+	refused "$(cat tail.yaml.id)" malformed_signature "nothing but signature lines"
+'
+
 test_expect_success 'a signature by a trusted key over an expired request: expired' '
 	mk exp.yaml --expires +1d &&
 	sed "s/^expires: .*/expires: 2026-01-01T00:00:00Z/" exp.yaml >exp.body &&
@@ -219,6 +224,14 @@ test_expect_success 'state file restored from a backup: a replay is still refuse
 	put old2.yaml &&
 	refused "$(cat old2.yaml.id)" rollback "lower than 2.0" &&
 	ends_within s2 TERM 1500
+'
+
+test_expect_success 'a clock earlier than the build: refused, the log and report say so' '
+	serve s2c fota.yaml FOTA_CLOCK_FLOOR=2099-01-01T00:00:00Z &&
+	mk clock.yaml --sign k1.key && put clock.yaml &&
+	refused "$(cat clock.yaml.id)" clock_not_set "clock not set: the wall clock reads .*, before 2099-01-01T00:00:00Z" &&
+	wait_until "grep -q \"not offered: clock not set\" s2c.err" &&
+	ends_within s2c TERM 1500
 '
 
 test_expect_success 'threshold 2: one signature is not enough' '

@@ -393,12 +393,39 @@ static void test_serve__write_atomic_replaces(void)
 	rm_tmp();
 }
 
+/* STATE_DIR/versions: only ever raised, other ECUs kept, a bad file named as such */
+static void test_serve__installed_versions(void)
+{
+	char v[CFG_VERSION_MAX], path[300];
+	FILE *f;
+
+	mk_tmp();
+	T_ERR(cmd_serve_version_get(tmpdir, "hx", v, sizeof(v)), -ENOENT);
+	T_OK(cmd_serve_version_raise(tmpdir, "hx", "2.9"));
+	T_OK(cmd_serve_version_raise(tmpdir, "brake", "7"));
+	T_OK(cmd_serve_version_raise(tmpdir, "hx", "2.10"));
+	T_OK(cmd_serve_version_get(tmpdir, "hx", v, sizeof(v)));
+	T_EQ_STR(v, "2.10");
+	/* a downgrade that was allowed does not lower the floor */
+	T_OK(cmd_serve_version_raise(tmpdir, "hx", "1.0"));
+	T_OK(cmd_serve_version_get(tmpdir, "hx", v, sizeof(v)));
+	T_EQ_STR(v, "2.10");
+	T_OK(cmd_serve_version_get(tmpdir, "brake", v, sizeof(v)));
+	T_EQ_STR(v, "7");
+	T_ERR(cmd_serve_version_get(tmpdir, "nosuch", v, sizeof(v)), -ENOENT);
+	snprintf(path, sizeof(path), "%s/" CMD_SERVE_VERSIONS, tmpdir);
+	f = fopen(path, "a");
+	T_TRUE(f != NULL);
+	fputs("hx garbage\n", f);
+	fclose(f);
+	T_ERR(cmd_serve_version_get(tmpdir, "hx", v, sizeof(v)), -EBADMSG);
+	rm_tmp();
+}
+
 static const struct t_case cases[] = {
-	T_CASE(serve__inbox_order_mtime_then_name),
-	T_CASE(serve__verify_reasons),
-	T_CASE(serve__platform_status),
-	T_CASE(serve__report_roundtrip),
-	T_CASE(serve__report_of_hostile_file_names),
+	T_CASE(serve__installed_versions),    T_CASE(serve__inbox_order_mtime_then_name),
+	T_CASE(serve__verify_reasons),	      T_CASE(serve__platform_status),
+	T_CASE(serve__report_roundtrip),      T_CASE(serve__report_of_hostile_file_names),
 	T_CASE(serve__write_atomic_replaces),
 };
 
