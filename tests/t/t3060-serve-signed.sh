@@ -90,6 +90,29 @@ test_expect_success 'keygen never overwrites a key, and writes no half pair' '
 	! test -e x.key && test_cmp x.pub.orig x.pub
 '
 
+test_expect_success 'request --sign: needs --sw-version, a future --expires, a private key' '
+	gen_hex 256 3 >small.hex &&
+	test_expect_code 2 fota request -e hydraulics --sign k1.key small.hex 2>err &&
+	test_grep "needs --sw-version" err &&
+	test_expect_code 2 fota request -e hydraulics --sw-version 1 --expires 2020-01-01T00:00:00Z \
+		--sign k1.key small.hex 2>err &&
+	test_grep "that time has passed" err &&
+	test_expect_code 2 fota request -e hydraulics --sw-version 1.x small.hex 2>err &&
+	test_grep "invalid --sw-version" err &&
+	test_expect_code 2 fota request -e hydraulics --expires tomorrow small.hex 2>err &&
+	test_grep "invalid --expires" err &&
+	test_expect_code 3 fota request -e hydraulics --sw-version 1 --sign k1.pub small.hex \
+		>out 2>err &&
+	test_grep "k1.pub: not an unencrypted PEM private key" err && test_must_be_empty out &&
+	fota request -e hydraulics --sw-version 1.2 --expires +2h --not-before +1h \
+		--allow-downgrade --sign k1.key small.hex >r.yaml 2>/dev/null &&
+	test_grep "^version: \"1.2\"$" r.yaml && test_grep "^size: [0-9]+$" r.yaml &&
+	test_grep "^expires: 20[0-9-]+T[0-9:]+Z$" r.yaml && test_grep "^not_before: " r.yaml &&
+	test_grep "^allow_downgrade: true$" r.yaml &&
+	test_grep "^#fota-sig ed25519 $(cat id1) [0-9a-f]{128}$" r.yaml &&
+	test "$(tail -n 1 r.yaml | cut -c1-9)" = "#fota-sig"
+'
+
 test_expect_success 'setup: firmware images, simulated ECU, fota serve trusting k1 and k2' '
 	cfg 1 >fota.yaml && cfg 2 >fota2.yaml &&
 	gen_hex 8192 7 >fw.hex &&
