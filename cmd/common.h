@@ -10,6 +10,7 @@
 #define FOTA_CMD_COMMON_H
 
 #include <stdio.h>
+#include "core/bus.h"
 #include "core/config.h"
 #include "cmd/cmd.h"
 #include "hex/load.h"
@@ -33,6 +34,7 @@ struct cmd_ctx {
 	bool json_on_failure;	 /* cmd_json_failure() applies (the SDO commands) */
 	int verbose;		 /* -v count; -1 for -q */
 	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
+	enum bus_join join;	 /* unix: a client (default) or a member that makes DIR */
 	struct bus *bus;
 	FILE *trace;
 };
@@ -168,7 +170,10 @@ int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct c
 
 /*
  * Open ctx->bus: -b BUS, $FOTA_BUS, else cfg->bus (cfg may be NULL). opts may
- * be NULL (then the config's fd/bitrate apply). Opens --trace FILE first (for
+ * be NULL (then the config's fd/bitrate apply); ctx->join says how to join a
+ * unix: bus (a client: "no other member on unix:DIR", status 4, when nobody
+ * is there), and a process killed by SIGINT, SIGTERM or SIGHUP removes its
+ * socket file from DIR. Opens --trace FILE first (for
  * writing, truncated) and traces every frame in candump -l format. Reports
  * the error ("BUS: reason", "FILE: reason") and returns its exit status: 2
  * for no bus given or a spec that is no bus, 1 for a trace file that cannot

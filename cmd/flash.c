@@ -937,6 +937,8 @@ static int run_flash(int argc, char **argv)
 	}
 
 	bo.fd = cfg.fd || ecu.isotp.fd;
+	if (a.wait_ecu)
+		fl.ctx.join = BUS_JOIN_EXISTING; /* the ECU may join later */
 	bo.bitrate = a.bitrate ? a.bitrate : cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
 	rc = cmd_open_bus(&fl.ctx, &cfg, &bo);

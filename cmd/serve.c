@@ -293,6 +293,7 @@ static int run_serve(int argc, char **argv)
 	int err, rc;
 
 	cmd_ctx_init(&ctx, &cmd_serve);
+	ctx.join = BUS_JOIN_MAKE; /* a long-running member: it makes unix:DIR */
 	cmd_parse_options(&ctx, &a, argc, argv);
 	if (a.syslog)
 		fota_log_use_syslog(1);

@@ -147,9 +147,12 @@ NO_ECU_MAX_MS=1000
 [ -z "${FOTA_VM:-}" ] || NO_ECU_MAX_MS=4000
 test_expect_success 'no ECU on the bus: status 4 within P2' '
 	stop_leftovers &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(members) -ge 1" &&
 	start=$(date +%s%N) &&
 	test_expect_code 4 fota flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
 	end=$(date +%s%N) &&
+	bg_stop silent &&
 	test_grep "ecu 0x7E0: ProgrammingSession: no response \\(timeout\\)" err &&
 	echo "elapsed $(( (end - start) / 1000000 )) ms" &&
 	test $(( (end - start) / 1000000 )) -lt $NO_ECU_MAX_MS

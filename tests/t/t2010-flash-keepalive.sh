@@ -175,8 +175,11 @@ test_expect_success '--wait-ecu: nobody answers: exit 4, how long and how many t
 	test_expect_code 4 fota flash -b "$BUS" --request-id 0x7E0 --response-id 0x7E8 \
 		--no-security --wait-ecu 1 fw.hex 2>err &&
 	test_grep "ProgrammingSession: no response in 1\.[0-9] s \([0-9]+ tries\)" err &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(members) -ge 1" &&
 	test_expect_code 4 fota flash -b "$BUS" --request-id 0x7E0 --response-id 0x7E8 \
 		--no-security fw.hex 2>err &&
+	bg_stop silent &&
 	test_grep "ProgrammingSession: no response \(timeout\)" err
 '
 

@@ -161,11 +161,14 @@ test_expect_success 'another NRC is that DID refused, the others still read' '
 
 test_expect_success 'no ECU: exit 4, "no response (timeout)"' '
 	stop_leftovers &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(bus_members) -ge 1" &&
 	test_expect_code 4 fota info -b "$BUS" $IDS --did F190 >out 2>err &&
 	test_must_be_empty out &&
 	test_grep "^fota info: ecu .*: ReadDataByIdentifier: no response \(timeout\)$" err &&
 	test_expect_code 4 fota info -b "$BUS" $IDS --did F190 --json >out 2>err &&
-	test_grep "\"ok\":false,\"exit\":4,\"error\":\"ReadDataByIdentifier: no response \(timeout\)\"" out
+	test_grep "\"ok\":false,\"exit\":4,\"error\":\"ReadDataByIdentifier: no response \(timeout\)\"" out &&
+	bg_stop silent
 '
 
 # The fingerprint: a sequence key of the configuration, written by 0x2E after SecurityAccess.

@@ -267,9 +267,12 @@ test_expect_success 'no node: the request, our timeout abort, status 4 after tim
 '
 
 test_expect_success 'no node, default timing: 1000 ms x 3 attempts' '
+	bg_start silent fota-test dump "$BUS" &&
+	wait_members 1 &&
 	t0=$(now_ms) &&
 	test_expect_code 4 fota status -b "$BUS" 2>err &&
 	t1=$(now_ms) &&
+	bg_stop silent &&
 	echo "fota status: $BUS: node 0x27: no answer within 1000 ms (3 attempts)" >expect &&
 	test_cmp expect err &&
 	echo "elapsed $((t1 - t0)) ms" &&
