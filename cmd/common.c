@@ -39,7 +39,9 @@ int cmd_opt_verbose(void *base, const char *value, char *msg, size_t size)
 
 	if (ctx->verbose >= 0)
 		ctx->verbose++;
-	fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG : FOTA_LOG_INFO);
+	fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG :
+			   ctx->verbose == 1 ? FOTA_LOG_STEP :
+					       FOTA_LOG_WARN);
 	return 0;
 }
 
@@ -48,7 +50,7 @@ int cmd_opt_quiet(void *base, const char *value, char *msg, size_t size)
 	struct cmd_ctx *ctx = base;
 
 	ctx->verbose = -1;
-	fota_log_set_level(FOTA_LOG_ERROR);
+	fota_log_set_level(FOTA_LOG_WARN); /* core/log.h: a warning is no information */
 	return 0;
 }
 
@@ -201,7 +203,8 @@ int cmd_ctx_release(struct cmd_ctx *ctx)
 
 	sock_armed = 0;
 	if (ctx->bus) {
-		err = ctx->bus->trace_err;
+		/* the frames of -vv on stderr are no file the user asked for */
+		err = ctx->trace ? ctx->bus->trace_err : 0;
 		lost = ctx->bus->trace_lost;
 		bus_close(ctx->bus);
 	}
@@ -448,6 +451,8 @@ int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struc
 	sock_arm(ctx->bus);
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
+	else if (fota_log_level() >= FOTA_LOG_DEBUG)
+		bus_set_trace(ctx->bus, stderr); /* -vv: the frames, unless --trace takes them */
 	report_controller(ctx->bus);
 	return FOTA_EXIT_OK;
 }

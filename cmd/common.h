@@ -78,16 +78,17 @@ struct cmd_ctx {
 		.help = "machine-readable JSON output on stdout", .flags = FOTA_OPT_CTX, \
 		.type = FOTA_OPT_T_FLAG, .off = offsetof(struct cmd_ctx, json)           \
 	}
-#define FOTA_OPT_VERBOSE                                                                     \
-	{                                                                                    \
-		.key = 'v', .long_name = "verbose",                                          \
-		.help = "more messages on stderr (repeat for debug)", .flags = FOTA_OPT_CTX, \
-		.type = FOTA_OPT_T_FN, .fn = cmd_opt_verbose                                 \
+#define FOTA_OPT_VERBOSE                                                              \
+	{                                                                             \
+		.key = 'v', .long_name = "verbose",                                   \
+		.help = "each protocol step on stderr (-vv: details and frames too)", \
+		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_verbose   \
 	}
-#define FOTA_OPT_QUIET                                                             \
-	{                                                                          \
-		.key = 'q', .long_name = "quiet", .help = "only errors on stderr", \
-		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_quiet  \
+#define FOTA_OPT_QUIET                                                            \
+	{                                                                         \
+		.key = 'q', .long_name = "quiet",                                 \
+		.help = "no informational messages on stderr (stdout unchanged)", \
+		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_quiet \
 	}
 int cmd_opt_verbose(void *ctx, const char *value, char *msg, size_t size);
 int cmd_opt_quiet(void *ctx, const char *value, char *msg, size_t size);

@@ -117,8 +117,8 @@ static void m_input(void *ctx, const struct bus_frame *f, fota_us now)
 	tcu_clock(&s->t, now);
 	sdo_server_input(&s->sdo, f, now);
 	while (sdo_server_take_event(&s->sdo, &ev) == 1)
-		fota_debug("SDO %s 0x%04x:%02x: %s", ev.write ? "write" : "read", ev.index, ev.sub,
-			   ev.abort_code ? sdo_abort_str(ev.abort_code) : "ok");
+		fota_step("SDO %s 0x%04x:%02x: %s", ev.write ? "write" : "read", ev.index, ev.sub,
+			  ev.abort_code ? sdo_abort_str(ev.abort_code) : "ok");
 	tcu_process(&s->t, now);
 }
 

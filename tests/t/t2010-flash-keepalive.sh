@@ -211,7 +211,7 @@ test_expect_success VCAN '--isotp kernel: CAN_BCM sends 3E 80 on 0x7DF all throu
 	fota-test dump -i 0x7DF -n 8 -t 30000 "$BUS" >bcm.log &
 	dump=$!
 	wait_until "test \$(members) -ge 2" &&
-	fota flash -c fota.yaml -e strict --isotp kernel fw.hex 2>err ||
+	fota flash -q -c fota.yaml -e strict --isotp kernel fw.hex 2>err ||
 		{ cat err >&2; kill $dump; return 1; }
 	wait $dump &&
 	bg_stop ecu &&
