@@ -51,10 +51,10 @@ struct cmd_ctx {
 		.flags = (fl) | FOTA_OPT_CTX, .type = FOTA_OPT_T_STRING,  \
 		.off = offsetof(struct cmd_ctx, field)                    \
 	}
-#define FOTA_OPT_BUS                                                                     \
-	CMD_CTX_OPT('b', "bus", "BUS",                                                   \
-		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: $FOTA_BUS, " \
-		    "then the config's bus:)",                                           \
+#define FOTA_OPT_BUS                                                                          \
+	CMD_CTX_OPT('b', "bus", "BUS",                                                        \
+		    "CAN bus: interface (can0, vcan0) or unix:DIR; the bus is the first of: " \
+		    "-b, $FOTA_BUS, the configuration's bus; there is no built-in bus",       \
 		    FOTA_OPT_IFACE, bus_spec)
 #define FOTA_OPT_CONFIG                                                        \
 	CMD_CTX_OPT('c', "config", "FILE",                                     \
