@@ -5,10 +5,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/un.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include "cmd/common.h"
@@ -21,6 +23,7 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cmd = cmd;
+	ctx->join = BUS_JOIN_PEER; /* fota serve and fota ecu make the bus */
 	fota_getopt_init(&ctx->getopt, cmd);
 	ctx->config_path = getenv("FOTA_CONFIG");
 	ctx->bus_spec = getenv("FOTA_BUS");
@@ -36,7 +39,9 @@ int cmd_opt_verbose(void *base, const char *value, char *msg, size_t size)
 
 	if (ctx->verbose >= 0)
 		ctx->verbose++;
-	fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG : FOTA_LOG_INFO);
+	fota_log_set_level(ctx->verbose >= 2 ? FOTA_LOG_DEBUG :
+			   ctx->verbose == 1 ? FOTA_LOG_STEP :
+					       FOTA_LOG_WARN);
 	return 0;
 }
 
@@ -45,7 +50,7 @@ int cmd_opt_quiet(void *base, const char *value, char *msg, size_t size)
 	struct cmd_ctx *ctx = base;
 
 	ctx->verbose = -1;
-	fota_log_set_level(FOTA_LOG_ERROR);
+	fota_log_set_level(FOTA_LOG_WARN); /* core/log.h: a warning is no information */
 	return 0;
 }
 
@@ -155,13 +160,51 @@ bool cmd_opt_given(const struct cmd_ctx *ctx, int key)
 	return o && (ctx->given & 1ull << (o - ctx->cmd->opts));
 }
 
+/*
+ * The socket file of our unix: bus member, removed by a fatal signal: a
+ * killed client leaves no file for the other members to trip over. Only
+ * async-signal-safe calls in the handler; it then dies of the signal as
+ * it would have.
+ */
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 80];
+static volatile sig_atomic_t sock_armed;
+
+static void sock_cleanup(int sig)
+{
+	if (sock_armed)
+		unlink(sock_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void sock_arm(struct bus *bus)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+
+	if (bus_unix_socket_path(bus, sock_path, sizeof(sock_path)))
+		return;
+	sock_armed = 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sock_cleanup;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(sigs); i++) {
+		/* a signal the caller ignores (nohup, a background job) stays ignored */
+		if (sigaction(sigs[i], NULL, &old) || old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 int cmd_ctx_release(struct cmd_ctx *ctx)
 {
 	int err = 0;
 	uint64_t lost = 0;
 
+	sock_armed = 0;
 	if (ctx->bus) {
-		err = ctx->bus->trace_err;
+		/* the frames of -vv on stderr are no file the user asked for */
+		err = ctx->trace ? ctx->bus->trace_err : 0;
 		lost = ctx->bus->trace_lost;
 		bus_close(ctx->bus);
 	}
@@ -386,6 +429,7 @@ int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struc
 		o.bitrate = cfg->bitrate;
 		o.data_bitrate = cfg->data_bitrate;
 	}
+	o.join = ctx->join;
 	if (ctx->trace_path && !ctx->trace) {
 		ctx->trace = fopen(ctx->trace_path, "w");
 		if (!ctx->trace) {
@@ -404,8 +448,11 @@ int cmd_open_bus(struct cmd_ctx *ctx, const struct fota_config *cfg, const struc
 		/* A bus that is not there is unreachable, whatever errno says. */
 		return fota_exit_status(FOTA_FAIL_BUS, r);
 	}
+	sock_arm(ctx->bus);
 	if (ctx->trace)
 		bus_set_trace(ctx->bus, ctx->trace);
+	else if (fota_log_level() >= FOTA_LOG_DEBUG)
+		bus_set_trace(ctx->bus, stderr); /* -vv: the frames, unless --trace takes them */
 	report_controller(ctx->bus);
 	return FOTA_EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #define FOTA_CMD_COMMON_H
 
 #include <stdio.h>
+#include "core/bus.h"
 #include "core/config.h"
 #include "cmd/cmd.h"
 #include "hex/load.h"
@@ -33,6 +34,7 @@ struct cmd_ctx {
 	bool json_on_failure;	 /* cmd_json_failure() applies (the SDO commands) */
 	int verbose;		 /* -v count; -1 for -q */
 	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
+	enum bus_join join;	 /* unix: a client (default) or a member that makes DIR */
 	struct bus *bus;
 	FILE *trace;
 };
@@ -49,10 +51,10 @@ struct cmd_ctx {
 		.flags = (fl) | FOTA_OPT_CTX, .type = FOTA_OPT_T_STRING,  \
 		.off = offsetof(struct cmd_ctx, field)                    \
 	}
-#define FOTA_OPT_BUS                                                                     \
-	CMD_CTX_OPT('b', "bus", "BUS",                                                   \
-		    "CAN bus: interface (can0, vcan0) or unix:DIR (default: $FOTA_BUS, " \
-		    "then the config's bus:)",                                           \
+#define FOTA_OPT_BUS                                                                          \
+	CMD_CTX_OPT('b', "bus", "BUS",                                                        \
+		    "CAN bus: interface (can0, vcan0) or unix:DIR; the bus is the first of: " \
+		    "-b, $FOTA_BUS, the configuration's bus; there is no built-in bus",       \
 		    FOTA_OPT_IFACE, bus_spec)
 #define FOTA_OPT_CONFIG                                                        \
 	CMD_CTX_OPT('c', "config", "FILE",                                     \
@@ -76,16 +78,17 @@ struct cmd_ctx {
 		.help = "machine-readable JSON output on stdout", .flags = FOTA_OPT_CTX, \
 		.type = FOTA_OPT_T_FLAG, .off = offsetof(struct cmd_ctx, json)           \
 	}
-#define FOTA_OPT_VERBOSE                                                                     \
-	{                                                                                    \
-		.key = 'v', .long_name = "verbose",                                          \
-		.help = "more messages on stderr (repeat for debug)", .flags = FOTA_OPT_CTX, \
-		.type = FOTA_OPT_T_FN, .fn = cmd_opt_verbose                                 \
+#define FOTA_OPT_VERBOSE                                                              \
+	{                                                                             \
+		.key = 'v', .long_name = "verbose",                                   \
+		.help = "each protocol step on stderr (-vv: details and frames too)", \
+		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_verbose   \
 	}
-#define FOTA_OPT_QUIET                                                             \
-	{                                                                          \
-		.key = 'q', .long_name = "quiet", .help = "only errors on stderr", \
-		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_quiet  \
+#define FOTA_OPT_QUIET                                                            \
+	{                                                                         \
+		.key = 'q', .long_name = "quiet",                                 \
+		.help = "no informational messages on stderr (stdout unchanged)", \
+		.flags = FOTA_OPT_CTX, .type = FOTA_OPT_T_FN, .fn = cmd_opt_quiet \
 	}
 int cmd_opt_verbose(void *ctx, const char *value, char *msg, size_t size);
 int cmd_opt_quiet(void *ctx, const char *value, char *msg, size_t size);
@@ -168,7 +171,10 @@ int cmd_find_ecu(const struct fota_config *cfg, const char *name, const struct c
 
 /*
  * Open ctx->bus: -b BUS, $FOTA_BUS, else cfg->bus (cfg may be NULL). opts may
- * be NULL (then the config's fd/bitrate apply). Opens --trace FILE first (for
+ * be NULL (then the config's fd/bitrate apply); ctx->join says how to join a
+ * unix: bus (a client: "no other member on unix:DIR", status 4, when nobody
+ * is there), and a process killed by SIGINT, SIGTERM or SIGHUP removes its
+ * socket file from DIR. Opens --trace FILE first (for
  * writing, truncated) and traces every frame in candump -l format. Reports
  * the error ("BUS: reason", "FILE: reason") and returns its exit status: 2
  * for no bus given or a spec that is no bus, 1 for a trace file that cannot

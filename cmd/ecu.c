@@ -832,6 +832,7 @@ static int run_ecu(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	cmd_ctx_init(&a.ctx, &cmd_ecu);
+	a.ctx.join = BUS_JOIN_MAKE; /* a long-running member: it makes unix:DIR */
 	a.level = -1;
 	cmd_parse_options(&a.ctx, &a, argc, argv);
 	rc = apply_config(&a, &cfg, &ce, &have_cfg);

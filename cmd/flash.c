@@ -348,16 +348,17 @@ static void on_prog_event(struct flash *fl, const struct uds_prog_event *ev)
 						json_object_new_int((int)ev->pending));
 			}
 			json_emit(o);
-		} else if (ev->type == UDS_PROG_EV_STEP_START && fl->ctx.verbose > 0) {
-			{
-				bar_clear(fl);
-				if (ev->len)
-					fota_info("%s: %s 0x%08" PRIx32 " (%" PRIu32 " bytes)",
-						  fl->label, step, ev->addr, ev->len);
-				else if (fota_log_level() >= FOTA_LOG_DEBUG ||
-					 ev->step != UDS_PROG_STEP_TRANSFER_DATA)
-					fota_debug("%s: %s", fl->label, step);
-			}
+		} else if (ev->type == UDS_PROG_EV_STEP_START &&
+			   fota_log_level() >= FOTA_LOG_STEP) {
+			/* -v: each service once (a segment's TransferData as a whole); -vv: each block */
+			bar_clear(fl);
+			if (ev->len)
+				fota_step("%s: %s 0x%08" PRIx32 " (%" PRIu32 " bytes)", fl->label,
+					  step, ev->addr, ev->len);
+			else if (ev->step == UDS_PROG_STEP_TRANSFER_DATA)
+				fota_debug("%s: %s", fl->label, step);
+			else
+				fota_step("%s: %s", fl->label, step);
 		}
 		break;
 	case UDS_PROG_EV_PROGRESS: {
@@ -410,8 +411,8 @@ static void on_job_event(void *ctx, const struct uds_job_event *ev)
 	}
 	if (fl->ctx.json)
 		json_emit(json_event("bootloader_switch", fl, ev->now));
-	else if (fl->ctx.verbose > 0)
-		fota_info("%s: bootloader switch frame sent", fl->label);
+	else
+		fota_step("%s: bootloader switch frame sent", fl->label);
 }
 
 /* ---- the plan (--dry-run) ---- */
@@ -725,7 +726,8 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 	}
 	if (err) {
 		fota_error("%s: %s", fl->label, r.msg);
-	} else if (fl->tty_bar || fl->ctx.verbose > 0) {
+	} else {
+		/* the summary always, on stderr (-q silences it): stdout may be a pipe */
 		double secs = (double)(fota_now() - fl->t_start) / 1e6;
 
 		fota_info("%s: %" PRIu64 " bytes programmed in %.1f s", fl->label, total, secs);
@@ -937,11 +939,16 @@ static int run_flash(int argc, char **argv)
 	}
 
 	bo.fd = cfg.fd || ecu.isotp.fd;
+	if (a.wait_ecu)
+		fl.ctx.join = BUS_JOIN_EXISTING; /* the ECU may join later */
 	bo.bitrate = a.bitrate ? a.bitrate : cfg.bitrate;
 	bo.data_bitrate = cfg.data_bitrate;
 	rc = cmd_open_bus(&fl.ctx, &cfg, &bo);
 	if (rc)
 		goto out_job;
+	if (a.bitrate && strchr(fl.ctx.bus->name, ':'))
+		fota_warn("--bitrate %" PRIu32 " is ignored: %s is no SocketCAN interface",
+			  a.bitrate, fl.ctx.bus->name);
 	err = run_loop(&fl, &ecu);
 	rc = report(&fl, err, NULL);
 out_job:

@@ -18,7 +18,7 @@
 #include "sdo/fota_od.h"
 
 static const char *const health_usage[] = {
-	"fota health ok|fail [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-q]",
+	"fota health ok|fail [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-v|-q]",
 	"fota health --timeout[=MIN] [-b BUS] [-n ID] [-c FILE] [--json]",
 	NULL,
 };
@@ -51,6 +51,7 @@ static const struct fota_opt health_opts[] = {
 	CMD_SDO_OPT_TIMEOUT,
 	CMD_SDO_OPT_RETRIES,
 	FOTA_OPT_JSON,
+	FOTA_OPT_VERBOSE,
 	FOTA_OPT_QUIET,
 	FOTA_OPT_FN(KEY_TIMEOUT, "timeout", "MIN",
 		    "show the health-check timeout, or set it to MIN minutes (0 = wait forever)",
@@ -96,7 +97,7 @@ static void print_timeout(struct cmd_sdo *s, uint32_t minutes, bool written)
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		s->ctx.json_printed = true;
-	} else if (!written && s->ctx.verbose >= 0) {
+	} else if (!written) { /* -q is for stderr only */
 		printf("ecu_health_check_timeout: %s\n",
 		       cmd_sdo_value_text(FOTA_SUB_ECU_HEALTH_CHECK_TIMEOUT, minutes, buf,
 					  sizeof(buf)));

@@ -269,8 +269,8 @@ static int run_info(int argc, char **argv)
 	if (err)
 		fota_error("%s: %s", label, msg);
 	else
-		fota_debug("%s: %u ReadDataByIdentifier requests", label,
-			   uds_read_rdbi(rd)->requests);
+		fota_step("%s: %u ReadDataByIdentifier requests", label,
+			  uds_read_rdbi(rd)->requests);
 	if (fflush(stdout) || ferror(stdout)) {
 		fota_error_errno(-EIO, "stdout");
 		rc = fota_exit_worst(rc, fota_exit_status(FOTA_FAIL_OUTPUT, -EIO));

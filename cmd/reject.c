@@ -12,13 +12,13 @@
 #include "sdo/fota_od.h"
 
 static const char *const reject_usage[] = {
-	"fota reject [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-q]",
+	"fota reject [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-v|-q]",
 	NULL,
 };
 
 static const struct fota_opt reject_opts[] = {
-	FOTA_OPT_BUS,	     FOTA_OPT_NODE, FOTA_OPT_CONFIG, FOTA_OPT_TRACE, CMD_SDO_OPT_TIMEOUT,
-	CMD_SDO_OPT_RETRIES, FOTA_OPT_JSON, FOTA_OPT_QUIET,  FOTA_OPT_END,
+	FOTA_OPT_BUS,	     FOTA_OPT_NODE, FOTA_OPT_CONFIG,  FOTA_OPT_TRACE, CMD_SDO_OPT_TIMEOUT,
+	CMD_SDO_OPT_RETRIES, FOTA_OPT_JSON, FOTA_OPT_VERBOSE, FOTA_OPT_QUIET, FOTA_OPT_END,
 };
 
 static const struct cmd_sdo_verdict reject = {

@@ -81,6 +81,26 @@ static void drain(struct bus *bus)
 		;
 }
 
+static const char *object_name(uint8_t sub);
+
+/* -v (fota(1)): one line per SDO transfer, whatever its end. */
+static void log_transfer(const struct cmd_sdo *s, bool upload, uint8_t sub, size_t len, int err)
+{
+	char what[96], how[64];
+
+	snprintf(what, sizeof(what), "SDO %s 0x%04X:0x%02X %s", upload ? "upload" : "download",
+		 FOTA_OD_INDEX, sub, object_name(sub));
+	if (!err)
+		snprintf(how, sizeof(how), "%zu byte%s", len, len == 1 ? "" : "s");
+	else if (err == -EBUSY || err == -EREMOTEIO)
+		snprintf(how, sizeof(how), "refused: SDO abort 0x%08" PRIX32, s->res.abort_code);
+	else if (err == -ETIMEDOUT)
+		snprintf(how, sizeof(how), "no answer");
+	else
+		snprintf(how, sizeof(how), "%s", strerror(-err));
+	fota_step("%s: node 0x%02x: %s: %s", s->ctx.bus->name, s->node, what, how);
+}
+
 static int transfer(struct cmd_sdo *s, bool upload, uint8_t sub, void *buf, size_t cap,
 		    const void *data, size_t len)
 {
@@ -110,8 +130,10 @@ static int transfer(struct cmd_sdo *s, bool upload, uint8_t sub, void *buf, size
 		if (err)
 			return err; /* the bus failed: nothing to retry */
 		err = sdo_client_result(&c, &s->res);
-		if (err != -ETIMEDOUT || s->attempts > s->retries)
+		if (err != -ETIMEDOUT || s->attempts > s->retries) {
+			log_transfer(s, upload, sub, upload ? s->res.len : len, err);
 			return err;
+		}
 		fota_debug("%s: node 0x%02x: no answer to 0x%04X:0x%02X, sending again",
 			   s->ctx.bus->name, s->node, FOTA_OD_INDEX, sub);
 	}

@@ -117,8 +117,8 @@ static void m_input(void *ctx, const struct bus_frame *f, fota_us now)
 	tcu_clock(&s->t, now);
 	sdo_server_input(&s->sdo, f, now);
 	while (sdo_server_take_event(&s->sdo, &ev) == 1)
-		fota_debug("SDO %s 0x%04x:%02x: %s", ev.write ? "write" : "read", ev.index, ev.sub,
-			   ev.abort_code ? sdo_abort_str(ev.abort_code) : "ok");
+		fota_step("SDO %s 0x%04x:%02x: %s", ev.write ? "write" : "read", ev.index, ev.sub,
+			  ev.abort_code ? sdo_abort_str(ev.abort_code) : "ok");
 	tcu_process(&s->t, now);
 }
 
@@ -314,6 +314,7 @@ static int run_serve(int argc, char **argv)
 	int err, rc;
 
 	cmd_ctx_init(&ctx, &cmd_serve);
+	ctx.join = BUS_JOIN_MAKE; /* a long-running member: it makes unix:DIR */
 	cmd_parse_options(&ctx, &a, argc, argv);
 	if (a.syslog)
 		fota_log_use_syslog(1);

@@ -218,8 +218,8 @@ static void job_event(void *ctx, const struct uds_job_event *ev)
 			cmd_serve_report_log(&t->rep, wall, p->err ? "step_failed" : "step",
 					     uds_prog_step_str(p->step), p->segment, p->nrc,
 					     p->err ? msg : NULL);
-		fota_debug("update %s: %s %s", tcu_current_id(t), uds_prog_step_str(p->step),
-			   p->err ? "failed" : "ok");
+		fota_step("update %s: %s %s", tcu_current_id(t), uds_prog_step_str(p->step),
+			  p->err ? "failed" : "ok");
 		break;
 	case UDS_PROG_EV_RETRY:
 		snprintf(msg, sizeof(msg), "no response: block 0x%02x sent again (retry %u)",

@@ -24,7 +24,7 @@
 #include "sdo/od.h"
 
 static const char *const status_usage[] = {
-	"fota status [-b BUS] [-n ID] [-c FILE] [--json] [-q]",
+	"fota status [-b BUS] [-n ID] [-c FILE] [--json] [-v|-q]",
 	"fota status --wait[=STATE] [--timeout SEC] [--interval MS] [-b BUS] [-n ID] [--json]",
 	"fota status --wait=available [--id UUID] [--state-dir DIR] [--timeout SEC] [-b BUS] "
 	"[-n ID]",
@@ -79,6 +79,7 @@ static const struct fota_opt status_opts[] = {
 	CMD_SDO_OPT_TIMEOUT,
 	CMD_SDO_OPT_RETRIES,
 	FOTA_OPT_JSON,
+	FOTA_OPT_VERBOSE,
 	FOTA_OPT_QUIET,
 	FOTA_OPT_FN_WORDS(KEY_WAIT, "wait", "STATE",
 			  "poll until a final state (>= 0x40), or until STATE (waiting, 0x10...)",
@@ -233,8 +234,8 @@ static int show(struct cmd_sdo *s, const char *dir)
 	struct tcu_status st;
 	int rc = read_all(s, &st);
 
-	if (rc || s->ctx.verbose < 0)
-		return rc;
+	if (rc)
+		return rc; /* -q is for stderr only: the values go out all the same */
 	if (s->ctx.json)
 		print_json(s, &st, dir);
 	else

@@ -85,11 +85,26 @@ enum bus_state {
 /* "error-active", "error-warning", "error-passive", "bus-off". */
 const char *bus_state_name(enum bus_state st);
 
-/* Options for bus_open(). Zeroed means: classic CAN, no bitrate change. */
+/*
+ * How a process joins a unix: bus. A long-running member (fota serve, fota
+ * ecu) makes the directory; a client talks to members that are there: a
+ * directory that does not exist, or holds no live member, is "no other
+ * member" at once (-ENOTCONN) instead of a timeout later, and nothing is
+ * left behind. BUS_JOIN_EXISTING is for a client that waits for a member
+ * to come (fota flash --wait-ecu): the directory must exist, may be empty.
+ */
+enum bus_join {
+	BUS_JOIN_MAKE = 0,
+	BUS_JOIN_EXISTING,
+	BUS_JOIN_PEER,
+};
+
+/* Options for bus_open(). Zeroed means: classic CAN, no bitrate change, a member. */
 struct bus_opts {
 	bool fd;	       /* allow CAN FD frames (SocketCAN: CAN_RAW_FD_FRAMES) */
 	uint32_t bitrate;      /* socketcan: set nominal bitrate via libsocketcan; 0 = leave */
 	uint32_t data_bitrate; /* socketcan FD: data bitrate; 0 = leave */
+	enum bus_join join;    /* unix: only */
 };
 
 struct bus {
@@ -187,6 +202,12 @@ int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts
  * full before dropping the frame for it (default 100 ms; see bus_unix.c).
  */
 int bus_unix_set_send_wait(struct bus *bus, uint32_t wait_us);
+/*
+ * unix: only: the path of this member's own socket file, for a signal
+ * handler that removes it when the process is killed. 0, or -EINVAL for
+ * another backend, -ENAMETOOLONG when size is too small.
+ */
+int bus_unix_socket_path(struct bus *bus, char *buf, size_t size);
 
 /*
  * A backend that is not part of the program, added at run time: the unit

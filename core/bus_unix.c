@@ -402,6 +402,25 @@ int bus_unix_set_send_wait(struct bus *bus, uint32_t wait_us)
 	return 0;
 }
 
+int bus_unix_socket_path(struct bus *bus, char *buf, size_t size)
+{
+	struct unix_bus *u;
+	int n;
+
+	if (!bus || bus->ops != &unix_ops)
+		return -EINVAL;
+	u = fota_container_of(bus, struct unix_bus, bus);
+	n = snprintf(buf, size, "%s/%s", u->dirpath, u->self);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int no_member(char *err, size_t errsize, const char *dir)
+{
+	if (err && errsize)
+		snprintf(err, errsize, "no other member on unix:%s", dir);
+	return -ENOTCONN;
+}
+
 int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts, char *err,
 		  size_t errsize)
 {
@@ -420,7 +439,12 @@ int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts
 	u->wait_us = UNIX_WAIT_US;
 	snprintf(u->bus.name, sizeof(u->bus.name), "unix:%s", dir);
 
-	ret = fota_mkdir_p(dir, 0777);
+	/* a client makes no directory: nobody is there to answer it */
+	if (opts->join != BUS_JOIN_MAKE && stat(dir, &st) < 0 && errno == ENOENT) {
+		ret = no_member(err, errsize, dir);
+		goto fail;
+	}
+	ret = opts->join == BUS_JOIN_MAKE ? fota_mkdir_p(dir, 0777) : 0;
 	if (ret < 0) {
 		ret = err_out(err, errsize, ret, dir,
 			      ret == -ENOTDIR ? "not a directory" : "cannot create directory");
@@ -472,6 +496,14 @@ int bus_unix_open(struct bus **bus, const char *dir, const struct bus_opts *opts
 	ret = scan(u);
 	if (ret < 0) {
 		err_out(err, errsize, ret, dir, "scan");
+		goto fail;
+	}
+	/*
+	 * Reliable at once: scan() connected to every socket file, and the
+	 * file of a dead member refuses the connection (and is removed).
+	 */
+	if (opts->join == BUS_JOIN_PEER && !u->npeers) {
+		ret = no_member(err, errsize, dir);
 		goto fail;
 	}
 	*bus = &u->bus;

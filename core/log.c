@@ -50,7 +50,7 @@ void fota_log_use_syslog(int on)
 __attribute__((format(printf, 3, 0))) static void
 log_line(enum fota_log_level level, const char *tail, const char *fmt, va_list ap)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_INFO, LOG_DEBUG };
 	char buf[1024];
 	size_t n = 0, start;
 	int r;

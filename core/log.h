@@ -10,11 +10,20 @@
 
 #include <stdarg.h>
 
+/*
+ * The one meaning of -q, -v and -vv on every command (fota(1), COMMON
+ * OPTIONS): -q keeps errors and warnings (FOTA_LOG_WARN); the default adds
+ * what a command reports of its own accord (FOTA_LOG_INFO); -v adds one
+ * line per protocol step, a UDS service or an SDO transfer (FOTA_LOG_STEP);
+ * -vv adds the details below a step and the frames (FOTA_LOG_DEBUG).
+ * Standard output is never affected.
+ */
 enum fota_log_level {
 	FOTA_LOG_ERROR = 0,
 	FOTA_LOG_WARN = 1,
 	FOTA_LOG_INFO = 2,
-	FOTA_LOG_DEBUG = 3,
+	FOTA_LOG_STEP = 3,
+	FOTA_LOG_DEBUG = 4,
 };
 
 /* The prefix is the command as typed: "fota flash" or "fota-flash". Not copied. */
@@ -36,6 +45,7 @@ __attribute__((format(printf, 2, 0))) void fota_vlog(enum fota_log_level level, 
 #define fota_error(...) fota_log(FOTA_LOG_ERROR, __VA_ARGS__)
 #define fota_warn(...)	fota_log(FOTA_LOG_WARN, __VA_ARGS__)
 #define fota_info(...)	fota_log(FOTA_LOG_INFO, __VA_ARGS__)
+#define fota_step(...)	fota_log(FOTA_LOG_STEP, __VA_ARGS__)
 #define fota_debug(...) fota_log(FOTA_LOG_DEBUG, __VA_ARGS__)
 
 /* "prefix: message: strerror(-err)". err is a negative errno. */

@@ -57,7 +57,7 @@ fx_offer()
 {
 	fx_tcu &&
 	cp app.hex request.yaml "$W/tmp/fota-demo/state/inbox/" &&
-	fota status -q --wait=available --timeout 10
+	fota status -q --wait=available --timeout 10 >/dev/null
 }
 
 fx_approved()

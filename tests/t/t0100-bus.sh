@@ -102,4 +102,89 @@ test_expect_success UNIXBUS 'unix: on a path that is a file: clear error, status
 	test_grep "notadir: not a directory" err
 '
 
+# Clients join a bus, members (serve, ecu) make it: a client alone on unix:DIR
+# has nobody to talk to and says so at once, leaving nothing behind.
+cat >nobus.yaml <<EOF
+ecus:
+  - name: e
+    request_id: 0x7E0
+    response_id: 0x7E8
+    regions:
+      - { start: 0x08000000, size: 0x1000 }
+EOF
+printf ':020000040800F2\n:0400000001020304F2\n:00000001FF\n' >tiny.hex
+
+# client_cmds: one line per client command that talks to the bus
+client_cmds()
+{
+	cat <<-\EOF
+	status
+	approve
+	reject
+	health ok
+	flash -c nobus.yaml -e e --no-security tiny.hex
+	info -c nobus.yaml -e e
+	scan
+	EOF
+}
+
+test_expect_success UNIXBUS 'clients on a unix: directory that does not exist: no member, status 4, no directory made' '
+	client_cmds | while read -r c; do
+		test_expect_code 4 fota $c -b "unix:$TRASH/none/bus" 2>err &&
+		echo "fota ${c%% *}: no other member on unix:$TRASH/none/bus" >expect &&
+		test_cmp expect err &&
+		! test -e "$TRASH/none" || return 1
+	done
+'
+
+# "At once": well below the 3 s a status without answer takes (1000 ms x 3).
+test_expect_success UNIXBUS 'clients on a directory without members: the same at once, nothing left' '
+	mkdir -p empty &&
+	client_cmds | while read -r c; do
+		t0=$(date +%s%N) &&
+		test_expect_code 4 fota $c -b "unix:$TRASH/empty" 2>err &&
+		echo "fota ${c%% *}: no other member on unix:$TRASH/empty" >expect &&
+		test_cmp expect err &&
+		echo "$c: $(elapsed_ms $t0) ms" &&
+		test $(elapsed_ms $t0) -lt 2500 &&
+		test -z "$(ls empty)" || return 1
+	done
+'
+
+test_expect_success UNIXBUS 'the socket of a member killed by SIGKILL is no member' '
+	mkdir -p stale &&
+	bg_start dead fota-test dump "unix:$TRASH/stale" &&
+	wait_until "test -n \"\$(ls stale)\"" &&
+	bg_kill9 dead &&
+	test_expect_code 4 fota status -b "unix:$TRASH/stale" 2>err &&
+	test_grep "no other member on unix:" err &&
+	test -z "$(ls stale)"
+'
+
+# sig_client SIG: a client waiting for a silent member, killed by SIG, leaves
+# no socket behind. env --default-signal: a background job of a shell without
+# job control starts with SIGINT ignored.
+sig_client()
+{
+	bg_start silent fota-test dump "$BUS" &&
+	wait_members 1 &&
+	{ env --default-signal=INT fota status -b "$BUS" -t 20000 2>client.err & } &&
+	client=$! &&
+	wait_until "ls \"$busdir\" | grep -q \"^$client\\.\"" &&
+	kill -"$1" $client &&
+	{ wait $client; rc=$?; true; } &&
+	echo "status ended with $rc" &&
+	test $rc -ne 0 &&
+	bg_stop silent &&
+	! ls "$busdir" | grep "^$client\."
+}
+
+test_expect_success UNIXBUS 'a client killed by SIGTERM removes its socket' '
+	sig_client TERM
+'
+
+test_expect_success UNIXBUS 'a client killed by SIGINT removes its socket' '
+	sig_client INT
+'
+
 test_done

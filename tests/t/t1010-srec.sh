@@ -270,7 +270,7 @@ open(\"b.hex\", \"w\").write(\"\\n\".join(lines) + \"\\n\")" &&
 test_expect_success 'flash an S37 image: ECU memory equals the Intel HEX one' '
 	rm -f ecu.bin &&
 	start_ecu ecu ecu.bin &&
-	fota flash -b "$BUS" $IDS $KEY fw.s37 2>err &&
+	fota flash -q -b "$BUS" $IDS $KEY fw.s37 2>err &&
 	bg_stop ecu &&
 	cmp want.bin ecu.bin &&
 	test_must_be_empty err
@@ -280,7 +280,7 @@ test_expect_success 'flash a binary with FILE@ADDR' '
 	head -c 20000 want.bin >app.bin &&
 	rm -f ecu2.bin &&
 	start_ecu ecu2 ecu2.bin &&
-	fota flash -b "$BUS" $IDS $KEY app.bin@0x08000000 2>err &&
+	fota flash -q -b "$BUS" $IDS $KEY app.bin@0x08000000 2>err &&
 	bg_stop ecu2 &&
 	cmp -n 20000 want.bin ecu2.bin &&
 	test_must_be_empty err

@@ -78,10 +78,13 @@ test_expect_success 'setup: image and its flat binary over the ECU region' '
 test_expect_success 'flash: ECU memory equals the image, byte for byte' '
 	rm -f ecu.bin &&
 	start_ecu ecu --memory ecu.bin &&
-	fota flash -b "$BUS" $IDS $KEY --trace trace.log fw.hex 2>err &&
+	fota flash -b "$BUS" $IDS $KEY --trace trace.log fw.hex >out 2>err &&
 	bg_stop ecu &&
 	cmp want.bin ecu.bin &&
-	test_must_be_empty err
+	test_must_be_empty out &&
+	echo "fota flash: ecu 0x7E0: 73000 bytes programmed in S s" >expect &&
+	sed "s/in [0-9]*\.[0-9] s$/in S s/" err >got &&
+	test_cmp expect got
 '
 
 test_expect_success '--trace: every line in candump -l format, session first' '
@@ -96,6 +99,42 @@ test_expect_success 'fota-flash symlink works the same (second flash of the same
 	fota-flash -b "$BUS" $IDS $KEY fw.hex &&
 	bg_stop ecu &&
 	cmp want.bin ecu.bin
+'
+
+# Without a terminal (no progress bar) the one-line summary is still on
+# stderr; -q silences it; -v shows each UDS service, -vv adds the frames.
+test_expect_success 'flash -q: nothing on stderr; -v: one line per UDS service' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY -q fw.hex >out 2>err &&
+	test_must_be_empty err &&
+	test_must_be_empty out &&
+	fota flash -b "$BUS" $IDS $KEY -v fw.hex 2>err &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin &&
+	for step in ProgrammingSession RequestSeed SendKey EraseMemory RequestDownload \
+		RequestTransferExit CheckMemory ECUReset; do
+		test_grep "^fota flash: ecu 0x7E0: $step" err || return 1
+	done &&
+	test $(grep -Ec "^fota flash: ecu 0x7E0: RequestDownload 0x080[0-9A-F]{5} " err) -eq 2 &&
+	test $(grep -c "TransferData" err) -eq 2 &&
+	test_grep "^fota flash: ecu 0x7E0: 73000 bytes programmed in [0-9.]+ s$" err
+'
+
+test_expect_success '-vv: the frames of the flash too' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY -vv fw.hex 2>err &&
+	bg_stop ecu &&
+	test_grep "^\([0-9]+\.[0-9]{6}\) [a-z0-9]+ 7E0#021002" err &&
+	test_grep "TransferData" err
+'
+
+test_expect_success UNIXBUS '--bitrate on a unix: bus: one line says it does not apply' '
+	start_ecu ecu --memory ecu.bin &&
+	fota flash -b "$BUS" $IDS $KEY --bitrate 500000 fw.hex 2>err &&
+	bg_stop ecu &&
+	cmp want.bin ecu.bin &&
+	test_grep "^fota flash: warning: --bitrate 500000 is ignored: $BUS is no SocketCAN interface$" err &&
+	test $(grep -c bitrate err) -eq 1
 '
 
 test_expect_success '--dry-run: the plan, without a bus' '
@@ -147,9 +186,12 @@ NO_ECU_MAX_MS=1000
 [ -z "${FOTA_VM:-}" ] || NO_ECU_MAX_MS=4000
 test_expect_success 'no ECU on the bus: status 4 within P2' '
 	stop_leftovers &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(members) -ge 1" &&
 	start=$(date +%s%N) &&
 	test_expect_code 4 fota flash -b "$BUS" $IDS $KEY fw.hex 2>err &&
 	end=$(date +%s%N) &&
+	bg_stop silent &&
 	test_grep "ecu 0x7E0: ProgrammingSession: no response \\(timeout\\)" err &&
 	echo "elapsed $(( (end - start) / 1000000 )) ms" &&
 	test $(( (end - start) / 1000000 )) -lt $NO_ECU_MAX_MS

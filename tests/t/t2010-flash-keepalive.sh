@@ -175,8 +175,11 @@ test_expect_success '--wait-ecu: nobody answers: exit 4, how long and how many t
 	test_expect_code 4 fota flash -b "$BUS" --request-id 0x7E0 --response-id 0x7E8 \
 		--no-security --wait-ecu 1 fw.hex 2>err &&
 	test_grep "ProgrammingSession: no response in 1\.[0-9] s \([0-9]+ tries\)" err &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(members) -ge 1" &&
 	test_expect_code 4 fota flash -b "$BUS" --request-id 0x7E0 --response-id 0x7E8 \
 		--no-security fw.hex 2>err &&
+	bg_stop silent &&
 	test_grep "ProgrammingSession: no response \(timeout\)" err
 '
 
@@ -208,7 +211,7 @@ test_expect_success VCAN '--isotp kernel: CAN_BCM sends 3E 80 on 0x7DF all throu
 	fota-test dump -i 0x7DF -n 8 -t 30000 "$BUS" >bcm.log &
 	dump=$!
 	wait_until "test \$(members) -ge 2" &&
-	fota flash -c fota.yaml -e strict --isotp kernel fw.hex 2>err ||
+	fota flash -q -c fota.yaml -e strict --isotp kernel fw.hex 2>err ||
 		{ cat err >&2; kill $dump; return 1; }
 	wait $dump &&
 	bg_stop ecu &&

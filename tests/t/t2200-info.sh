@@ -161,11 +161,14 @@ test_expect_success 'another NRC is that DID refused, the others still read' '
 
 test_expect_success 'no ECU: exit 4, "no response (timeout)"' '
 	stop_leftovers &&
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(bus_members) -ge 1" &&
 	test_expect_code 4 fota info -b "$BUS" $IDS --did F190 >out 2>err &&
 	test_must_be_empty out &&
 	test_grep "^fota info: ecu .*: ReadDataByIdentifier: no response \(timeout\)$" err &&
 	test_expect_code 4 fota info -b "$BUS" $IDS --did F190 --json >out 2>err &&
-	test_grep "\"ok\":false,\"exit\":4,\"error\":\"ReadDataByIdentifier: no response \(timeout\)\"" out
+	test_grep "\"ok\":false,\"exit\":4,\"error\":\"ReadDataByIdentifier: no response \(timeout\)\"" out &&
+	bg_stop silent
 '
 
 # The fingerprint: a sequence key of the configuration, written by 0x2E after SecurityAccess.
@@ -191,7 +194,7 @@ test_expect_success 'flash writes the fingerprint after SecurityAccess, before t
 	fota flash --dry-run -c fp.yaml -e sim fw.hex >plan &&
 	test_grep "^  fingerprint         2e f15a \"T1-26120\"$" plan &&
 	start_ecu ecu --write-did F15A=00000000 &&
-	fota flash -c fp.yaml -e sim -b "$BUS" --trace t.log fw.hex 2>err &&
+	fota flash -q -c fp.yaml -e sim -b "$BUS" --trace t.log fw.hex 2>err &&
 	test_must_be_empty err &&
 	fota info -b "$BUS" $IDS --did F15A >out &&
 	bg_stop ecu &&
@@ -218,7 +221,7 @@ test_expect_success 'a refused fingerprint fails the flash with the NRC, nothing
 
 test_expect_success 'flash --identify: before and after the reset, on stdout and in --json' '
 	start_ecu ecu --did F189=2.1.0 &&
-	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --identify F189,F18C,F197 \
+	fota flash -q -b "$BUS" $IDS --key xor:A5A5A5A5 --identify F189,F18C,F197 \
 		--trace t.log fw.hex >out 2>err &&
 	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --identify F189 --expect F18C=SN000000000001 \
 		--json fw.hex >events &&
@@ -250,7 +253,7 @@ test_expect_success 'flash --identify: before and after the reset, on stdout and
 
 test_expect_success 'flash --expect: a mismatch after the reset is a flash failure, exit 1' '
 	start_ecu ecu --did F189=2.1.0 &&
-	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 fw.hex >out 2>err &&
+	fota flash -q -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 fw.hex >out 2>err &&
 	test_must_be_empty err &&
 	test_expect_code 1 fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.2.0 \
 		fw.hex >out 2>err &&
@@ -272,7 +275,7 @@ assert r[\"error\"] == \"ECU reports F189 = 2.1.0, expected 2.2.0\", r
 
 test_expect_success 'flash: the application missing its first answer after the reset is asked again' '
 	start_ecu ecu --did F189=2.1.0 --drop-response ReadDataByIdentifier:2 &&
-	fota flash -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 --trace t.log \
+	fota flash -q -b "$BUS" $IDS --key xor:A5A5A5A5 --expect F189=2.1.0 --trace t.log \
 		fw.hex >out 2>err &&
 	bg_stop ecu &&
 	test_must_be_empty err &&

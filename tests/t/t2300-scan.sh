@@ -50,13 +50,16 @@ test_expect_success 'bad options: usage errors (exit 2), nothing sent' '
 '
 
 test_expect_success 'nothing on the bus: exit 0, no table, empty JSON lists' '
+	bg_start silent fota-test dump "$BUS" &&
+	wait_until "test \$(bus_members) -ge 1" &&
 	fota scan -b "$BUS" --window 50 --timeout 20 >out 2>err &&
 	test_must_be_empty out &&
 	test_grep "nothing answered" err &&
 	fota scan -b "$BUS" --window 50 --timeout 20 --json >out &&
 	nojtime <out >got &&
 	echo "{ \"bus\": \"$BUS\", \"uds\": [ ], \"canopen\": [ ] }" >expect &&
-	test_cmp expect got
+	test_cmp expect got &&
+	bg_stop silent
 '
 
 test_expect_success 'start two ECUs (one deaf to functional requests) and a TCU' '

@@ -267,9 +267,12 @@ test_expect_success 'no node: the request, our timeout abort, status 4 after tim
 '
 
 test_expect_success 'no node, default timing: 1000 ms x 3 attempts' '
+	bg_start silent fota-test dump "$BUS" &&
+	wait_members 1 &&
 	t0=$(now_ms) &&
 	test_expect_code 4 fota status -b "$BUS" 2>err &&
 	t1=$(now_ms) &&
+	bg_stop silent &&
 	echo "fota status: $BUS: node 0x27: no answer within 1000 ms (3 attempts)" >expect &&
 	test_cmp expect err &&
 	echo "elapsed $((t1 - t0)) ms" &&
@@ -370,6 +373,41 @@ test_expect_success SERVE 'status of an idle TCU: every key, YAML and JSON' '
 	fota status -c tcu.yaml --json >out.json &&
 	"$PYTHON" -m json.tool out.json >/dev/null &&
 	test_grep "\"update_status_text\": \"idle\"" out.json
+'
+
+test_expect_success SERVE 'status -q: the values on stdout all the same, nothing on stderr' '
+	fota status -c tcu.yaml -q >out 2>err &&
+	test_grep "^update_status: 0x00 idle$" out &&
+	test $(wc -l <out) -eq 10 &&
+	test_must_be_empty err &&
+	fota health --timeout -c tcu.yaml -q >out 2>err &&
+	test_grep "^ecu_health_check_timeout: " out &&
+	test_must_be_empty err
+'
+
+# -v is the same on every command: one line per protocol step (here an SDO
+# transfer) on stderr; -vv adds the frames.
+test_expect_success SERVE '-v: one line per SDO transfer on stderr (status, approve, reject, health)' '
+	fota status -c tcu.yaml -v >out 2>err &&
+	test $(grep -Ec "^fota status: $BUS: node 0x27: SDO upload 0x5FF3:0x[0-9A-F]{2} [a-z_]+: [0-9]+ bytes?$" err) -eq 10 &&
+	test $(wc -l <err) -eq 10 &&
+	test_grep "SDO upload 0x5FF3:0x50 update_status: 1 byte$" err &&
+	test_expect_code 5 fota approve -c tcu.yaml -v 2>err &&
+	test_grep "^fota approve: $BUS: node 0x27: SDO download 0x5FF3:0x40 apply_update: refused: SDO abort 0x08000022$" err &&
+	test_grep "SDO upload 0x5FF3:0x50 update_status: 1 byte$" err &&
+	test_expect_code 5 fota reject -c tcu.yaml -v 2>err &&
+	test_grep "^fota reject: .*SDO download 0x5FF3:0x40 apply_update: refused" err &&
+	test_expect_code 5 fota health ok -c tcu.yaml -v 2>err &&
+	test_grep "^fota health: .*SDO download 0x5FF3:0x60 ecu_health_check: refused" err &&
+	fota health --timeout -c tcu.yaml -v >out 2>err &&
+	test_grep "^fota health: .*SDO upload 0x5FF3:0x62 ecu_health_check_timeout: 2 bytes$" err
+'
+
+test_expect_success SERVE '-vv: the frames too, in candump -l format' '
+	fota status -c tcu.yaml -vv >out 2>err &&
+	test_grep "SDO upload 0x5FF3:0x50 update_status" err &&
+	test_grep "^\([0-9]+\.[0-9]{6}\) [a-z0-9]+ 627#40F35F5000000000$" err &&
+	test_grep "^\([0-9]+\.[0-9]{6}\) [a-z0-9]+ 5A7#4FF35F50" err
 '
 
 test_expect_success SERVE 'health --timeout: written, read back, 0 = disabled, restored' '

@@ -309,7 +309,7 @@ test_expect_success VCAN 'fota flash --isotp kernel against fota ecu: memory equ
 	gen_hex 20000 11 >fw.hex &&
 	fota hexinfo --bin=want.bin --fill 0xFF --range=0x08000000-0x080fffff fw.hex >/dev/null &&
 	start_plain_ecu &&
-	fota flash -b "$BUS" $IDS $KEY --isotp kernel fw.hex 2>err &&
+	fota flash -q -b "$BUS" $IDS $KEY --isotp kernel fw.hex 2>err &&
 	bg_stop plain &&
 	cmp want.bin plain.bin &&
 	test_must_be_empty err

@@ -420,6 +420,47 @@ static void test_bus_unix__open_errors(void)
 	remove_dir();
 }
 
+/* A client joins members that are there; it makes nothing and leaves nothing. */
+static void test_bus_unix__client_needs_a_member(void)
+{
+	struct bus_opts peer = { .join = BUS_JOIN_PEER }, existing = { .join = BUS_JOIN_EXISTING };
+	struct bus *a = NULL, *b = NULL;
+	char err[256], path[300];
+	struct stat st;
+
+	fresh_dir();
+	T_ERR(bus_open(&b, spec, &peer, err, sizeof(err)), -ENOTCONN);
+	T_TRUE(strstr(err, "no other member on unix:/tmp/") != NULL);
+	T_TRUE(stat(dir, &st) < 0);
+	T_ERR(bus_open(&b, spec, &existing, err, sizeof(err)), -ENOTCONN);
+	T_TRUE(stat(dir, &st) < 0);
+	T_TRUE(mkdir(dir, 0777) == 0);
+	T_ERR(bus_open(&b, spec, &peer, err, sizeof(err)), -ENOTCONN);
+	T_EQ(count_sockets(), 0);
+	/* the directory exists: one that waits for a member may join */
+	T_OK(bus_open(&b, spec, &existing, err, sizeof(err)));
+	T_EQ(count_sockets(), 1);
+	bus_close(b);
+	/* the socket file of a member that died is no member */
+	make_stale_socket("99999.deadbeefdeadbeef.sock");
+	T_ERR(bus_open(&b, spec, &peer, err, sizeof(err)), -ENOTCONN);
+	T_EQ(count_sockets(), 0);
+	a = open_member();
+	T_OK(bus_open(&b, spec, &peer, err, sizeof(err)));
+	if (a && b) {
+		/* the path a signal handler removes is the member's socket */
+		T_OK(bus_unix_socket_path(b, path, sizeof(path)));
+		T_TRUE(stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+		T_ERR(bus_unix_socket_path(b, path, 10), -ENAMETOOLONG);
+		SEND(b, "123#01");
+		T_EQ_STR(rx(a), "123#01");
+	}
+	bus_close(b);
+	T_EQ(count_sockets(), 1);
+	bus_close(a);
+	remove_dir();
+}
+
 static void test_bus_unix__long_directory_name(void)
 {
 	struct bus *a, *b;
@@ -453,6 +494,7 @@ static const struct t_case cases[] = {
 	T_CASE(bus_unix__full_receiver_does_not_block),
 	T_CASE(bus_unix__nowait_full_member_gets_the_frame_later),
 	T_CASE(bus_unix__open_errors),
+	T_CASE(bus_unix__client_needs_a_member),
 	T_CASE(bus_unix__long_directory_name),
 };
 

@@ -154,14 +154,23 @@ static void test_opt__verbose_and_quiet(void)
 	struct cmd_ctx ctx;
 	struct argv av;
 
+	/* -v: each protocol step; -vv: the details and frames too */
+	cmd_ctx_init(&ctx, &cmd_test);
+	T_EQ(PARSE(&ctx, NULL, &av, "-v"), 0);
+	T_EQ(ctx.verbose, 1);
+	T_EQ(fota_log_level(), FOTA_LOG_STEP);
 	cmd_ctx_init(&ctx, &cmd_test);
 	T_EQ(PARSE(&ctx, NULL, &av, "-v", "-v"), 0);
 	T_EQ(ctx.verbose, 2);
 	T_EQ(fota_log_level(), FOTA_LOG_DEBUG);
+	/* -q: no information, but warnings and errors; it wins over -v */
 	cmd_ctx_init(&ctx, &cmd_test);
 	T_EQ(PARSE(&ctx, NULL, &av, "-q"), 0);
 	T_EQ(ctx.verbose, -1);
-	T_EQ(fota_log_level(), FOTA_LOG_ERROR);
+	T_EQ(fota_log_level(), FOTA_LOG_WARN);
+	cmd_ctx_init(&ctx, &cmd_test);
+	T_EQ(PARSE(&ctx, NULL, &av, "-v", "-q", "-v"), 0);
+	T_EQ(fota_log_level(), FOTA_LOG_WARN);
 	fota_log_set_level(FOTA_LOG_INFO);
 }
 
