@@ -6,3 +6,5 @@ FUZZ_TARGETS += config
 FUZZ_TARGETS += frame
 CORE_SRCS += core/update.c
 CORE_SRCS += core/worker.c
+CORE_SRCS += core/compress.c
+FUZZ_TARGETS += decompress
