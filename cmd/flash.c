@@ -49,8 +49,9 @@ static const char *const flash_usage[] = {
 #define KEY_EXPECT	FOTA_OPT_LONG(17)
 #define KEY_NO_IDENTIFY FOTA_OPT_LONG(18)
 
-#define EXPECT_MAX 8
-#define KEY_FORMAT FOTA_OPT_LONG(19)
+#define EXPECT_MAX	8
+#define KEY_FORMAT	FOTA_OPT_LONG(19)
+#define KEY_COMPRESSION FOTA_OPT_LONG(20)
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;
@@ -64,6 +65,8 @@ struct flash_args {
 	uint16_t identify[CFG_IDENTIFY_MAX];
 	size_t nidentify;
 	bool no_identify;
+	bool has_compression;
+	enum compress_method compression;
 	struct uds_prog_expect expect[EXPECT_MAX];
 	size_t nexpect;
 };
@@ -158,6 +161,16 @@ static int opt_isotp(void *args, const char *value, char *msg, size_t size)
 	return 0;
 }
 
+static int opt_compression(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (compress_method_parse(value, &a->compression))
+		return fota_opt_error(msg, size, "--compression takes lz4, deflate or none");
+	a->has_compression = true;
+	return 0;
+}
+
 static int opt_tp(void *args, const char *value, char *msg, size_t size)
 {
 	struct flash_args *a = args;
@@ -227,6 +240,10 @@ static const struct fota_opt flash_opts[] = {
 	FOTA_OPT_FN(KEY_ISOTP, "isotp", "user|kernel",
 		    "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0,
 		    opt_isotp),
+	FOTA_OPT_FN(KEY_COMPRESSION, "compression", "lz4|deflate|none",
+		    "compress the data of each RequestDownload (default: the ECU's "
+		    "compression, else none)",
+		    0, opt_compression),
 	FOTA_OPT_FN(KEY_FORMAT, "format", "auto|ihex|srec|bin",
 		    "read the image as this format (default: detected by content; a binary "
 		    "needs FILE@ADDR)",
@@ -826,6 +843,16 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 	a->bl_switch = ecu->has_bootloader_switch && !a->no_bl_switch;
 	if (a->has_tp)
 		ecu->tester_present = a->tp;
+	if (a->has_compression && a->compression != ecu->compression.method) {
+		/* Another method than configured: its default dataFormatIdentifier and level. */
+		ecu->compression.method = a->compression;
+		ecu->compression.dfi = compress_default_dfi(a->compression);
+		ecu->compression.level = -1;
+	}
+	if (ecu->compression.method != COMPRESS_NONE && ecu->sequence.data_format)
+		return fota_usage_error(&cmd_flash,
+					"--compression: %s has sequence: data_format 0x%02X",
+					fl->label, ecu->sequence.data_format);
 	if (cmd_opt_given(&fl->ctx, KEY_FUNC_ID)) {
 		if (a->func.eff != ecu->extended)
 			return fota_usage_error(&cmd_flash, "--functional-id: %s uses %s ids",

@@ -42,7 +42,9 @@ const char *compress_method_str(enum compress_method m)
 
 uint8_t compress_default_dfi(enum compress_method m)
 {
-	return m == COMPRESS_LZ4 ? COMPRESS_DFI_LZ4 : m == COMPRESS_DEFLATE ? COMPRESS_DFI_DEFLATE : 0;
+	return m == COMPRESS_LZ4     ? COMPRESS_DFI_LZ4 :
+	       m == COMPRESS_DEFLATE ? COMPRESS_DFI_DEFLATE :
+				       0;
 }
 
 int compress_default_level(enum compress_method m)
@@ -94,7 +96,8 @@ struct compress_enc *compress_enc_new(enum compress_method m, int level)
 		e->prefs.compressionLevel = e->level;
 		e->stage_cap = LZ4F_compressBound(ENC_CHUNK, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
 		e->stage = malloc(e->stage_cap);
-		if (!e->stage || LZ4F_isError(LZ4F_createCompressionContext(&e->cctx, LZ4F_VERSION)))
+		if (!e->stage ||
+		    LZ4F_isError(LZ4F_createCompressionContext(&e->cctx, LZ4F_VERSION)))
 			goto fail;
 	}
 	return e;
@@ -260,7 +263,8 @@ struct compress_dec *compress_dec_new(enum compress_method m)
 	if (!d)
 		return NULL;
 	d->m = m;
-	if (m == COMPRESS_LZ4 && LZ4F_isError(LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION))) {
+	if (m == COMPRESS_LZ4 &&
+	    LZ4F_isError(LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION))) {
 		free(d);
 		errno = ENOMEM;
 		return NULL;
@@ -309,8 +313,8 @@ int compress_dec_start(struct compress_dec *d, uint8_t *dst, size_t cap)
  */
 static int lz4_check_header(const uint8_t *h)
 {
-	uint32_t magic = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
-			 (uint32_t)h[3] << 24;
+	uint32_t magic =
+		(uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
 	unsigned flg = h[4], bd = h[5];
 
 	if (magic != LZ4_MAGIC || (flg >> 6) != 1 || (flg & 0x01))
@@ -349,8 +353,10 @@ static int lz4_feed(struct compress_dec *d, const uint8_t *in, size_t n, bool pr
 			return -EOVERFLOW;
 		if (o != scratch)
 			d->produced += room;
-		in += isz;
-		n -= isz;
+		if (isz) { /* in is NULL in a probe */
+			in += isz;
+			n -= isz;
+		}
 		if (r == 0)
 			d->ended = true;
 		if (probe)

@@ -29,7 +29,8 @@ static uint8_t *firmware(size_t n, unsigned seed)
 		else if ((x >> 24) < 40)
 			b[i] = (uint8_t)(x >> 16);
 		else
-			b[i] = (uint8_t)("\x00\xb5\x80\xb0\x01\x46\x02\x4b\x70\x47"[i % 10] + (i >> 12));
+			b[i] = (uint8_t)("\x00\xb5\x80\xb0\x01\x46\x02\x4b\x70\x47"[i % 10] +
+					 (i >> 12));
 	}
 	return b;
 }
