@@ -433,6 +433,30 @@ static void on_job_event(void *ctx, const struct uds_job_event *ev)
 
 /* ---- the plan (--dry-run) ---- */
 
+/* The length of a segment's compressed stream, as the download will send it; 0 on failure. */
+static uint64_t stream_length(const struct cfg_ecu *ecu, const struct uds_segment *sg)
+{
+	struct compress_enc *e = compress_enc_new(ecu->compression.method, ecu->compression.level);
+	static uint8_t buf[65536];
+	uint64_t n = 0;
+	long r;
+
+	if (!e || compress_enc_start(e, sg->data, sg->len)) {
+		compress_enc_free(e);
+		return 0;
+	}
+	while ((r = compress_enc_read(e, buf, sizeof(buf))) > 0)
+		n += (uint64_t)r;
+	compress_enc_free(e);
+	return r < 0 ? 0 : n;
+}
+
+/* Bytes a segment puts into TransferData blocks: the image's, or its compressed stream's. */
+static uint64_t sent_length(const struct cfg_ecu *ecu, const struct uds_segment *sg)
+{
+	return ecu->compression.method == COMPRESS_NONE ? sg->len : stream_length(ecu, sg);
+}
+
 static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool bl_switch)
 {
 	const struct uds_prog_cfg *pc = uds_job_prog_cfg(fl->job);
@@ -489,18 +513,24 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 		       pc->erase_routine, er[i].addr, er[i].len,
 		       pc->erase_no_record ? " (no option record)" : "");
 	for (size_t i = 0; i < nseg; i++) {
+		uint64_t sent = sent_length(ecu, &seg[i]);
+		char how[64] = "";
+
+		if (pc->compression != COMPRESS_NONE)
+			snprintf(how, sizeof(how), ", %s to %" PRIu64,
+				 compress_method_str(pc->compression), sent);
 		if (blen >= 3) {
-			uint64_t per = blen - 2, nb = (seg[i].len + per - 1) / per;
+			uint64_t per = blen - 2, nb = (sent + per - 1) / per;
 
 			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
-			       " bytes: %" PRIu64 " TransferData blocks of <= %" PRIu64
+			       " bytes%s: %" PRIu64 " TransferData blocks of <= %" PRIu64
 			       " bytes, 37\n",
-			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, nb, per);
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, how, nb, per);
 		} else {
 			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
-			       " bytes: TransferData blocks as the ECU's maxNumberOfBlockLength "
+			       " bytes%s: TransferData blocks as the ECU's maxNumberOfBlockLength "
 			       "allows, 37\n",
-			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len);
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, how);
 		}
 	}
 	if (pc->check)
@@ -595,15 +625,18 @@ static void print_plan_json(const struct flash *fl, const struct cfg_ecu *ecu, b
 	json_object_object_add(o, "erase", a);
 	a = json_object_new_array();
 	for (size_t i = 0; i < nseg; i++) {
-		uint64_t per = blen >= 3 ? blen - 2 : 0;
+		uint64_t per = blen >= 3 ? blen - 2 : 0, sent = sent_length(ecu, &seg[i]);
 
 		x = json_object_new_object();
 		json_object_object_add(x, "address", json_object_new_int64(seg[i].addr));
 		json_object_object_add(x, "length", json_object_new_int64(seg[i].len));
+		json_object_object_add(x, "compressed_length",
+				       pc->compression != COMPRESS_NONE ?
+					       json_object_new_int64((int64_t)sent) :
+					       NULL);
 		json_object_object_add(
 			x, "blocks",
-			per ? json_object_new_int64((int64_t)((seg[i].len + per - 1) / per)) :
-			      NULL);
+			per ? json_object_new_int64((int64_t)((sent + per - 1) / per)) : NULL);
 		json_object_object_add(x, "block_bytes",
 				       per ? json_object_new_int64((int64_t)per) : NULL);
 		json_object_array_add(a, x);
