@@ -95,7 +95,7 @@ struct ecu_args {
 	uint32_t block_len, p2_ms, p2_star_ms, s3_ms, fc_bs, fc_stmin;
 	bool s3_session_only;
 	bool has_compression;
-	enum compress_method compression;
+	enum fota_compress_method compression;
 	bool no_functional; /* fault: functional requests ignored */
 	bool has_switch;
 	struct bus_frame sw;
@@ -406,7 +406,7 @@ static int opt_compression(void *args, const char *arg, char *msg, size_t size)
 {
 	struct ecu_args *a = args;
 
-	if (compress_method_parse(arg, &a->compression))
+	if (fota_compress_method_parse(arg, &a->compression))
 		return fota_opt_error(msg, size, "--compression takes lz4, deflate or none");
 	a->has_compression = true;
 	return 0;
@@ -917,7 +917,7 @@ static int run_ecu(int argc, char **argv)
 	sc.compression = a.has_compression ? a.compression : ce.compression.method;
 	sc.compression_dfi = sc.compression == ce.compression.method ?
 				     ce.compression.dfi :
-				     compress_default_dfi(sc.compression);
+				     fota_compress_default_dfi(sc.compression);
 	sc.erase_routine = ce.sequence.erase_routine;
 	sc.check_routine = ce.sequence.check_routine;
 	sc.require_bootloader = a.has_switch;

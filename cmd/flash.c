@@ -66,7 +66,7 @@ struct flash_args {
 	size_t nidentify;
 	bool no_identify;
 	bool has_compression;
-	enum compress_method compression;
+	enum fota_compress_method compression;
 	struct uds_prog_expect expect[EXPECT_MAX];
 	size_t nexpect;
 };
@@ -165,7 +165,7 @@ static int opt_compression(void *args, const char *value, char *msg, size_t size
 {
 	struct flash_args *a = args;
 
-	if (compress_method_parse(value, &a->compression))
+	if (fota_compress_method_parse(value, &a->compression))
 		return fota_opt_error(msg, size, "--compression takes lz4, deflate or none");
 	a->has_compression = true;
 	return 0;
@@ -436,18 +436,19 @@ static void on_job_event(void *ctx, const struct uds_job_event *ev)
 /* The length of a segment's compressed stream, as the download will send it; 0 on failure. */
 static uint64_t stream_length(const struct cfg_ecu *ecu, const struct uds_segment *sg)
 {
-	struct compress_enc *e = compress_enc_new(ecu->compression.method, ecu->compression.level);
+	struct fota_compress_enc *e =
+		fota_compress_enc_new(ecu->compression.method, ecu->compression.level);
 	static uint8_t buf[65536];
 	uint64_t n = 0;
 	long r;
 
-	if (!e || compress_enc_start(e, sg->data, sg->len)) {
-		compress_enc_free(e);
+	if (!e || fota_compress_enc_start(e, sg->data, sg->len)) {
+		fota_compress_enc_free(e);
 		return 0;
 	}
-	while ((r = compress_enc_read(e, buf, sizeof(buf))) > 0)
+	while ((r = fota_compress_enc_read(e, buf, sizeof(buf))) > 0)
 		n += (uint64_t)r;
-	compress_enc_free(e);
+	fota_compress_enc_free(e);
 	return r < 0 ? 0 : n;
 }
 
@@ -518,7 +519,7 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 
 		if (pc->compression != COMPRESS_NONE)
 			snprintf(how, sizeof(how), ", %s to %" PRIu64,
-				 compress_method_str(pc->compression), sent);
+				 fota_compress_method_str(pc->compression), sent);
 		if (blen >= 3) {
 			uint64_t per = blen - 2, nb = (sent + per - 1) / per;
 
@@ -879,7 +880,7 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 	if (a->has_compression && a->compression != ecu->compression.method) {
 		/* Another method than configured: its default dataFormatIdentifier and level. */
 		ecu->compression.method = a->compression;
-		ecu->compression.dfi = compress_default_dfi(a->compression);
+		ecu->compression.dfi = fota_compress_default_dfi(a->compression);
 		ecu->compression.level = -1;
 	}
 	if (ecu->compression.method != COMPRESS_NONE && ecu->sequence.data_format)

@@ -25,43 +25,43 @@ static const char *const method_names[] = {
 	[COMPRESS_DEFLATE] = "deflate",
 };
 
-int compress_method_parse(const char *s, enum compress_method *m)
+int fota_compress_method_parse(const char *s, enum fota_compress_method *m)
 {
 	for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
 		if (!strcmp(s, method_names[i])) {
-			*m = (enum compress_method)i;
+			*m = (enum fota_compress_method)i;
 			return 0;
 		}
 	return -EINVAL;
 }
 
-const char *compress_method_str(enum compress_method m)
+const char *fota_compress_method_str(enum fota_compress_method m)
 {
 	return (size_t)m < sizeof(method_names) / sizeof(method_names[0]) ? method_names[m] : "?";
 }
 
-uint8_t compress_default_dfi(enum compress_method m)
+uint8_t fota_compress_default_dfi(enum fota_compress_method m)
 {
 	return m == COMPRESS_LZ4     ? COMPRESS_DFI_LZ4 :
 	       m == COMPRESS_DEFLATE ? COMPRESS_DFI_DEFLATE :
 				       0;
 }
 
-int compress_default_level(enum compress_method m)
+int fota_compress_default_level(enum fota_compress_method m)
 {
 	/* Measured on the firmware corpus (bench/README.md): within 50 ms of CPU per MiB. */
 	return m == COMPRESS_LZ4 ? 9 : m == COMPRESS_DEFLATE ? 6 : 0;
 }
 
-int compress_max_level(enum compress_method m)
+int fota_compress_max_level(enum fota_compress_method m)
 {
 	return m == COMPRESS_LZ4 ? LZ4F_compressionLevel_max() : m == COMPRESS_DEFLATE ? 9 : 0;
 }
 
 /* ---- encoder ---- */
 
-struct compress_enc {
-	enum compress_method m;
+struct fota_compress_enc {
+	enum fota_compress_method m;
 	int level;
 	const uint8_t *in;
 	size_t len, pos;
@@ -76,11 +76,11 @@ struct compress_enc {
 	bool z_init;
 };
 
-struct compress_enc *compress_enc_new(enum compress_method m, int level)
+struct fota_compress_enc *fota_compress_enc_new(enum fota_compress_method m, int level)
 {
-	struct compress_enc *e;
+	struct fota_compress_enc *e;
 
-	if ((m != COMPRESS_LZ4 && m != COMPRESS_DEFLATE) || level > compress_max_level(m)) {
+	if ((m != COMPRESS_LZ4 && m != COMPRESS_DEFLATE) || level > fota_compress_max_level(m)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -88,7 +88,7 @@ struct compress_enc *compress_enc_new(enum compress_method m, int level)
 	if (!e)
 		return NULL;
 	e->m = m;
-	e->level = level < 0 ? compress_default_level(m) : level;
+	e->level = level < 0 ? fota_compress_default_level(m) : level;
 	if (m == COMPRESS_LZ4) {
 		e->prefs.frameInfo.blockSizeID = LZ4F_max64KB;
 		e->prefs.frameInfo.blockMode = LZ4F_blockLinked;
@@ -102,12 +102,12 @@ struct compress_enc *compress_enc_new(enum compress_method m, int level)
 	}
 	return e;
 fail:
-	compress_enc_free(e);
+	fota_compress_enc_free(e);
 	errno = ENOMEM;
 	return NULL;
 }
 
-void compress_enc_free(struct compress_enc *e)
+void fota_compress_enc_free(struct fota_compress_enc *e)
 {
 	if (!e)
 		return;
@@ -119,7 +119,7 @@ void compress_enc_free(struct compress_enc *e)
 	free(e);
 }
 
-int compress_enc_start(struct compress_enc *e, const uint8_t *in, size_t len)
+int fota_compress_enc_start(struct fota_compress_enc *e, const uint8_t *in, size_t len)
 {
 	e->in = in;
 	e->len = len;
@@ -143,7 +143,7 @@ int compress_enc_start(struct compress_enc *e, const uint8_t *in, size_t len)
 }
 
 /* lz4: refill the staging buffer with the next piece of the frame. */
-static int lz4_stage(struct compress_enc *e)
+static int lz4_stage(struct fota_compress_enc *e)
 {
 	size_t r;
 
@@ -166,7 +166,7 @@ static int lz4_stage(struct compress_enc *e)
 	return 0;
 }
 
-static long lz4_read(struct compress_enc *e, uint8_t *out, size_t cap)
+static long lz4_read(struct fota_compress_enc *e, uint8_t *out, size_t cap)
 {
 	size_t done = 0;
 
@@ -189,7 +189,7 @@ static long lz4_read(struct compress_enc *e, uint8_t *out, size_t cap)
 	return (long)done;
 }
 
-static long deflate_read(struct compress_enc *e, uint8_t *out, size_t cap)
+static long deflate_read(struct fota_compress_enc *e, uint8_t *out, size_t cap)
 {
 	e->z.next_out = out;
 	e->z.avail_out = (uInt)cap;
@@ -213,19 +213,19 @@ static long deflate_read(struct compress_enc *e, uint8_t *out, size_t cap)
 	return (long)(cap - e->z.avail_out);
 }
 
-long compress_enc_read(struct compress_enc *e, uint8_t *out, size_t cap)
+long fota_compress_enc_read(struct fota_compress_enc *e, uint8_t *out, size_t cap)
 {
 	if (cap > 1u << 30)
 		cap = 1u << 30;
 	return e->m == COMPRESS_LZ4 ? lz4_read(e, out, cap) : deflate_read(e, out, cap);
 }
 
-bool compress_enc_done(const struct compress_enc *e)
+bool fota_compress_enc_done(const struct fota_compress_enc *e)
 {
 	return e->ended && e->stage_off == e->stage_len;
 }
 
-size_t compress_enc_consumed(const struct compress_enc *e)
+size_t fota_compress_enc_consumed(const struct fota_compress_enc *e)
 {
 	return e->m == COMPRESS_DEFLATE ? e->pos - e->z.avail_in : e->pos;
 }
@@ -236,8 +236,8 @@ size_t compress_enc_consumed(const struct compress_enc *e)
 #define LZ4_MAGIC 0x184D2204u
 #define LZ4_HDR	  6
 
-struct compress_dec {
-	enum compress_method m;
+struct fota_compress_dec {
+	enum fota_compress_method m;
 	uint8_t *dst;
 	size_t cap, produced;
 	bool ended;
@@ -251,9 +251,9 @@ struct compress_dec {
 	bool z_init;
 };
 
-struct compress_dec *compress_dec_new(enum compress_method m)
+struct fota_compress_dec *fota_compress_dec_new(enum fota_compress_method m)
 {
-	struct compress_dec *d;
+	struct fota_compress_dec *d;
 
 	if (m != COMPRESS_LZ4 && m != COMPRESS_DEFLATE) {
 		errno = EINVAL;
@@ -272,7 +272,7 @@ struct compress_dec *compress_dec_new(enum compress_method m)
 	return d;
 }
 
-void compress_dec_free(struct compress_dec *d)
+void fota_compress_dec_free(struct fota_compress_dec *d)
 {
 	if (!d)
 		return;
@@ -283,7 +283,7 @@ void compress_dec_free(struct compress_dec *d)
 	free(d);
 }
 
-int compress_dec_start(struct compress_dec *d, uint8_t *dst, size_t cap)
+int fota_compress_dec_start(struct fota_compress_dec *d, uint8_t *dst, size_t cap)
 {
 	d->dst = dst;
 	d->cap = cap;
@@ -325,7 +325,7 @@ static int lz4_check_header(const uint8_t *h)
 }
 
 /* Output room for the next call: the rest of dst, or the scratch that marks an overflow. */
-static uint8_t *dec_room(struct compress_dec *d, uint8_t *scratch, size_t *room)
+static uint8_t *dec_room(struct fota_compress_dec *d, uint8_t *scratch, size_t *room)
 {
 	if (d->produced < d->cap) {
 		*room = d->cap - d->produced;
@@ -335,7 +335,7 @@ static uint8_t *dec_room(struct compress_dec *d, uint8_t *scratch, size_t *room)
 	return scratch;
 }
 
-static int lz4_feed(struct compress_dec *d, const uint8_t *in, size_t n, bool probe)
+static int lz4_feed(struct fota_compress_dec *d, const uint8_t *in, size_t n, bool probe)
 {
 	uint8_t scratch[SCRATCH];
 
@@ -367,7 +367,7 @@ static int lz4_feed(struct compress_dec *d, const uint8_t *in, size_t n, bool pr
 	return 0;
 }
 
-static int lz4_write(struct compress_dec *d, const uint8_t *in, size_t n)
+static int lz4_write(struct fota_compress_dec *d, const uint8_t *in, size_t n)
 {
 	int err;
 
@@ -393,7 +393,7 @@ static int lz4_write(struct compress_dec *d, const uint8_t *in, size_t n)
 	return 0;
 }
 
-static int deflate_write(struct compress_dec *d, const uint8_t *in, size_t n)
+static int deflate_write(struct fota_compress_dec *d, const uint8_t *in, size_t n)
 {
 	uint8_t scratch[SCRATCH];
 
@@ -431,7 +431,7 @@ static int deflate_write(struct compress_dec *d, const uint8_t *in, size_t n)
 	}
 }
 
-int compress_dec_write(struct compress_dec *d, const uint8_t *in, size_t n)
+int fota_compress_dec_write(struct fota_compress_dec *d, const uint8_t *in, size_t n)
 {
 	if (d->err)
 		return d->err;
@@ -443,12 +443,12 @@ int compress_dec_write(struct compress_dec *d, const uint8_t *in, size_t n)
 	return d->err;
 }
 
-bool compress_dec_complete(const struct compress_dec *d)
+bool fota_compress_dec_complete(const struct fota_compress_dec *d)
 {
 	return !d->err && d->ended && d->produced == d->cap;
 }
 
-size_t compress_dec_produced(const struct compress_dec *d)
+size_t fota_compress_dec_produced(const struct fota_compress_dec *d)
 {
 	return d->produced;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum compress_method {
+enum fota_compress_method {
 	COMPRESS_NONE = 0,
 	COMPRESS_LZ4 = 1,
 	COMPRESS_DEFLATE = 2,
@@ -34,51 +34,51 @@ enum compress_method {
 #define COMPRESS_LZ4_BLOCK_MAX (64 * 1024)
 
 /* "none", "lz4", "deflate" -> 0 and *m; -EINVAL for another word. */
-int compress_method_parse(const char *s, enum compress_method *m);
-const char *compress_method_str(enum compress_method m);
+int fota_compress_method_parse(const char *s, enum fota_compress_method *m);
+const char *fota_compress_method_str(enum fota_compress_method m);
 /* The default dataFormatIdentifier of a method (0x00 for none). */
-uint8_t compress_default_dfi(enum compress_method m);
+uint8_t fota_compress_default_dfi(enum fota_compress_method m);
 
 /* Default and highest level per method (lz4: 0 fast, 3..12 HC; deflate 1..9). */
-int compress_default_level(enum compress_method m);
-int compress_max_level(enum compress_method m);
+int fota_compress_default_level(enum fota_compress_method m);
+int fota_compress_max_level(enum fota_compress_method m);
 
 /* ---- the tester: streaming compression of one memory range ---- */
 
-struct compress_enc; /* private */
+struct fota_compress_enc; /* private */
 
 /* An encoder for method (not NONE) at level (-1: the method's default). NULL: errno. */
-struct compress_enc *compress_enc_new(enum compress_method m, int level);
-void compress_enc_free(struct compress_enc *e);
+struct fota_compress_enc *fota_compress_enc_new(enum fota_compress_method m, int level);
+void fota_compress_enc_free(struct fota_compress_enc *e);
 
 /*
  * Begin a new stream over in[0..len) (not copied: keep it until the stream
  * is read to its end). Returns 0 or -ENOMEM.
  */
-int compress_enc_start(struct compress_enc *e, const uint8_t *in, size_t len);
+int fota_compress_enc_start(struct fota_compress_enc *e, const uint8_t *in, size_t len);
 
 /*
  * The next compressed bytes of the stream into out[0..cap): fills out
  * completely unless the stream ends. Returns the byte count (0 once the
  * stream was read to its end) or -EIO (a library failure).
  */
-long compress_enc_read(struct compress_enc *e, uint8_t *out, size_t cap);
+long fota_compress_enc_read(struct fota_compress_enc *e, uint8_t *out, size_t cap);
 
 /* True once every byte of the stream was read. */
-bool compress_enc_done(const struct compress_enc *e);
+bool fota_compress_enc_done(const struct fota_compress_enc *e);
 
 /* Input bytes the encoder has taken so far (progress). */
-size_t compress_enc_consumed(const struct compress_enc *e);
+size_t fota_compress_enc_consumed(const struct fota_compress_enc *e);
 
 /* ---- the ECU: streaming decompression into a memory range ---- */
 
-struct compress_dec; /* private */
+struct fota_compress_dec; /* private */
 
-struct compress_dec *compress_dec_new(enum compress_method m);
-void compress_dec_free(struct compress_dec *d);
+struct fota_compress_dec *fota_compress_dec_new(enum fota_compress_method m);
+void fota_compress_dec_free(struct fota_compress_dec *d);
 
 /* Begin a new stream that must decompress to exactly dst[0..cap). Returns 0 or -ENOMEM. */
-int compress_dec_start(struct compress_dec *d, uint8_t *dst, size_t cap);
+int fota_compress_dec_start(struct fota_compress_dec *d, uint8_t *dst, size_t cap);
 
 /*
  * The next compressed bytes in[0..n). Returns 0, or:
@@ -88,12 +88,12 @@ int compress_dec_start(struct compress_dec *d, uint8_t *dst, size_t cap);
  *               bytes after the end of the stream
  * After an error the stream is dead: every later write fails the same way.
  */
-int compress_dec_write(struct compress_dec *d, const uint8_t *in, size_t n);
+int fota_compress_dec_write(struct fota_compress_dec *d, const uint8_t *in, size_t n);
 
 /* True when the stream ended (its end mark and checksum read) with exactly cap bytes out. */
-bool compress_dec_complete(const struct compress_dec *d);
+bool fota_compress_dec_complete(const struct fota_compress_dec *d);
 
 /* Bytes written into dst so far. */
-size_t compress_dec_produced(const struct compress_dec *d);
+size_t fota_compress_dec_produced(const struct fota_compress_dec *d);
 
 #endif

@@ -1100,16 +1100,16 @@ static int ecu_compression(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	struct cfg_ecu *e = obj;
 	yaml_node_t *seen[FOTA_ARRAY_SIZE(comp_fields)];
 	struct comp c = { 0 };
-	enum compress_method m;
+	enum fota_compress_method m;
 	int rc;
 
 	rc = cfg_walk(d, v, comp_fields, FOTA_ARRAY_SIZE(comp_fields), &c, seen, "compression");
 	if (rc)
 		return rc;
-	if (compress_method_parse(c.method, &m))
+	if (fota_compress_method_parse(c.method, &m))
 		return cfg_fail(d, seen[0], "method: expected lz4, deflate or none");
 	e->compression.method = m;
-	e->compression.dfi = seen[1] ? c.dfi : compress_default_dfi(m);
+	e->compression.dfi = seen[1] ? c.dfi : fota_compress_default_dfi(m);
 	e->compression.level = seen[2] ? c.level : -1;
 	if (m == COMPRESS_NONE) {
 		if (seen[1] && c.dfi)
@@ -1127,9 +1127,9 @@ static int ecu_compression(struct cfg_doc *d, yaml_node_t *v, void *obj)
 				"dfi 0x%02X: expected 0xN0 (a compressionMethod N of 1..F, no "
 				"encryption)",
 				e->compression.dfi);
-	if (seen[2] && c.level > compress_max_level(m))
+	if (seen[2] && c.level > fota_compress_max_level(m))
 		return cfg_fail(d, seen[2], "level %u: %s goes from 0 to %d", c.level,
-				compress_method_str(m), compress_max_level(m));
+				fota_compress_method_str(m), fota_compress_max_level(m));
 	return 0;
 }
 

@@ -152,7 +152,7 @@ struct cfg_sequence {
  * of the uncompressed bytes, as they land in the ECU's memory.
  */
 struct cfg_compression {
-	enum compress_method method; /* Default COMPRESS_NONE */
+	enum fota_compress_method method; /* Default COMPRESS_NONE */
 	uint8_t dfi; /* dataFormatIdentifier 0xN0. Default per method (0x10, 0x20) */
 	int level;   /* encoder level; -1 = the method's default. Default -1 */
 };

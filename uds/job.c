@@ -415,7 +415,7 @@ static void collect(struct uds_job *j)
 
 		snprintf(j->res.msg + n, sizeof(j->res.msg) - n,
 			 "; the ECU may not know dataFormatIdentifier 0x%02X (%s)", j->pcfg.dfi,
-			 compress_method_str(j->pcfg.compression));
+			 fota_compress_method_str(j->pcfg.compression));
 	}
 	if (err && j->tx_err) {
 		size_t n = strlen(j->res.msg);

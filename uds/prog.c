@@ -179,7 +179,7 @@ static void issue_transfer(struct uds_prog *p, fota_us now)
 	p->buf[1] = p->bsc;
 	if (p->enc) {
 		/* The next piece of the stream; a resend repeats p->buf as it is. */
-		long n = compress_enc_read(p->enc, p->buf + 2, p->block_data);
+		long n = fota_compress_enc_read(p->enc, p->buf + 2, p->block_data);
 
 		if (n <= 0) {
 			p->step = UDS_PROG_STEP_TRANSFER_DATA;
@@ -474,11 +474,13 @@ static void after_download(struct uds_prog *p, const struct uds_result *r, fota_
 		int err = 0;
 
 		if (!p->enc)
-			p->enc = compress_enc_new(p->cfg.compression, p->cfg.compression_level);
+			p->enc =
+				fota_compress_enc_new(p->cfg.compression, p->cfg.compression_level);
 		if (!p->enc)
 			err = -errno;
 		else
-			err = compress_enc_start(p->enc, p->seg[p->iseg].data, p->seg[p->iseg].len);
+			err = fota_compress_enc_start(p->enc, p->seg[p->iseg].data,
+						      p->seg[p->iseg].len);
 		if (err) {
 			fail(p, err, 0, now, "cannot start the compressor");
 			return;
@@ -496,8 +498,9 @@ static void after_transfer(struct uds_prog *p, fota_us now)
 	struct uds_prog_event ev = { .type = UDS_PROG_EV_PROGRESS };
 
 	/* Compressed: the block carried what the encoder took until it was cut. */
-	uint32_t took = p->enc ? (uint32_t)compress_enc_consumed(p->enc) - p->offset : p->chunk;
-	bool more = p->enc ? !compress_enc_done(p->enc) : p->offset + took < sg->len;
+	uint32_t took =
+		p->enc ? (uint32_t)fota_compress_enc_consumed(p->enc) - p->offset : p->chunk;
+	bool more = p->enc ? !fota_compress_enc_done(p->enc) : p->offset + took < sg->len;
 
 	/* The CRC of the check routine is over the uncompressed bytes. */
 	p->crc = (uint32_t)crc32(p->crc, sg->data + p->offset, took);
@@ -960,7 +963,7 @@ void uds_prog_cancel(struct uds_prog *p)
 
 void uds_prog_release(struct uds_prog *p)
 {
-	compress_enc_free(p->enc);
+	fota_compress_enc_free(p->enc);
 	p->enc = NULL;
 	free(p->buf);
 	p->buf = NULL;

@@ -159,7 +159,7 @@ struct uds_prog_cfg {
 	 * memorySize with the uncompressed data it received). COMPRESS_NONE:
 	 * the data as it is.
 	 */
-	enum compress_method compression;
+	enum fota_compress_method compression;
 	int compression_level; /* -1 = the method's default */
 	uint32_t
 		max_block_len; /* cap on the TransferData PDU length (SID+counter+data); 0 = ECU's */
@@ -220,12 +220,12 @@ struct uds_prog {
 	bool key_wait; /* compute_key said -EINPROGRESS: waiting for uds_prog_key_done() */
 	bool first;    /* no answer of any kind yet (wait_ecu_ms) */
 	fota_us t_start;
-	unsigned first_tries;	  /* first request sent again (wait_ecu_ms) */
-	uint32_t block_data;	  /* data bytes per TransferData */
-	uint32_t offset;	  /* within the current segment (uncompressed bytes taken) */
-	uint32_t chunk;		  /* data bytes in the block in flight */
-	bool td_first;		  /* the next TransferData is the segment's first */
-	struct compress_enc *enc; /* cfg.compression: the segment's stream */
+	unsigned first_tries;	       /* first request sent again (wait_ecu_ms) */
+	uint32_t block_data;	       /* data bytes per TransferData */
+	uint32_t offset;	       /* within the current segment (uncompressed bytes taken) */
+	uint32_t chunk;		       /* data bytes in the block in flight */
+	bool td_first;		       /* the next TransferData is the segment's first */
+	struct fota_compress_enc *enc; /* cfg.compression: the segment's stream */
 	uint8_t bsc;
 	unsigned retries;
 	uint64_t done, total;

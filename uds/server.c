@@ -52,7 +52,7 @@ struct uds_server {
 	/* Download in progress (§14.2-§14.6). */
 	bool dl_active, got_block;
 	uint32_t dl_addr, dl_size, dl_done;
-	struct compress_dec *dec; /* the download's stream (cfg.compression), or NULL: plain */
+	struct fota_compress_dec *dec; /* the download's stream (cfg.compression), or NULL: plain */
 	bool dl_compressed;
 	uint8_t bsc_last;
 	struct range ranges[MAX_RANGES]; /* downloads since the session began, for the check */
@@ -182,7 +182,7 @@ void uds_server_free(struct uds_server *s)
 {
 	if (!s)
 		return;
-	compress_dec_free(s->dec);
+	fota_compress_dec_free(s->dec);
 	free(s->regions);
 	free(s->dids);
 	free(s->did_data);
@@ -543,8 +543,8 @@ static struct answer h_download(struct uds_server *s, const uint8_t *req, size_t
 	if (compressed) {
 		/* The stream decompresses straight into the range, never past it. */
 		if (!s->dec)
-			s->dec = compress_dec_new(s->cfg.compression);
-		if (!s->dec || compress_dec_start(s->dec, at(s, addr), size))
+			s->dec = fota_compress_dec_new(s->cfg.compression);
+		if (!s->dec || fota_compress_dec_start(s->dec, at(s, addr), size))
 			return NRC(UDS_NRC_UPLOAD_DOWNLOAD_NOT_ACCEPTED);
 	}
 	s->dl_compressed = compressed;
@@ -595,11 +595,11 @@ static struct answer h_transfer(struct uds_server *s, const uint8_t *req, size_t
 		 * transferDataSuspended: "the active transferData sequence shall
 		 * be aborted").
 		 */
-		if (compress_dec_write(s->dec, req + 2, n)) {
+		if (fota_compress_dec_write(s->dec, req + 2, n)) {
 			s->dl_active = false;
 			return NRC(UDS_NRC_TRANSFER_DATA_SUSPENDED);
 		}
-		s->dl_done = (uint32_t)compress_dec_produced(s->dec);
+		s->dl_done = (uint32_t)fota_compress_dec_produced(s->dec);
 	} else {
 		if (n > s->dl_size - s->dl_done)
 			return NRC(UDS_NRC_TRANSFER_DATA_SUSPENDED);
@@ -617,7 +617,7 @@ static struct answer h_transfer_exit(struct uds_server *s, const uint8_t *req, s
 {
 	/* A compressed stream must also have reached its end (end mark, checksum). */
 	if (!s->dl_active || s->dl_done != s->dl_size ||
-	    (s->dl_compressed && !compress_dec_complete(s->dec)))
+	    (s->dl_compressed && !fota_compress_dec_complete(s->dec)))
 		return NRC(UDS_NRC_REQUEST_SEQUENCE_ERROR);
 	s->dl_active = false;
 	s->dirty = true;

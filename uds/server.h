@@ -91,7 +91,7 @@ struct uds_server_cfg {
 	 * (0x71) and the download is aborted; one that ends short:
 	 * RequestTransferExit requestSequenceError (0x24). COMPRESS_NONE: none.
 	 */
-	enum compress_method compression;
+	enum fota_compress_method compression;
 	uint8_t compression_dfi;
 	struct uds_server_faults faults;
 };

@@ -19,62 +19,63 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define GUARD 64
 
-static void decode(enum compress_method m, const uint8_t *z, size_t zn, size_t cap, size_t blk)
+static void decode(enum fota_compress_method m, const uint8_t *z, size_t zn, size_t cap, size_t blk)
 {
-	struct compress_dec *d = compress_dec_new(m);
+	struct fota_compress_dec *d = fota_compress_dec_new(m);
 	uint8_t *buf = malloc(cap + 2 * GUARD);
 	int err = 0;
 
 	if (!d || !buf)
 		abort();
 	memset(buf, 0xA5, cap + 2 * GUARD);
-	if (compress_dec_start(d, buf + GUARD, cap))
+	if (fota_compress_dec_start(d, buf + GUARD, cap))
 		abort();
 	for (size_t off = 0; off < zn; off += blk) {
-		int e = compress_dec_write(d, z + off, zn - off < blk ? zn - off : blk);
+		int e = fota_compress_dec_write(d, z + off, zn - off < blk ? zn - off : blk);
 
 		if (err && e != err)
 			abort(); /* the stream is dead: the same error every time */
 		if (e && e != -EBADMSG && e != -EOVERFLOW)
 			abort();
 		err = e;
-		if (compress_dec_produced(d) > cap)
+		if (fota_compress_dec_produced(d) > cap)
 			abort();
 	}
 	for (size_t i = 0; i < GUARD; i++)
 		if (buf[i] != 0xA5 || buf[GUARD + cap + i] != 0xA5)
 			abort();
-	if (compress_dec_complete(d) && (err || compress_dec_produced(d) != cap))
+	if (fota_compress_dec_complete(d) && (err || fota_compress_dec_produced(d) != cap))
 		abort();
-	compress_dec_free(d);
+	fota_compress_dec_free(d);
 	free(buf);
 }
 
-static void round_trip(enum compress_method m, const uint8_t *in, size_t n, size_t blk)
+static void round_trip(enum fota_compress_method m, const uint8_t *in, size_t n, size_t blk)
 {
-	struct compress_enc *e = compress_enc_new(m, 1);
-	struct compress_dec *d = compress_dec_new(m);
+	struct fota_compress_enc *e = fota_compress_enc_new(m, 1);
+	struct fota_compress_dec *d = fota_compress_dec_new(m);
 	uint8_t *out = malloc(n + 1), z[512];
 	long zn;
 
-	if (!e || !d || !out || compress_enc_start(e, in, n) || compress_dec_start(d, out, n))
+	if (!e || !d || !out || fota_compress_enc_start(e, in, n) ||
+	    fota_compress_dec_start(d, out, n))
 		abort();
 	do {
-		zn = compress_enc_read(e, z, blk < sizeof(z) ? blk : sizeof(z));
-		if (zn < 0 || compress_dec_write(d, z, (size_t)zn))
+		zn = fota_compress_enc_read(e, z, blk < sizeof(z) ? blk : sizeof(z));
+		if (zn < 0 || fota_compress_dec_write(d, z, (size_t)zn))
 			abort();
 	} while (zn > 0);
-	if (!compress_enc_done(e) || !compress_dec_complete(d) || memcmp(out, in, n))
+	if (!fota_compress_enc_done(e) || !fota_compress_dec_complete(d) || memcmp(out, in, n))
 		abort();
-	compress_enc_free(e);
-	compress_dec_free(d);
+	fota_compress_enc_free(e);
+	fota_compress_dec_free(d);
 	free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t blocks[8] = { 1, 2, 7, 64, 253, 4093, 4095, 65536 };
-	enum compress_method m;
+	enum fota_compress_method m;
 	size_t cap, blk;
 
 	if (size < 3)

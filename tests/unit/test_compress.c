@@ -14,7 +14,7 @@
 #include "core/compress.h"
 #include "tests/unit/t.h"
 
-static const enum compress_method methods[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+static const enum fota_compress_method methods[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
 
 /* Firmware-like bytes: repeated instruction patterns, tables, some noise, erased gaps. */
 static uint8_t *firmware(size_t n, unsigned seed)
@@ -36,45 +36,45 @@ static uint8_t *firmware(size_t n, unsigned seed)
 }
 
 /* The whole stream of in[0..n), read in blocks of blk bytes. *len its length; malloc'd. */
-static uint8_t *compress_all(enum compress_method m, int level, const uint8_t *in, size_t n,
+static uint8_t *compress_all(enum fota_compress_method m, int level, const uint8_t *in, size_t n,
 			     size_t blk, size_t *len)
 {
-	struct compress_enc *e = compress_enc_new(m, level);
+	struct fota_compress_enc *e = fota_compress_enc_new(m, level);
 	size_t cap = n + n / 8 + 2 * blk + 1024, used = 0;
 	uint8_t *out = malloc(cap);
 	long r;
 
 	T_TRUE(e != NULL);
-	T_OK(compress_enc_start(e, in, n));
-	while (!compress_enc_done(e)) {
+	T_OK(fota_compress_enc_start(e, in, n));
+	while (!fota_compress_enc_done(e)) {
 		T_TRUE(used + blk <= cap);
-		r = compress_enc_read(e, out + used, blk);
+		r = fota_compress_enc_read(e, out + used, blk);
 		T_TRUE(r > 0);
 		/* only the last block of a stream is short */
 		if ((size_t)r < blk)
-			T_TRUE(compress_enc_done(e));
+			T_TRUE(fota_compress_enc_done(e));
 		used += (size_t)r;
 	}
-	T_EQ(compress_enc_read(e, out, blk), 0);
-	T_EQ(compress_enc_consumed(e), n);
-	compress_enc_free(e);
+	T_EQ(fota_compress_enc_read(e, out, blk), 0);
+	T_EQ(fota_compress_enc_consumed(e), n);
+	fota_compress_enc_free(e);
 	*len = used;
 	return out;
 }
 
 /* Feed z[0..zn) in blocks of blk into a decoder for cap bytes; the first error or 0. */
-static int decompress_blocks(enum compress_method m, const uint8_t *z, size_t zn, size_t blk,
+static int decompress_blocks(enum fota_compress_method m, const uint8_t *z, size_t zn, size_t blk,
 			     uint8_t *dst, size_t cap, bool *complete)
 {
-	struct compress_dec *d = compress_dec_new(m);
+	struct fota_compress_dec *d = fota_compress_dec_new(m);
 	int err = 0;
 
 	T_TRUE(d != NULL);
-	T_OK(compress_dec_start(d, dst, cap));
+	T_OK(fota_compress_dec_start(d, dst, cap));
 	for (size_t off = 0; off < zn && !err; off += blk)
-		err = compress_dec_write(d, z + off, zn - off < blk ? zn - off : blk);
-	*complete = compress_dec_complete(d);
-	compress_dec_free(d);
+		err = fota_compress_dec_write(d, z + off, zn - off < blk ? zn - off : blk);
+	*complete = fota_compress_dec_complete(d);
+	fota_compress_dec_free(d);
 	return err;
 }
 
@@ -116,7 +116,7 @@ static void test_compress__levels_and_blocks(void)
 	uint8_t *in = firmware(n, 9), *out = malloc(n);
 
 	for (size_t mi = 0; mi < 2; mi++) {
-		int levels[] = { 0, 1, compress_max_level(methods[mi]) };
+		int levels[] = { 0, 1, fota_compress_max_level(methods[mi]) };
 
 		for (int li = 0; li < 3; li++) {
 			uint8_t *z = compress_all(methods[mi], levels[li], in, n, 61, &zn);
@@ -128,9 +128,9 @@ static void test_compress__levels_and_blocks(void)
 			free(z);
 		}
 	}
-	T_TRUE(compress_enc_new(COMPRESS_NONE, -1) == NULL);
-	T_TRUE(compress_enc_new(COMPRESS_DEFLATE, 10) == NULL);
-	T_TRUE(compress_dec_new(COMPRESS_NONE) == NULL);
+	T_TRUE(fota_compress_enc_new(COMPRESS_NONE, -1) == NULL);
+	T_TRUE(fota_compress_enc_new(COMPRESS_DEFLATE, 10) == NULL);
+	T_TRUE(fota_compress_dec_new(COMPRESS_NONE) == NULL);
 	free(in);
 	free(out);
 }
@@ -141,24 +141,24 @@ static void test_compress__restart(void)
 	uint8_t *a = firmware(5000, 1), *b = firmware(7000, 2), out[7000], z[16384];
 
 	for (size_t mi = 0; mi < 2; mi++) {
-		struct compress_enc *e = compress_enc_new(methods[mi], -1);
-		struct compress_dec *d = compress_dec_new(methods[mi]);
+		struct fota_compress_enc *e = fota_compress_enc_new(methods[mi], -1);
+		struct fota_compress_dec *d = fota_compress_dec_new(methods[mi]);
 		const uint8_t *src[2] = { a, b };
 		size_t len[2] = { 5000, 7000 };
 
 		for (int k = 0; k < 2; k++) {
 			long zn;
 
-			T_OK(compress_enc_start(e, src[k], len[k]));
-			zn = compress_enc_read(e, z, sizeof(z));
-			T_TRUE(zn > 0 && compress_enc_done(e));
-			T_OK(compress_dec_start(d, out, len[k]));
-			T_OK(compress_dec_write(d, z, (size_t)zn));
-			T_TRUE(compress_dec_complete(d));
+			T_OK(fota_compress_enc_start(e, src[k], len[k]));
+			zn = fota_compress_enc_read(e, z, sizeof(z));
+			T_TRUE(zn > 0 && fota_compress_enc_done(e));
+			T_OK(fota_compress_dec_start(d, out, len[k]));
+			T_OK(fota_compress_dec_write(d, z, (size_t)zn));
+			T_TRUE(fota_compress_dec_complete(d));
 			T_EQ_MEM(out, src[k], len[k]);
 		}
-		compress_enc_free(e);
-		compress_dec_free(d);
+		fota_compress_enc_free(e);
+		fota_compress_dec_free(d);
 	}
 	free(a);
 	free(b);
@@ -231,20 +231,21 @@ static void test_compress__bomb(void)
 
 	for (size_t mi = 0; mi < 2; mi++) {
 		uint8_t *z = compress_all(methods[mi], -1, zeros, n, 4093, &zn);
-		struct compress_dec *d = compress_dec_new(methods[mi]);
+		struct fota_compress_dec *d = fota_compress_dec_new(methods[mi]);
 		int err = 0;
 
 		T_TRUE(zn < 8192); /* 1 MiB of zeros in a few blocks */
 		memset(out, 0xA5, 4096 + 64);
-		T_OK(compress_dec_start(d, out, 4096));
+		T_OK(fota_compress_dec_start(d, out, 4096));
 		for (size_t off = 0; off < zn && !err; off += 1000)
-			err = compress_dec_write(d, z + off, zn - off < 1000 ? zn - off : 1000);
+			err = fota_compress_dec_write(d, z + off,
+						      zn - off < 1000 ? zn - off : 1000);
 		T_EQ(err, -EOVERFLOW);
-		T_EQ(compress_dec_produced(d), 4096);
+		T_EQ(fota_compress_dec_produced(d), 4096);
 		T_EQ_MEM(out + 4096, "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5", 8);
-		T_EQ(compress_dec_write(d, z, 1), -EOVERFLOW);
-		T_TRUE(!compress_dec_complete(d));
-		compress_dec_free(d);
+		T_EQ(fota_compress_dec_write(d, z, 1), -EOVERFLOW);
+		T_TRUE(!fota_compress_dec_complete(d));
+		fota_compress_dec_free(d);
 		free(z);
 	}
 	/* exactly one byte too many, announced one short */
@@ -265,20 +266,20 @@ static void test_compress__trailing(void)
 	uint8_t *in = firmware(5000, 5), out[5000], z[8192];
 
 	for (size_t mi = 0; mi < 2; mi++) {
-		struct compress_enc *e = compress_enc_new(methods[mi], -1);
-		struct compress_dec *d = compress_dec_new(methods[mi]);
+		struct fota_compress_enc *e = fota_compress_enc_new(methods[mi], -1);
+		struct fota_compress_dec *d = fota_compress_dec_new(methods[mi]);
 		long zn;
 
-		T_OK(compress_enc_start(e, in, 5000));
-		zn = compress_enc_read(e, z, sizeof(z) - 4);
+		T_OK(fota_compress_enc_start(e, in, 5000));
+		zn = fota_compress_enc_read(e, z, sizeof(z) - 4);
 		memcpy(z + zn, "\x04\x22\x4d\x18", 4); /* another frame's magic */
-		T_OK(compress_dec_start(d, out, 5000));
-		T_EQ(compress_dec_write(d, z, (size_t)zn + 4), -EBADMSG);
-		T_OK(compress_dec_start(d, out, 5000));
-		T_OK(compress_dec_write(d, z, (size_t)zn));
-		T_EQ(compress_dec_write(d, z + zn, 1), -EBADMSG);
-		compress_enc_free(e);
-		compress_dec_free(d);
+		T_OK(fota_compress_dec_start(d, out, 5000));
+		T_EQ(fota_compress_dec_write(d, z, (size_t)zn + 4), -EBADMSG);
+		T_OK(fota_compress_dec_start(d, out, 5000));
+		T_OK(fota_compress_dec_write(d, z, (size_t)zn));
+		T_EQ(fota_compress_dec_write(d, z + zn, 1), -EBADMSG);
+		fota_compress_enc_free(e);
+		fota_compress_dec_free(d);
 	}
 	free(in);
 }
@@ -331,19 +332,19 @@ static void test_compress__lz4_header(void)
 
 static void test_compress__names(void)
 {
-	enum compress_method m;
+	enum fota_compress_method m;
 
-	T_OK(compress_method_parse("lz4", &m));
+	T_OK(fota_compress_method_parse("lz4", &m));
 	T_EQ(m, COMPRESS_LZ4);
-	T_OK(compress_method_parse("deflate", &m));
+	T_OK(fota_compress_method_parse("deflate", &m));
 	T_EQ(m, COMPRESS_DEFLATE);
-	T_OK(compress_method_parse("none", &m));
+	T_OK(fota_compress_method_parse("none", &m));
 	T_EQ(m, COMPRESS_NONE);
-	T_ERR(compress_method_parse("zstd", &m), -EINVAL);
-	T_EQ_STR(compress_method_str(COMPRESS_DEFLATE), "deflate");
-	T_EQ(compress_default_dfi(COMPRESS_LZ4), 0x10);
-	T_EQ(compress_default_dfi(COMPRESS_DEFLATE), 0x20);
-	T_EQ(compress_default_dfi(COMPRESS_NONE), 0x00);
+	T_ERR(fota_compress_method_parse("zstd", &m), -EINVAL);
+	T_EQ_STR(fota_compress_method_str(COMPRESS_DEFLATE), "deflate");
+	T_EQ(fota_compress_default_dfi(COMPRESS_LZ4), 0x10);
+	T_EQ(fota_compress_default_dfi(COMPRESS_DEFLATE), 0x20);
+	T_EQ(fota_compress_default_dfi(COMPRESS_NONE), 0x00);
 }
 
 static const struct t_case cases[] = {

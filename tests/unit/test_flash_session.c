@@ -521,7 +521,7 @@ static void fill_firmware(void)
 }
 
 /* The session for one method: frames on the tester's id, and the job's outcome. */
-static size_t compressed_session(enum compress_method m, uint8_t dfi,
+static size_t compressed_session(enum fota_compress_method m, uint8_t dfi,
 				 const struct uds_server_faults *f, struct env *e)
 {
 	struct uds_server_cfg sc;
@@ -554,7 +554,7 @@ static size_t compressed_session(enum compress_method m, uint8_t dfi,
  */
 static void test_flash__compressed_download(void)
 {
-	static const enum compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
 	static const uint8_t dfi[] = { 0x10, 0x20 };
 	struct ihex_segment *saved = image.seg;
 	struct env e;

@@ -472,7 +472,7 @@ static void test_uds_server__memory_file_roundtrip(void)
 
 /* ---- compressed downloads (dataFormatIdentifier 0x10 = lz4, 0x20 = deflate here) ---- */
 
-static struct uds_server *ecu_z(enum compress_method m, uint8_t dfi)
+static struct uds_server *ecu_z(enum fota_compress_method m, uint8_t dfi)
 {
 	struct uds_server *s;
 	struct uds_server_cfg c = {
@@ -509,15 +509,16 @@ static void fw_bytes(uint8_t *b, size_t n)
 }
 
 /* The whole stream of in[0..n) with method m; *zn its length. */
-static size_t zstream(enum compress_method m, const uint8_t *in, size_t n, uint8_t *z, size_t cap)
+static size_t zstream(enum fota_compress_method m, const uint8_t *in, size_t n, uint8_t *z,
+		      size_t cap)
 {
-	struct compress_enc *e = compress_enc_new(m, -1);
+	struct fota_compress_enc *e = fota_compress_enc_new(m, -1);
 	long zn;
 
-	T_OK(compress_enc_start(e, in, n));
-	zn = compress_enc_read(e, z, cap);
-	T_TRUE(zn > 0 && compress_enc_done(e));
-	compress_enc_free(e);
+	T_OK(fota_compress_enc_start(e, in, n));
+	zn = fota_compress_enc_read(e, z, cap);
+	T_TRUE(zn > 0 && fota_compress_enc_done(e));
+	fota_compress_enc_free(e);
 	return (size_t)zn;
 }
 
@@ -545,7 +546,7 @@ static uint8_t transfer(struct uds_server *s, const uint8_t *z, size_t zn, uint8
 
 static void test_uds_server__compressed_download(void)
 {
-	static const enum compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
 	static const uint8_t dfi[] = { 0x10, 0x20 };
 	uint8_t img[0x400], z[0x800], o[64], bsc;
 
@@ -605,7 +606,7 @@ static void test_uds_server__compressed_unknown_dfi(void)
  */
 static void test_uds_server__compressed_hostile(void)
 {
-	static const enum compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
 	static const uint8_t dfi[] = { 0x10, 0x20 };
 	uint8_t *zeros = calloc(1, 1 << 20), z[0x4000], img[0x400], o[64], bsc;
 	size_t zn, n;
