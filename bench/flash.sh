@@ -11,7 +11,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$SRC/build-bench}
 cd "$SRC"
 make -s O="$O" "$O/libfota.a" "$O/tests/sim/sim.o" "$O/tests/sim/bus_mem.o" >/dev/null
-FLAGS=$(pkg-config --cflags --libs yaml-0.1 libsocketcan json-c zlib libcrypto)
+FLAGS=$(pkg-config --cflags --libs yaml-0.1 libsocketcan json-c zlib liblz4 libcrypto)
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$O/flash_wire" bench/flash_wire.c \
 	"$O/tests/sim/sim.o" "$O/tests/sim/bus_mem.o" "$O/libfota.a" $FLAGS -ldl
 lscpu | sed -n 's/^Model name: *//p'

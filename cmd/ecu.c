@@ -62,6 +62,7 @@ static const char *const ecu_usage[] = {
 #define KEY_RESET_XFER FOTA_OPT_LONG(26)
 #define KEY_WRITE_DID  FOTA_OPT_LONG(27)
 #define KEY_MAX_DIDS   FOTA_OPT_LONG(28)
+#define KEY_COMPRESS   FOTA_OPT_LONG(29)
 
 #define ECU_DEF_REQ_ID	0x7E0u
 #define ECU_DEF_RSP_ID	0x7E8u
@@ -93,6 +94,8 @@ struct ecu_args {
 	int level; /* -1: not given */
 	uint32_t block_len, p2_ms, p2_star_ms, s3_ms, fc_bs, fc_stmin;
 	bool s3_session_only;
+	bool has_compression;
+	enum fota_compress_method compression;
 	bool no_functional; /* fault: functional requests ignored */
 	bool has_switch;
 	struct bus_frame sw;
@@ -399,6 +402,16 @@ static int opt_switch(void *args, const char *arg, char *msg, size_t size)
 /* The fault counters are unsigned in the server, stored as uint32_t here. */
 _Static_assert(_Generic((unsigned *)0, uint32_t * : 1, default : 0), "unsigned is uint32_t");
 
+static int opt_compression(void *args, const char *arg, char *msg, size_t size)
+{
+	struct ecu_args *a = args;
+
+	if (fota_compress_method_parse(arg, &a->compression))
+		return fota_opt_error(msg, size, "--compression takes lz4, deflate or none");
+	a->has_compression = true;
+	return 0;
+}
+
 static int opt_s3_restart(void *args, const char *arg, char *msg, size_t size)
 {
 	struct ecu_args *a = args;
@@ -439,6 +452,10 @@ static const struct fota_opt ecu_opts[] = {
 	FOTA_OPT_U32(KEY_BLOCK_LEN, "block-length", "N",
 		     "maxNumberOfBlockLength reported to RequestDownload (default 4095)",
 		     ARG(block_len), 3, ISOTP_RX_MAX_LIMIT, NULL),
+	FOTA_OPT_FN(KEY_COMPRESS, "compression", "lz4|deflate|none",
+		    "also take compressed downloads of this method (default: the ECU's "
+		    "compression, else none)",
+		    0, opt_compression),
 	FOTA_OPT_U32(KEY_P2, "p2", "MS",
 		     "P2server_max reported by DiagnosticSessionControl (default 50)", ARG(p2_ms),
 		     1, 0xFFFF, "ms"),
@@ -897,6 +914,11 @@ static int run_ecu(int argc, char **argv)
 	sc.compute_key = a.level ? key_adapter : NULL;
 	sc.key_ctx = &key;
 	sc.seed_of_seeds = (uint64_t)fota_now() ^ ((uint64_t)getpid() << 32);
+	/* The configured method with its dataFormatIdentifier; another one from the command line with its default. */
+	sc.compression = a.has_compression ? a.compression : ce.compression.method;
+	sc.compression_dfi = sc.compression == ce.compression.method ?
+				     ce.compression.dfi :
+				     fota_compress_default_dfi(sc.compression);
 	sc.erase_routine = ce.sequence.erase_routine;
 	sc.check_routine = ce.sequence.check_routine;
 	sc.require_bootloader = a.has_switch;

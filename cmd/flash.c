@@ -49,8 +49,9 @@ static const char *const flash_usage[] = {
 #define KEY_EXPECT	FOTA_OPT_LONG(17)
 #define KEY_NO_IDENTIFY FOTA_OPT_LONG(18)
 
-#define EXPECT_MAX 8
-#define KEY_FORMAT FOTA_OPT_LONG(19)
+#define EXPECT_MAX	8
+#define KEY_FORMAT	FOTA_OPT_LONG(19)
+#define KEY_COMPRESSION FOTA_OPT_LONG(20)
 
 struct flash_args {
 	const char *ecu_name, *key_spec, *isotp;
@@ -64,6 +65,8 @@ struct flash_args {
 	uint16_t identify[CFG_IDENTIFY_MAX];
 	size_t nidentify;
 	bool no_identify;
+	bool has_compression;
+	enum fota_compress_method compression;
 	struct uds_prog_expect expect[EXPECT_MAX];
 	size_t nexpect;
 };
@@ -158,6 +161,16 @@ static int opt_isotp(void *args, const char *value, char *msg, size_t size)
 	return 0;
 }
 
+static int opt_compression(void *args, const char *value, char *msg, size_t size)
+{
+	struct flash_args *a = args;
+
+	if (fota_compress_method_parse(value, &a->compression))
+		return fota_opt_error(msg, size, "--compression takes lz4, deflate or none");
+	a->has_compression = true;
+	return 0;
+}
+
 static int opt_tp(void *args, const char *value, char *msg, size_t size)
 {
 	struct flash_args *a = args;
@@ -227,6 +240,10 @@ static const struct fota_opt flash_opts[] = {
 	FOTA_OPT_FN(KEY_ISOTP, "isotp", "user|kernel",
 		    "ISO-TP in fota (user, default) or the kernel's CAN_ISOTP socket", 0,
 		    opt_isotp),
+	FOTA_OPT_FN(KEY_COMPRESSION, "compression", "lz4|deflate|none",
+		    "compress the data of each RequestDownload (default: the ECU's "
+		    "compression, else none)",
+		    0, opt_compression),
 	FOTA_OPT_FN(KEY_FORMAT, "format", "auto|ihex|srec|bin",
 		    "read the image as this format (default: detected by content; a binary "
 		    "needs FILE@ADDR)",
@@ -417,6 +434,31 @@ static void on_job_event(void *ctx, const struct uds_job_event *ev)
 
 /* ---- the plan (--dry-run) ---- */
 
+/* The length of a segment's compressed stream, as the download will send it; 0 on failure. */
+static uint64_t stream_length(const struct cfg_ecu *ecu, const struct uds_segment *sg)
+{
+	struct fota_compress_enc *e =
+		fota_compress_enc_new(ecu->compression.method, ecu->compression.level);
+	static uint8_t buf[65536];
+	uint64_t n = 0;
+	long r;
+
+	if (!e || fota_compress_enc_start(e, sg->data, sg->len)) {
+		fota_compress_enc_free(e);
+		return 0;
+	}
+	while ((r = fota_compress_enc_read(e, buf, sizeof(buf))) > 0)
+		n += (uint64_t)r;
+	fota_compress_enc_free(e);
+	return r < 0 ? 0 : n;
+}
+
+/* Bytes a segment puts into TransferData blocks: the image's, or its compressed stream's. */
+static uint64_t sent_length(const struct cfg_ecu *ecu, const struct uds_segment *sg)
+{
+	return ecu->compression.method == COMPRESS_NONE ? sg->len : stream_length(ecu, sg);
+}
+
 static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool bl_switch)
 {
 	const struct uds_prog_cfg *pc = uds_job_prog_cfg(fl->job);
@@ -473,18 +515,24 @@ static void print_plan(const struct flash *fl, const struct cfg_ecu *ecu, bool b
 		       pc->erase_routine, er[i].addr, er[i].len,
 		       pc->erase_no_record ? " (no option record)" : "");
 	for (size_t i = 0; i < nseg; i++) {
+		uint64_t sent = sent_length(ecu, &seg[i]);
+		char how[64] = "";
+
+		if (pc->compression != COMPRESS_NONE)
+			snprintf(how, sizeof(how), ", %s to %" PRIu64,
+				 fota_compress_method_str(pc->compression), sent);
 		if (blen >= 3) {
-			uint64_t per = blen - 2, nb = (seg[i].len + per - 1) / per;
+			uint64_t per = blen - 2, nb = (sent + per - 1) / per;
 
 			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
-			       " bytes: %" PRIu64 " TransferData blocks of <= %" PRIu64
+			       " bytes%s: %" PRIu64 " TransferData blocks of <= %" PRIu64
 			       " bytes, 37\n",
-			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, nb, per);
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, how, nb, per);
 		} else {
 			printf("  download            34 %02x %02x 0x%08" PRIx32 " %" PRIu32
-			       " bytes: TransferData blocks as the ECU's maxNumberOfBlockLength "
+			       " bytes%s: TransferData blocks as the ECU's maxNumberOfBlockLength "
 			       "allows, 37\n",
-			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len);
+			       pc->dfi, pc->alfid, seg[i].addr, seg[i].len, how);
 		}
 	}
 	if (pc->check)
@@ -579,15 +627,18 @@ static void print_plan_json(const struct flash *fl, const struct cfg_ecu *ecu, b
 	json_object_object_add(o, "erase", a);
 	a = json_object_new_array();
 	for (size_t i = 0; i < nseg; i++) {
-		uint64_t per = blen >= 3 ? blen - 2 : 0;
+		uint64_t per = blen >= 3 ? blen - 2 : 0, sent = sent_length(ecu, &seg[i]);
 
 		x = json_object_new_object();
 		json_object_object_add(x, "address", json_object_new_int64(seg[i].addr));
 		json_object_object_add(x, "length", json_object_new_int64(seg[i].len));
+		json_object_object_add(x, "compressed_length",
+				       pc->compression != COMPRESS_NONE ?
+					       json_object_new_int64((int64_t)sent) :
+					       NULL);
 		json_object_object_add(
 			x, "blocks",
-			per ? json_object_new_int64((int64_t)((seg[i].len + per - 1) / per)) :
-			      NULL);
+			per ? json_object_new_int64((int64_t)((sent + per - 1) / per)) : NULL);
 		json_object_object_add(x, "block_bytes",
 				       per ? json_object_new_int64((int64_t)per) : NULL);
 		json_object_array_add(a, x);
@@ -828,6 +879,16 @@ static int build_ecu(struct flash *fl, struct flash_args *a, const struct fota_c
 	a->bl_switch = ecu->has_bootloader_switch && !a->no_bl_switch;
 	if (a->has_tp)
 		ecu->tester_present = a->tp;
+	if (a->has_compression && a->compression != ecu->compression.method) {
+		/* Another method than configured: its default dataFormatIdentifier and level. */
+		ecu->compression.method = a->compression;
+		ecu->compression.dfi = fota_compress_default_dfi(a->compression);
+		ecu->compression.level = -1;
+	}
+	if (ecu->compression.method != COMPRESS_NONE && ecu->sequence.data_format)
+		return fota_usage_error(&cmd_flash,
+					"--compression: %s has sequence: data_format 0x%02X",
+					fl->label, ecu->sequence.data_format);
 	if (cmd_opt_given(&fl->ctx, KEY_FUNC_ID)) {
 		if (a->func.eff != ecu->extended)
 			return fota_usage_error(&cmd_flash, "--functional-id: %s uses %s ids",

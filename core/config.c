@@ -500,6 +500,7 @@ void cfg_ecu_defaults(struct cfg_ecu *e)
 		.check_crc = true,
 		.reset = CFG_RESET_HARD,
 	};
+	e->compression = (struct cfg_compression){ .method = COMPRESS_NONE, .level = -1 };
 }
 
 void cfg_init(struct fota_config *cfg)
@@ -1081,6 +1082,57 @@ static int ecu_functional_id(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	return rc;
 }
 
+/* compression: { method: lz4|deflate|none, dfi: 0xN0, level: N } */
+struct comp {
+	char method[16];
+	uint8_t dfi;
+	uint8_t level;
+};
+
+static const struct cfg_field comp_fields[] = {
+	CFG_FIELD_STR("method", struct comp, method, CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_U8("dfi", struct comp, dfi, 0, 0xFF),
+	CFG_FIELD_U8("level", struct comp, level, 0, 0xFF),
+};
+
+static int ecu_compression(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_ecu *e = obj;
+	yaml_node_t *seen[FOTA_ARRAY_SIZE(comp_fields)];
+	struct comp c = { 0 };
+	enum fota_compress_method m;
+	int rc;
+
+	rc = cfg_walk(d, v, comp_fields, FOTA_ARRAY_SIZE(comp_fields), &c, seen, "compression");
+	if (rc)
+		return rc;
+	if (fota_compress_method_parse(c.method, &m))
+		return cfg_fail(d, seen[0], "method: expected lz4, deflate or none");
+	e->compression.method = m;
+	e->compression.dfi = seen[1] ? c.dfi : fota_compress_default_dfi(m);
+	e->compression.level = seen[2] ? c.level : -1;
+	if (m == COMPRESS_NONE) {
+		if (seen[1] && c.dfi)
+			return cfg_fail(d, seen[1],
+					"dfi 0x%02X with method none (no compression "
+					"is 0x00)",
+					c.dfi);
+		if (seen[2])
+			return cfg_fail(d, seen[2], "level with method none");
+		return 0;
+	}
+	/* ISO 14229-1 §14.2.2.2: high nibble compressionMethod, low nibble encryptingMethod. */
+	if (!(e->compression.dfi & 0xF0) || (e->compression.dfi & 0x0F))
+		return cfg_fail(d, seen[1],
+				"dfi 0x%02X: expected 0xN0 (a compressionMethod N of 1..F, no "
+				"encryption)",
+				e->compression.dfi);
+	if (seen[2] && c.level > fota_compress_max_level(m))
+		return cfg_fail(d, seen[2], "level %u: %s goes from 0 to %d", c.level,
+				fota_compress_method_str(m), fota_compress_max_level(m));
+	return 0;
+}
+
 static const struct cfg_field ecu_fields[] = {
 	CFG_FIELD_FN("name", ecu_name, CFG_REQUIRED),
 	CFG_FIELD_STR("brand", struct cfg_ecu, brand, 0),
@@ -1100,6 +1152,7 @@ static const struct cfg_field ecu_fields[] = {
 	CFG_FIELD_FN("sequence", ecu_sequence, 0),
 	CFG_FIELD_FN("identify", ecu_identify, 0),
 	CFG_FIELD_U32("identify_wait_ms", struct cfg_ecu, identify_wait_ms, 1, 600000),
+	CFG_FIELD_FN("compression", ecu_compression, 0), /* ECU_F_COMPRESSION */
 };
 
 enum {
@@ -1110,6 +1163,7 @@ enum {
 	ECU_F_RESP,
 	ECU_F_EXT,
 	ECU_F_FUNC,
+	ECU_F_COMPRESSION = 16,
 };
 
 static int load_ecu(struct cfg_doc *d, yaml_node_t *v, struct fota_config *cfg)
@@ -1130,6 +1184,11 @@ static int load_ecu(struct cfg_doc *d, yaml_node_t *v, struct fota_config *cfg)
 	e->extended = e->extended || big;
 	if (e->request_id == e->response_id)
 		return cfg_fail(d, seen[ECU_F_RESP], "response_id equals request_id");
+	if (e->compression.method != COMPRESS_NONE && e->sequence.data_format)
+		return cfg_fail(d, seen[ECU_F_COMPRESSION],
+				"compression and sequence: data_format 0x%02X both set the "
+				"dataFormatIdentifier (compression: dfi sets it)",
+				e->sequence.data_format);
 	if (e->has_functional_id && e->functional_id > BUS_SFF_MASK && !e->extended)
 		return cfg_fail(d, seen[ECU_F_FUNC],
 				"functional_id needs 29 bits but the ECU's ids are 11-bit");

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/compress.h"
 #include "core/frame.h"
 #include "core/hexstr.h"
 #include "core/sig.h"
@@ -146,6 +147,17 @@ struct cfg_sequence {
 	char fingerprint[CFG_FINGERPRINT_MAX + 1];
 };
 
+/*
+ * compression: how RequestDownload's data is compressed (fota.yaml(5)). One
+ * stream per RequestDownload; memorySize and the check routine's CRC-32 are
+ * of the uncompressed bytes, as they land in the ECU's memory.
+ */
+struct cfg_compression {
+	enum fota_compress_method method; /* Default COMPRESS_NONE */
+	uint8_t dfi; /* dataFormatIdentifier 0xN0. Default per method (0x10, 0x20) */
+	int level;   /* encoder level; -1 = the method's default. Default -1 */
+};
+
 /* tester_present: how the tester keeps a non-default session open (uds/client.h). */
 enum cfg_tester_present {
 	CFG_TP_FUNCTIONAL = 0, /* 3E 80 every period on the functional id (default) */
@@ -184,6 +196,7 @@ struct cfg_ecu {
 	struct cfg_isotp isotp;
 	struct cfg_timing timing;
 	struct cfg_sequence sequence;
+	struct cfg_compression compression;
 
 	/* Identification DIDs read before and after programming (`identify:`), no duplicates. */
 	uint16_t identify[CFG_IDENTIFY_MAX];

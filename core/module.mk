@@ -7,3 +7,5 @@ FUZZ_TARGETS += frame
 FUZZ_TARGETS += sigreq
 CORE_SRCS += core/update.c
 CORE_SRCS += core/worker.c
+CORE_SRCS += core/compress.c
+FUZZ_TARGETS += decompress

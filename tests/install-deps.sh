@@ -6,7 +6,7 @@
 # jq: the man pages' examples (t0013) pipe JSON through it.
 set -e
 PKGS="build-essential pkg-config libyaml-dev libsocketcan-dev libjson-c-dev zlib1g-dev
-libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml jq
+liblz4-dev libssl-dev clang libclang-rt-14-dev clang-format mandoc srecord python3-intelhex python3-yaml jq
 can-utils iproute2 binutils systemd bash-completion zsh fish"
 missing=
 for p in $PKGS; do

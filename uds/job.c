@@ -174,6 +174,11 @@ static void setup_prog(struct uds_job *j)
 	}
 	c->alfid = sq->address_and_length_format;
 	c->dfi = sq->data_format;
+	if (e->compression.method != COMPRESS_NONE) {
+		c->dfi = e->compression.dfi;
+		c->compression = e->compression.method;
+		c->compression_level = e->compression.level;
+	}
 	c->max_block_len = j->cfg.block_length ? j->cfg.block_length : sq->block_length;
 	c->check = sq->check;
 	c->check_routine = sq->check_routine;
@@ -402,6 +407,15 @@ static void collect(struct uds_job *j)
 			 "; no bootloader switch frame was sent%s",
 			 j->ecu.has_bootloader_switch ? "" :
 							" (none configured: bootloader_switch)");
+	}
+	if (err && j->res.prog.nrc == UDS_NRC_REQUEST_OUT_OF_RANGE &&
+	    j->res.prog.step == UDS_PROG_STEP_REQUEST_DOWNLOAD && j->pcfg.compression) {
+		/* The memory range was checked here already: the likelier cause is the method. */
+		size_t n = strlen(j->res.msg);
+
+		snprintf(j->res.msg + n, sizeof(j->res.msg) - n,
+			 "; the ECU may not know dataFormatIdentifier 0x%02X (%s)", j->pcfg.dfi,
+			 fota_compress_method_str(j->pcfg.compression));
 	}
 	if (err && j->tx_err) {
 		size_t n = strlen(j->res.msg);

@@ -159,8 +159,9 @@ static void send_req(struct uds_prog *p, enum uds_prog_step s, size_t len, fota_
 		fail(p, -ECANCELED, 0, now, "cancelled");
 		return;
 	}
-	if (s != UDS_PROG_STEP_TRANSFER_DATA || p->offset == 0)
+	if (s != UDS_PROG_STEP_TRANSFER_DATA || p->td_first)
 		emit_simple(p, UDS_PROG_EV_STEP_START, 0, 0, now);
+	p->td_first = false;
 	err = uds_client_start(&p->client, p->buf, len, now);
 	if (err)
 		fail(p, err, 0, now, "request not accepted by the client");
@@ -174,10 +175,22 @@ static void issue_transfer(struct uds_prog *p, fota_us now)
 	const struct uds_segment *sg = &p->seg[p->iseg];
 	uint32_t left = sg->len - p->offset;
 
-	p->chunk = left < p->block_data ? left : p->block_data;
 	p->buf[0] = UDS_SID_TRANSFER_DATA;
 	p->buf[1] = p->bsc;
-	memcpy(p->buf + 2, sg->data + p->offset, p->chunk);
+	if (p->enc) {
+		/* The next piece of the stream; a resend repeats p->buf as it is. */
+		long n = fota_compress_enc_read(p->enc, p->buf + 2, p->block_data);
+
+		if (n <= 0) {
+			p->step = UDS_PROG_STEP_TRANSFER_DATA;
+			fail(p, -EIO, 0, now, "compression failed");
+			return;
+		}
+		p->chunk = (uint32_t)n;
+	} else {
+		p->chunk = left < p->block_data ? left : p->block_data;
+		memcpy(p->buf + 2, sg->data + p->offset, p->chunk);
+	}
 	p->retries = 0;
 	send_req(p, UDS_PROG_STEP_TRANSFER_DATA, 2 + (size_t)p->chunk, now);
 }
@@ -424,6 +437,16 @@ void uds_prog_key_done(struct uds_prog *p, int err, const uint8_t *key, size_t k
 	send_key(p, key, klen, now);
 }
 
+/* The longest stream of a segment: its bytes, or the codecs' worst case on incompressible data. */
+static uint32_t seg_stream_max(const struct uds_prog *p, const struct uds_segment *sg)
+{
+	uint64_t n = sg->len;
+
+	if (p->cfg.compression != COMPRESS_NONE)
+		n += n / 64 + 64;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 static void after_download(struct uds_prog *p, const struct uds_result *r, fota_us now)
 {
 	uint32_t max;
@@ -440,13 +463,31 @@ static void after_download(struct uds_prog *p, const struct uds_result *r, fota_
 	}
 	/* maxNumberOfBlockLength counts the SID and the counter (ISO 14229-1 §14.2.2.3). */
 	p->block_data = max - 2;
-	if (p->block_data > p->seg[p->iseg].len)
-		p->block_data = p->seg[p->iseg].len;
+	/* No block beyond what the segment needs (compressed: the codecs' worst case). */
+	if (p->block_data > seg_stream_max(p, &p->seg[p->iseg]))
+		p->block_data = seg_stream_max(p, &p->seg[p->iseg]);
 	if (reserve(p, 2 + (size_t)p->block_data)) {
 		fail(p, -ENOMEM, 0, now, NULL);
 		return;
 	}
+	if (p->cfg.compression != COMPRESS_NONE) {
+		int err = 0;
+
+		if (!p->enc)
+			p->enc =
+				fota_compress_enc_new(p->cfg.compression, p->cfg.compression_level);
+		if (!p->enc)
+			err = -errno;
+		else
+			err = fota_compress_enc_start(p->enc, p->seg[p->iseg].data,
+						      p->seg[p->iseg].len);
+		if (err) {
+			fail(p, err, 0, now, "cannot start the compressor");
+			return;
+		}
+	}
 	p->offset = 0;
+	p->td_first = true;
 	p->bsc = 1;
 	issue(p, UDS_PROG_STEP_TRANSFER_DATA, now);
 }
@@ -456,14 +497,20 @@ static void after_transfer(struct uds_prog *p, fota_us now)
 	const struct uds_segment *sg = &p->seg[p->iseg];
 	struct uds_prog_event ev = { .type = UDS_PROG_EV_PROGRESS };
 
-	p->crc = (uint32_t)crc32(p->crc, sg->data + p->offset, p->chunk);
-	p->offset += p->chunk;
-	p->done += p->chunk;
+	/* Compressed: the block carried what the encoder took until it was cut. */
+	uint32_t took =
+		p->enc ? (uint32_t)fota_compress_enc_consumed(p->enc) - p->offset : p->chunk;
+	bool more = p->enc ? !fota_compress_enc_done(p->enc) : p->offset + took < sg->len;
+
+	/* The CRC of the check routine is over the uncompressed bytes. */
+	p->crc = (uint32_t)crc32(p->crc, sg->data + p->offset, took);
+	p->offset += took;
+	p->done += took;
 	ev.bsc = p->bsc;
 	ev.done = p->done;
 	ev.total = p->total;
 	emit(p, &ev, now);
-	if (p->offset < sg->len) {
+	if (more) {
 		p->bsc++; /* 0xFF wraps to 0x00 (ISO 14229-1 §14.4.2.1) */
 		issue_transfer(p, now);
 		return;
@@ -916,6 +963,8 @@ void uds_prog_cancel(struct uds_prog *p)
 
 void uds_prog_release(struct uds_prog *p)
 {
+	fota_compress_enc_free(p->enc);
+	p->enc = NULL;
 	free(p->buf);
 	p->buf = NULL;
 	p->buf_cap = 0;

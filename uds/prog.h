@@ -10,8 +10,10 @@
  *   [2E <did> <fingerprint>]       optional fingerprint (WriteDataByIdentifier, §10.7)
  *   per segment:
  *     [31 01 <erase> alfid a s]    optional erase routine
- *     34 00 alfid a s              RequestDownload -> maxNumberOfBlockLength
+ *     34 dfi alfid a s             RequestDownload -> maxNumberOfBlockLength
  *     36 bsc data ...              TransferData, bsc 1,2,..,0xFF,0x00,..
+ *                                  (compressed: one stream per segment, cut
+ *                                  into blocks; s stays the uncompressed size)
  *     37                           RequestTransferExit
  *   [31 01 <check> crc32]          optional check routine, CRC-32 of all data sent
  *   [11 01|03]                     ECUReset
@@ -31,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/compress.h"
 #include "core/time.h"
 #include "uds/client.h"
 #include "uds/rdbi.h"
@@ -148,6 +151,16 @@ struct uds_prog_cfg {
 
 	uint8_t alfid; /* RequestDownload addressAndLengthFormatIdentifier, default 0x44 */
 	uint8_t dfi;   /* dataFormatIdentifier, default 0x00 (no compression/encryption) */
+	/*
+	 * Compress each segment's data into one stream (core/compress.h) that
+	 * the TransferData blocks carry; dfi must then name the method. The
+	 * RequestDownload memorySize and the check routine's CRC-32 stay those
+	 * of the uncompressed bytes (ISO 14229-1 §14.2.2.2: the server compares
+	 * memorySize with the uncompressed data it received). COMPRESS_NONE:
+	 * the data as it is.
+	 */
+	enum fota_compress_method compression;
+	int compression_level; /* -1 = the method's default */
 	uint32_t
 		max_block_len; /* cap on the TransferData PDU length (SID+counter+data); 0 = ECU's */
 
@@ -207,10 +220,12 @@ struct uds_prog {
 	bool key_wait; /* compute_key said -EINPROGRESS: waiting for uds_prog_key_done() */
 	bool first;    /* no answer of any kind yet (wait_ecu_ms) */
 	fota_us t_start;
-	unsigned first_tries; /* first request sent again (wait_ecu_ms) */
-	uint32_t block_data;  /* data bytes per TransferData */
-	uint32_t offset;      /* within the current segment */
-	uint32_t chunk;	      /* data bytes in the block in flight */
+	unsigned first_tries;	       /* first request sent again (wait_ecu_ms) */
+	uint32_t block_data;	       /* data bytes per TransferData */
+	uint32_t offset;	       /* within the current segment (uncompressed bytes taken) */
+	uint32_t chunk;		       /* data bytes in the block in flight */
+	bool td_first;		       /* the next TransferData is the segment's first */
+	struct fota_compress_enc *enc; /* cfg.compression: the segment's stream */
 	uint8_t bsc;
 	unsigned retries;
 	uint64_t done, total;

@@ -52,6 +52,8 @@ struct uds_server {
 	/* Download in progress (§14.2-§14.6). */
 	bool dl_active, got_block;
 	uint32_t dl_addr, dl_size, dl_done;
+	struct fota_compress_dec *dec; /* the download's stream (cfg.compression), or NULL: plain */
+	bool dl_compressed;
 	uint8_t bsc_last;
 	struct range ranges[MAX_RANGES]; /* downloads since the session began, for the check */
 	size_t nranges;
@@ -111,6 +113,8 @@ int uds_server_new(struct uds_server **sp, const struct uds_server_cfg *cfg)
 		hi = e > hi ? e : hi;
 	}
 	if (hi - lo > SPAN_MAX)
+		return -EINVAL;
+	if (cfg->compression != COMPRESS_NONE && !(cfg->compression_dfi & 0xF0))
 		return -EINVAL;
 	if (cfg->seed_len > SEED_MAX ||
 	    (cfg->security_level && (!cfg->compute_key || !(cfg->security_level & 1))))
@@ -178,6 +182,7 @@ void uds_server_free(struct uds_server *s)
 {
 	if (!s)
 		return;
+	fota_compress_dec_free(s->dec);
 	free(s->regions);
 	free(s->dids);
 	free(s->did_data);
@@ -515,6 +520,7 @@ static bool all_erased(struct uds_server *s, uint32_t addr, uint32_t size)
 
 static struct answer h_download(struct uds_server *s, const uint8_t *req, size_t len)
 {
+	bool compressed;
 	uint32_t addr, size;
 	int n;
 
@@ -527,10 +533,21 @@ static struct answer h_download(struct uds_server *s, const uint8_t *req, size_t
 	n = uds_decode_addr_len(req + 3, len - 3, req[2], &addr, &size);
 	if (n == -EMSGSIZE || (n > 0 && (size_t)n != len - 3))
 		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
-	if (req[1] != 0x00 || n < 0 || !size || !range_in_region(s, addr, size))
+	/* ISO 14229-1 §14.2.4: a dataFormatIdentifier the server does not know is out of range. */
+	compressed = req[1] != 0x00 && s->cfg.compression != COMPRESS_NONE &&
+		     req[1] == s->cfg.compression_dfi;
+	if ((req[1] != 0x00 && !compressed) || n < 0 || !size || !range_in_region(s, addr, size))
 		return NRC(UDS_NRC_REQUEST_OUT_OF_RANGE);
 	if (!all_erased(s, addr, size))
 		return NRC(UDS_NRC_UPLOAD_DOWNLOAD_NOT_ACCEPTED);
+	if (compressed) {
+		/* The stream decompresses straight into the range, never past it. */
+		if (!s->dec)
+			s->dec = fota_compress_dec_new(s->cfg.compression);
+		if (!s->dec || fota_compress_dec_start(s->dec, at(s, addr), size))
+			return NRC(UDS_NRC_UPLOAD_DOWNLOAD_NOT_ACCEPTED);
+	}
+	s->dl_compressed = compressed;
 	s->dl_active = true;
 	s->got_block = false;
 	s->dl_addr = addr;
@@ -571,10 +588,24 @@ static struct answer h_transfer(struct uds_server *s, const uint8_t *req, size_t
 	}
 	if (!n)
 		return NRC(UDS_NRC_INCORRECT_MESSAGE_LENGTH_OR_INVALID_FORMAT);
-	if (n > s->dl_size - s->dl_done)
-		return NRC(UDS_NRC_TRANSFER_DATA_SUSPENDED);
-	memcpy(at(s, s->dl_addr + s->dl_done), req + 2, n);
-	s->dl_done += (uint32_t)n;
+	if (s->dl_compressed) {
+		/*
+		 * Corrupt, or more than memorySize once decompressed: the stream
+		 * cannot go on, so the download ends here (ISO 14229-1 §14.4.4,
+		 * transferDataSuspended: "the active transferData sequence shall
+		 * be aborted").
+		 */
+		if (fota_compress_dec_write(s->dec, req + 2, n)) {
+			s->dl_active = false;
+			return NRC(UDS_NRC_TRANSFER_DATA_SUSPENDED);
+		}
+		s->dl_done = (uint32_t)fota_compress_dec_produced(s->dec);
+	} else {
+		if (n > s->dl_size - s->dl_done)
+			return NRC(UDS_NRC_TRANSFER_DATA_SUSPENDED);
+		memcpy(at(s, s->dl_addr + s->dl_done), req + 2, n);
+		s->dl_done += (uint32_t)n;
+	}
 	s->bsc_last = bsc;
 	s->got_block = true;
 	if (s->cfg.faults.bsc_skip_nth == s->n_td)
@@ -584,7 +615,9 @@ static struct answer h_transfer(struct uds_server *s, const uint8_t *req, size_t
 
 static struct answer h_transfer_exit(struct uds_server *s, const uint8_t *req, size_t len)
 {
-	if (!s->dl_active || s->dl_done != s->dl_size)
+	/* A compressed stream must also have reached its end (end mark, checksum). */
+	if (!s->dl_active || s->dl_done != s->dl_size ||
+	    (s->dl_compressed && !fota_compress_dec_complete(s->dec)))
 		return NRC(UDS_NRC_REQUEST_SEQUENCE_ERROR);
 	s->dl_active = false;
 	s->dirty = true;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/compress.h"
 #include "core/time.h"
 #include "uds/prog.h" /* uds_compute_key_fn */
 #include "uds/uds.h"
@@ -81,6 +82,17 @@ struct uds_server_cfg {
 	unsigned max_dids; /* DIDs per ReadDataByIdentifier request (more: NRC 0x13); 0 = any */
 	bool did_write_extended; /* writable DIDs also in the extended session (default: only
 				  * the programming session), unlocked either way */
+	/*
+	 * Compressed downloads: a RequestDownload with dataFormatIdentifier
+	 * compression_dfi carries one `compression` stream (core/compress.h)
+	 * that decompresses to exactly memorySize bytes; 0x00 is always the
+	 * plain data, any other value requestOutOfRange (0x31). A stream that
+	 * is corrupt or decompresses past memorySize: transferDataSuspended
+	 * (0x71) and the download is aborted; one that ends short:
+	 * RequestTransferExit requestSequenceError (0x24). COMPRESS_NONE: none.
+	 */
+	enum fota_compress_method compression;
+	uint8_t compression_dfi;
 	struct uds_server_faults faults;
 };
 

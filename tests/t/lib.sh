@@ -20,6 +20,9 @@
 # Environment from the Makefile: FOTA_BINDIR (installed fota + fota-CMD links),
 # FOTA_SRC (source tree), FOTA_BUILD (build tree). FOTA_TEST_BUS overrides the
 # bus the end-to-end tests use (default: a fresh unix: bus in the scratch dir).
+# FOTA_TEST_COMPRESSION=lz4|deflate runs every `fota flash` and `fota ecu`
+# of a test (as fota CMD or fota-CMD) with --compression METHOD: the same
+# tests, compressed downloads (t2001 runs t2000 so in make check).
 
 : "${FOTA_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${FOTA_BUILD:=$FOTA_SRC/build}"
@@ -39,6 +42,27 @@ t_name=$(basename "$0" .sh)
 TRASH=${TMPDIR:-/tmp}/fota-test.$t_name.$$
 rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1
+
+# Wrappers first in PATH that add --compression to flash and ecu (exec: the
+# same pid, the same argv[0] name in messages).
+if [ -n "${FOTA_TEST_COMPRESSION:-}" ]; then
+	mkdir -p "$TRASH/.compress" || exit 1
+	cat >"$TRASH/.compress/fota" <<-EOF
+	#!/bin/sh
+	case "\$1" in flash|ecu)
+		c=\$1
+		shift
+		exec "$FOTA_BINDIR/fota" "\$c" --compression "$FOTA_TEST_COMPRESSION" "\$@" ;;
+	esac
+	exec "$FOTA_BINDIR/fota" "\$@"
+	EOF
+	for t_c in flash ecu; do
+		printf '#!/bin/sh\nexec "%s/fota-%s" --compression "%s" "$@"\n' \
+			"$FOTA_BINDIR" "$t_c" "$FOTA_TEST_COMPRESSION" >"$TRASH/.compress/fota-$t_c"
+	done
+	chmod +x "$TRASH/.compress/"* || exit 1
+	PATH=$TRASH/.compress:$PATH
+fi
 # The configuration search path (fota(1), CONFIGURATION): no user's
 # ~/.config/fota/fota.yaml in the tests; ./fota.yaml is the test's own.
 XDG_CONFIG_HOME=$TRASH/.config

@@ -533,6 +533,52 @@ static void test_config__fingerprint(void)
 #undef FP_HEAD
 }
 
+/* compression: method required, dfi 0xN0 (default per method), level within the method's range. */
+static void test_config__compression(void)
+{
+#define CZ_HEAD                                                               \
+	"ecus:\n  - name: e\n    request_id: 0x7E0\n    response_id: 0x7E8\n" \
+	"    regions: [ { start: 0, size: 1 } ]\n"
+	struct fota_config cfg;
+	struct cfg_error err;
+
+	T_OK(load(CZ_HEAD, &cfg, &err));
+	T_EQ(cfg.ecus[0].compression.method, COMPRESS_NONE);
+	T_EQ(cfg.ecus[0].compression.level, -1);
+	cfg_release(&cfg);
+	T_OK(load(CZ_HEAD "    compression: { method: lz4 }\n", &cfg, &err));
+	T_EQ(cfg.ecus[0].compression.method, COMPRESS_LZ4);
+	T_EQ(cfg.ecus[0].compression.dfi, 0x10);
+	T_EQ(cfg.ecus[0].compression.level, -1);
+	cfg_release(&cfg);
+	T_OK(load(CZ_HEAD "    compression: { method: deflate, dfi: 0xA0, level: 9 }\n", &cfg,
+		  &err));
+	T_EQ(cfg.ecus[0].compression.method, COMPRESS_DEFLATE);
+	T_EQ(cfg.ecus[0].compression.dfi, 0xA0);
+	T_EQ(cfg.ecus[0].compression.level, 9);
+	cfg_release(&cfg);
+	T_OK(load(CZ_HEAD "    compression: { method: none }\n", &cfg, &err));
+	T_EQ(cfg.ecus[0].compression.method, COMPRESS_NONE);
+	cfg_release(&cfg);
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: zstd }\n", 6, 28, "lz4, deflate or none");
+	EXPECT_ERROR(CZ_HEAD "    compression: { dfi: 0x10 }\n", 6, 18,
+		     "missing required key 'method'");
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: lz4, dfi: 0x11 }\n", 6, 38,
+		     "expected 0xN0");
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: lz4, dfi: 0x00 }\n", 6, 38,
+		     "expected 0xN0");
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: none, dfi: 0x10 }\n", 6, 39,
+		     "method none");
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: deflate, level: 10 }\n", 6, 44,
+		     "from 0 to 9");
+	EXPECT_ERROR(CZ_HEAD "    compression: { method: lz4, level: 13 }\n", 6, 40,
+		     "from 0 to 12");
+	EXPECT_ERROR(CZ_HEAD "    sequence: { data_format: 0x01 }\n"
+			     "    compression: { method: lz4 }\n",
+		     7, 18, "both set the dataFormatIdentifier");
+#undef CZ_HEAD
+}
+
 /* identify: a list of DIDs, no duplicates, at most CFG_IDENTIFY_MAX; identify_wait_ms. */
 static void test_config__identify(void)
 {
@@ -649,6 +695,7 @@ static const struct t_case cases[] = {
 	T_CASE(config__man_page_examples),
 	T_CASE(config__fingerprint),
 	T_CASE(config__identify),
+	T_CASE(config__compression),
 };
 
 int main(void)

@@ -494,7 +494,131 @@ static void test_flash__image_outside_regions_is_refused_before_any_frame(void)
 	T_EQ_STR(r.msg, "0x08100000-0x081000ff is outside the ECU's memory regions");
 }
 
+/* ---- compressed downloads ---- */
+
+/* Firmware-like: Thumb-ish code patterns, a table, erased 0xFF stretches. */
+static uint8_t zimg_a[10000], zimg_b[300], zimg_c[5000];
+static struct ihex_segment zsegs[] = {
+	{ 0x08000000, sizeof(zimg_a), zimg_a },
+	{ 0x08008000, sizeof(zimg_b), zimg_b },
+	{ 0x08020100, sizeof(zimg_c), zimg_c },
+};
+
+static void fill_firmware(void)
+{
+	uint8_t *bufs[] = { zimg_a, zimg_b, zimg_c };
+	size_t lens[] = { sizeof(zimg_a), sizeof(zimg_b), sizeof(zimg_c) };
+	uint32_t x = 7;
+
+	for (size_t b = 0; b < 3; b++)
+		for (size_t i = 0; i < lens[b]; i++) {
+			x = x * 1103515245u + 12345u;
+			bufs[b][i] = (x >> 28) < 3 ?
+					     (uint8_t)(x >> 16) :
+					     (uint8_t)("\x00\xb5\x80\xb0\x01\x46\x70\x47"[i % 8] +
+						       (i >> 10));
+		}
+}
+
+/* The session for one method: frames on the tester's id, and the job's outcome. */
+static size_t compressed_session(enum fota_compress_method m, uint8_t dfi,
+				 const struct uds_server_faults *f, struct env *e)
+{
+	struct uds_server_cfg sc;
+	struct uds_job_result r;
+	uint64_t done, total;
+
+	sc = server_cfg(e);
+	sc.max_block_len = 1026;
+	sc.compression = m;
+	sc.compression_dfi = dfi;
+	if (f)
+		sc.faults = *f;
+	env_init(e, &sc, 0);
+	e->cfg.compression = (struct cfg_compression){ m, dfi, -1 };
+	new_job(e, 0);
+	T_OK(run_job(e, &r));
+	T_EQ_STR(r.msg, "success");
+	expect_memory_is_image(e);
+	T_TRUE(uds_server_app_valid(e->ecu.s)); /* the check routine's CRC matched */
+	uds_job_progress(e->job, &done, &total);
+	T_EQ_U64(done, 15300); /* progress in image bytes */
+	T_EQ_U64(total, 15300);
+	return frames_of(e, 0x7E0, tx, FOTA_ARRAY_SIZE(tx));
+}
+
+/*
+ * lz4 and deflate: the image lands byte for byte in fewer frames;
+ * RequestDownload names the method in dataFormatIdentifier and the
+ * uncompressed size in memorySize.
+ */
+static void test_flash__compressed_download(void)
+{
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const uint8_t dfi[] = { 0x10, 0x20 };
+	struct ihex_segment *saved = image.seg;
+	struct env e;
+	size_t plain, n;
+
+	image.seg = zsegs;
+	plain = compressed_session(COMPRESS_NONE, 0, NULL, &e);
+	env_release(&e);
+	for (int i = 0; i < 2; i++) {
+		/* 34 dfi 44 08000000 00002710: a first frame of 11 bytes */
+		const uint8_t rd[8] = { 0x10, 0x0B, 0x34, dfi[i], 0x44, 0x08, 0x00, 0x00 };
+		bool seen = false;
+
+		n = compressed_session(m[i], dfi[i], NULL, &e);
+		T_TRUE(n < plain * 6 / 10);
+		for (size_t k = 0; k + 1 < n && !seen; k++)
+			if (!memcmp(tx[k]->f.data, rd, 8)) {
+				seen = true;
+				T_EQ_MEM(tx[k + 1]->f.data, "\x21\x00\x00\x00\x27\x10", 6);
+			}
+		T_TRUE(seen);
+		env_release(&e);
+	}
+	image.seg = saved;
+}
+
+/* A lost TransferData answer: the same compressed block again, written once. */
+static void test_flash__compressed_lost_answer(void)
+{
+	struct uds_server_faults f = { .drop_sid = 0x36, .drop_nth = 2 };
+	struct ihex_segment *saved = image.seg;
+	struct env e;
+
+	image.seg = zsegs;
+	compressed_session(COMPRESS_LZ4, 0x10, &f, &e);
+	T_EQ(e.n_retry, 1);
+	env_release(&e);
+	compressed_session(COMPRESS_DEFLATE, 0x20, &f, &e);
+	T_EQ(e.n_retry, 1);
+	env_release(&e);
+	image.seg = saved;
+}
+
+/* The ECU without the method: requestOutOfRange, and the message says why it may be. */
+static void test_flash__compressed_unknown_to_the_ecu(void)
+{
+	struct uds_server_cfg sc;
+	struct uds_job_result r;
+	struct env e;
+
+	sc = server_cfg(&e);
+	env_init(&e, &sc, 0);
+	e.cfg.compression = (struct cfg_compression){ COMPRESS_DEFLATE, 0x20, -1 };
+	new_job(&e, 0);
+	T_ERR(run_job(&e, &r), -EREMOTEIO);
+	T_EQ_STR(r.msg, "RequestDownload refused: requestOutOfRange (NRC 0x31); the ECU may not "
+			"know dataFormatIdentifier 0x20 (deflate)");
+	env_release(&e);
+}
+
 static const struct t_case cases[] = {
+	T_CASE(flash__compressed_download),
+	T_CASE(flash__compressed_lost_answer),
+	T_CASE(flash__compressed_unknown_to_the_ecu),
 	T_CASE(flash__multi_segment_image_lands_in_ecu_memory),
 	T_CASE(flash__lost_flow_control_is_retried),
 	T_CASE(flash__lost_flow_control_without_retries_times_out),
@@ -518,6 +642,7 @@ int main(void)
 			x = x * 1103515245u + 12345u;
 			bufs[b][i] = (uint8_t)(x >> 16);
 		}
+	fill_firmware();
 	ihex_image_init(&image);
 	image.seg = segs;
 	image.nseg = FOTA_ARRAY_SIZE(segs);

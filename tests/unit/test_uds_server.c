@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "tests/unit/t.h"
 #include "uds/server.h"
 
@@ -469,7 +470,205 @@ static void test_uds_server__memory_file_roundtrip(void)
 	uds_server_free(b);
 }
 
+/* ---- compressed downloads (dataFormatIdentifier 0x10 = lz4, 0x20 = deflate here) ---- */
+
+static struct uds_server *ecu_z(enum fota_compress_method m, uint8_t dfi)
+{
+	struct uds_server *s;
+	struct uds_server_cfg c = {
+		.regions = &region,
+		.nregions = 1,
+		.max_block_len = 258,
+		.compression = m,
+		.compression_dfi = dfi,
+	};
+
+	T_OK(uds_server_new(&s, &c));
+	return s;
+}
+
+/* Send pdu[0..n); the answer's length (0 = none), copied to out. */
+static size_t send(struct uds_server *s, const uint8_t *pdu, size_t n, uint8_t *out)
+{
+	const uint8_t *r;
+	size_t len = 0;
+
+	uds_server_input(s, pdu, n, T0);
+	if (!uds_server_output(s, &r, &len, T0))
+		return 0;
+	memcpy(out, r, len);
+	return len;
+}
+
+/* Firmware-like content: compresses, but not to nothing. */
+static void fw_bytes(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (i % 7 == 3) ? (uint8_t)(i * 13) :
+				      (uint8_t) "\x00\xb5\x80\xb0\x70\x47"[i % 6];
+}
+
+/* The whole stream of in[0..n) with method m; *zn its length. */
+static size_t zstream(enum fota_compress_method m, const uint8_t *in, size_t n, uint8_t *z,
+		      size_t cap)
+{
+	struct fota_compress_enc *e = fota_compress_enc_new(m, -1);
+	long zn;
+
+	T_OK(fota_compress_enc_start(e, in, n));
+	zn = fota_compress_enc_read(e, z, cap);
+	T_TRUE(zn > 0 && fota_compress_enc_done(e));
+	fota_compress_enc_free(e);
+	return (size_t)zn;
+}
+
+/* TransferData blocks of up to 256 bytes from z; the first negative answer's NRC, or 0. */
+static uint8_t transfer(struct uds_server *s, const uint8_t *z, size_t zn, uint8_t *bsc)
+{
+	uint8_t r[258], o[64];
+
+	for (size_t off = 0; off < zn; off += 256) {
+		size_t k = zn - off < 256 ? zn - off : 256, n;
+
+		r[0] = 0x36;
+		r[1] = ++*bsc;
+		memcpy(r + 2, z + off, k);
+		n = send(s, r, 2 + k, o);
+		if (o[0] == 0x7F)
+			return o[2];
+		T_EQ(n, 2);
+		/* the last block repeated (its answer lost): acknowledged, not fed again */
+		if (off + k == zn)
+			T_EQ(send(s, r, 2 + k, o), 2);
+	}
+	return 0;
+}
+
+static void test_uds_server__compressed_download(void)
+{
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const uint8_t dfi[] = { 0x10, 0x20 };
+	uint8_t img[0x400], z[0x800], o[64], bsc;
+
+	fw_bytes(img, sizeof(img));
+	for (int i = 0; i < 2; i++) {
+		struct uds_server *s = ecu_z(m[i], dfi[i]);
+		uint8_t rd[] = { 0x34, dfi[i], 0x44, 0, 0, 0x10, 0, 0, 0, 0x04, 0 };
+		uint8_t chk[8] = { 0x31, 0x01, 0x02, 0x02 };
+		size_t zn = zstream(m[i], img, sizeof(img), z, sizeof(z));
+		const uint8_t *mem;
+
+		T_TRUE(zn > 256 && zn < sizeof(img)); /* several blocks, fewer bytes */
+		T_EQ(req(s, T0, o, 2, 0x10, 0x02), 6);
+		T_EQ(send(s, rd, sizeof(rd), o), 4);
+		T_EQ(o[0], 0x74);
+		bsc = 0;
+		T_EQ(transfer(s, z, zn, &bsc), 0);
+		T_EQ(req(s, T0, o, 1, 0x37), 1);
+		mem = uds_server_memory(s, NULL, NULL);
+		T_EQ_MEM(mem, img, sizeof(img));
+		/* the check routine's CRC-32 is over the uncompressed bytes */
+		uds_put_be(chk + 4, (uint32_t)crc32(0, img, sizeof(img)), 4);
+		T_EQ(send(s, chk, sizeof(chk), o), 5);
+		T_EQ(o[4], 0x00);
+		T_TRUE(uds_server_app_valid(s));
+		uds_server_free(s);
+	}
+}
+
+/* A dataFormatIdentifier the ECU was not configured for: requestOutOfRange. */
+static void test_uds_server__compressed_unknown_dfi(void)
+{
+	struct uds_server *s = ecu_z(COMPRESS_LZ4, 0x10), *plain = ecu_z(COMPRESS_NONE, 0);
+	uint8_t rd[] = { 0x34, 0x20, 0x44, 0, 0, 0x10, 0, 0, 0, 0x04, 0 }, o[64];
+	size_t n;
+
+	T_EQ(req(s, T0, o, 2, 0x10, 0x02), 6);
+	n = send(s, rd, sizeof(rd), o);
+	NRC_IS(n, o, 0x34, UDS_NRC_REQUEST_OUT_OF_RANGE);
+	rd[1] = 0x11; /* lz4 with an encryptingMethod */
+	n = send(s, rd, sizeof(rd), o);
+	NRC_IS(n, o, 0x34, UDS_NRC_REQUEST_OUT_OF_RANGE);
+	rd[1] = 0x00; /* plain data: always */
+	T_EQ(send(s, rd, sizeof(rd), o), 4);
+	T_EQ(req(plain, T0, o, 2, 0x10, 0x02), 6);
+	rd[1] = 0x10;
+	n = send(plain, rd, sizeof(rd), o);
+	NRC_IS(n, o, 0x34, UDS_NRC_REQUEST_OUT_OF_RANGE);
+	uds_server_free(s);
+	uds_server_free(plain);
+}
+
+/*
+ * Hostile streams: a bomb (far more than memorySize once decompressed),
+ * garbage, a stream cut short. transferDataSuspended and the download
+ * aborted, or the exit refused; nothing written outside the announced range.
+ */
+static void test_uds_server__compressed_hostile(void)
+{
+	static const enum fota_compress_method m[] = { COMPRESS_LZ4, COMPRESS_DEFLATE };
+	static const uint8_t dfi[] = { 0x10, 0x20 };
+	uint8_t *zeros = calloc(1, 1 << 20), z[0x4000], img[0x400], o[64], bsc;
+	size_t zn, n;
+
+	fw_bytes(img, sizeof(img));
+	for (int i = 0; i < 2; i++) {
+		struct uds_server *s = ecu_z(m[i], dfi[i]);
+		/* 0x200 bytes announced at 0x1100: 0x1000-0x10FF and 0x1300- must stay erased */
+		uint8_t rd[] = { 0x34, dfi[i], 0x44, 0, 0, 0x11, 0, 0, 0, 0x02, 0 };
+		const uint8_t *mem;
+
+		T_EQ(req(s, T0, o, 2, 0x10, 0x02), 6);
+		/* a zip bomb: 1 MiB of zeros in a few hundred bytes */
+		zn = zstream(m[i], zeros, 1 << 20, z, sizeof(z));
+		T_TRUE(zn < 0x2000);
+		T_EQ(send(s, rd, sizeof(rd), o), 4);
+		bsc = 0;
+		T_EQ(transfer(s, z, zn, &bsc), UDS_NRC_TRANSFER_DATA_SUSPENDED);
+		n = req(s, T0, o, 3, 0x36, bsc + 1, 0);
+		NRC_IS(n, o, 0x36, UDS_NRC_REQUEST_SEQUENCE_ERROR); /* aborted */
+		mem = uds_server_memory(s, NULL, NULL);
+		for (size_t k = 0; k < 0x400; k++)
+			if ((k < 0x100 || k >= 0x300) && mem[k] != 0xFF)
+				t_fail(__FILE__, __LINE__, "byte 0x%zx written: 0x%02x", k, mem[k]);
+		T_EQ(req(s, T0, o, 1, 0x37), 3); /* no download active */
+
+		/* garbage: not a stream of the method */
+		T_EQ(send(s,
+			  (const uint8_t[]){ 0x31, 0x01, 0xFF, 0x00, 0x44, 0, 0, 0x10, 0, 0, 0,
+					     0x04, 0 },
+			  13, o),
+		     5);
+		T_EQ(send(s, rd, sizeof(rd), o), 4);
+		n = req(s, T0, o, 10, 0x36, 0x01, 'h', 'e', 'l', 'l', 'o', ' ', 'E', 'C');
+		NRC_IS(n, o, 0x36, UDS_NRC_TRANSFER_DATA_SUSPENDED);
+
+		/* cut short: every byte but the last; the exit is refused */
+		zn = zstream(m[i], img, 0x200, z, sizeof(z));
+		T_EQ(send(s,
+			  (const uint8_t[]){ 0x31, 0x01, 0xFF, 0x00, 0x44, 0, 0, 0x10, 0, 0, 0,
+					     0x04, 0 },
+			  13, o),
+		     5);
+		T_EQ(send(s, rd, sizeof(rd), o), 4);
+		bsc = 0;
+		T_EQ(transfer(s, z, zn - 1, &bsc), 0);
+		n = req(s, T0, o, 1, 0x37);
+		NRC_IS(n, o, 0x37, UDS_NRC_REQUEST_SEQUENCE_ERROR);
+		/* the last byte arrives: now it ends */
+		T_EQ(req(s, T0, o, 3, 0x36, bsc + 1, z[zn - 1]), 2);
+		T_EQ(req(s, T0, o, 1, 0x37), 1);
+		mem = uds_server_memory(s, NULL, NULL);
+		T_EQ_MEM(mem + 0x100, img, 0x200);
+		uds_server_free(s);
+	}
+	free(zeros);
+}
+
 static const struct t_case cases[] = {
+	T_CASE(uds_server__compressed_download),
+	T_CASE(uds_server__compressed_unknown_dfi),
+	T_CASE(uds_server__compressed_hostile),
 	T_CASE(uds_server__security_attempts_and_delay),
 	T_CASE(uds_server__seeds_are_reproducible),
 	T_CASE(uds_server__s3_timeout_returns_to_default),
