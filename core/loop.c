@@ -284,12 +284,10 @@ int loop_run(struct loop *l, fota_us timeout)
 			 * The bus refused a frame: the engine's deadline is
 			 * most likely the next frame it wants to send, due
 			 * now. Waking for it would spin until the queue has
-			 * room; the retry time (or POLLOUT) says when.
+			 * room; the retry time (or POLLOUT) says when, and
+			 * every later deadline is looked at again then.
 			 */
-			fota_us room = l->retry_at ? l->retry_at : l->now + LOOP_ENOBUFS_RETRY_US;
-
-			if (wake < room)
-				wake = room;
+			wake = l->retry_at ? l->retry_at : l->now + LOOP_ENOBUFS_RETRY_US;
 		}
 		wake = fota_min_deadline(wake, end);
 		n = 0;
