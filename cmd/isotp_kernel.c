@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include "cmd/cmd.h"
 #include "cmd/isotp_kernel.h"
 #include "core/bus.h"
+#include "core/canif.h"
+#include "core/log.h"
 #include "uds/isotp.h"
 
 /*
@@ -86,6 +89,60 @@ static int bcm_cyclic(int s, const struct bus_frame *f, uint32_t period_ms)
 	return write(s, &m, n) < 0 ? -errno : 0;
 }
 
+/* linux/if.h's net_device_flags bit 18; glibc's net/if.h stops at IFF_DYNAMIC */
+#ifndef IFF_ECHO
+#define IFF_ECHO (1 << 18)
+#endif
+
+/*
+ * The gap the kernel leaves between consecutive frames (CAN_ISOTP_OPTS
+ * frame_txtime, ns; the receiver's STmin comes on top), so that it never
+ * outruns the interface's transmit queue.
+ *
+ * The kernel's ISO-TP sends each consecutive frame when the previous one
+ * comes back as its echo. A controller whose driver echoes (IFF_ECHO) does
+ * so once the frame is on the wire: one frame in flight, the queue never
+ * fills, and no gap is needed. Without IFF_ECHO (vcan, some serial
+ * adapters) the CAN core echoes as soon as the frame is queued, the next
+ * one follows at once, and a 10-frame queue (txqueuelen 10) overflows in
+ * the first block: the kernel drops the frame (can_send -ENOBUFS), does not
+ * resend it, and the transfer dies on N_Cr. There the gap is one frame's
+ * time at the rate the interface drains: a rate-limiting root qdisc
+ * (tbf: the skb's bytes at its rate), the controller's bitrate (worst-case
+ * bit stuffing), whichever is slower. Neither known: no gap (an unshaped
+ * vcan queues nothing). Returns CAN_ISOTP_FRAME_TXTIME_ZERO for "no gap".
+ */
+static uint32_t frame_gap_ns(int s, const char *ifname, const struct cfg_ecu *ecu)
+{
+	struct canif_info info;
+	struct ifreq ifr;
+	uint64_t rate = 0, ns = 0;
+	unsigned dlen = ecu->isotp.fd ? (ecu->isotp.tx_dl ? ecu->isotp.tx_dl : 64) : 8;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_ECHO))
+		return CAN_ISOTP_FRAME_TXTIME_ZERO;
+	if (canif_tx_rate(ifname, &rate) == 0 && rate)
+		ns = ((ecu->isotp.fd ? CANFD_MTU : CAN_MTU) * 1000000000ull + rate - 1) / rate;
+	if (canif_get_info(ifname, &info, NULL, 0) == 0 && info.bitrate) {
+		/* CAN FD: the whole frame at the nominal rate, an upper bound */
+		uint64_t wire = (canif_frame_bits_worst(dlen, ecu->extended) * 1000000000ull +
+				 info.bitrate - 1) /
+				info.bitrate;
+
+		if (wire > ns)
+			ns = wire;
+	}
+	if (!ns)
+		return CAN_ISOTP_FRAME_TXTIME_ZERO;
+	if (ns > UINT32_MAX - 1)
+		ns = UINT32_MAX - 1;
+	fota_debug("%s: no tx echo from the driver: kernel ISO-TP paced at %llu us per frame",
+		   ifname, (unsigned long long)(ns / 1000));
+	return (uint32_t)ns;
+}
+
 /* Configure and bind the socket; -errno with the reason reported. */
 static int open_socket(const char *ifname, const struct cfg_ecu *ecu)
 {
@@ -108,7 +165,7 @@ static int open_socket(const char *ifname, const struct cfg_ecu *ecu)
 		o.txpad_content = (uint8_t)ecu->isotp.padding;
 		o.rxpad_content = (uint8_t)ecu->isotp.padding;
 	}
-	o.frame_txtime = CAN_ISOTP_FRAME_TXTIME_ZERO;
+	o.frame_txtime = frame_gap_ns(s, ifname, ecu);
 	fc.bs = ecu->isotp.block_size;
 	fc.stmin = ecu->isotp.stmin;
 	fc.wftmax = 0;

@@ -128,6 +128,11 @@ int bus_send(struct bus *bus, const struct bus_frame *f)
 	return 0;
 }
 
+int bus_flush(struct bus *bus)
+{
+	return bus->ops->flush ? bus->ops->flush(bus) : 0;
+}
+
 int bus_recv(struct bus *bus, struct bus_frame *f)
 {
 	int ret = bus->ops->recv(bus, f);

@@ -68,6 +68,13 @@ struct bus_ops {
 	 * may be tried again. NULL: fd().
 	 */
 	int (*tx_fd)(struct bus *bus);
+	/*
+	 * Optional: with bus->send_batch set, send() may keep frames and hand
+	 * them to the kernel together here (socketcan: one sendmmsg). 0 all
+	 * sent, -EAGAIN/-ENOBUFS some are still kept (try again as after
+	 * send()), -errno.
+	 */
+	int (*flush)(struct bus *bus);
 };
 
 /*
@@ -133,6 +140,17 @@ struct bus {
 	 * meanwhile, and sends the frame again) instead of waiting inside send().
 	 */
 	bool send_nowait;
+	/*
+	 * Set by core/loop.c, which calls bus_flush() after each pass: send()
+	 * may keep frames until then (order kept), to batch the system calls.
+	 */
+	bool send_batch;
+	/*
+	 * Set by the backend when it knows how fast its transmit queue drains:
+	 * how long to wait after -ENOBUFS before the queue has room again
+	 * (half the queue's frames at the drain rate). 0: unknown.
+	 */
+	uint32_t tx_retry_us;
 };
 
 /*
@@ -163,6 +181,8 @@ int bus_spec_check(const char *spec, char *err, size_t errsize);
  * bus_recv(): 1 with *f filled, 0 nothing pending, -errno.
  */
 int bus_send(struct bus *bus, const struct bus_frame *f);
+/* Hand the frames send() kept to the kernel (see bus_ops.flush); 0 if none. */
+int bus_flush(struct bus *bus);
 int bus_recv(struct bus *bus, struct bus_frame *f);
 int bus_fd(struct bus *bus);
 /* After bus_send() said -EAGAIN: the fd to poll for POLLOUT before trying again. */

@@ -34,11 +34,72 @@
  */
 #define SC_RCVBUF (2 << 20)
 
+/*
+ * Frames per sendmmsg()/recvmmsg(). A block of consecutive frames the ISO-TP
+ * engine releases in one pass (STmin 0) goes out in one system call instead
+ * of one write() each; a receiver that wakes late reads what arrived
+ * meanwhile in one call. 32 frames: 2.3 KiB of classic frames in flight,
+ * and more than the 10 a typical tx queue holds.
+ */
+#define SC_BATCH 32
+
 struct sc_bus {
 	struct bus bus;
 	int fd;
 	char ifname[IFNAMSIZ];
+	/* kept by send() until flush() (bus.send_batch) */
+	struct canfd_frame tx[SC_BATCH];
+	unsigned tx_len[SC_BATCH];
+	unsigned ntx;
+	/* read by one recvmmsg(), handed out one by one */
+	struct canfd_frame rx[SC_BATCH];
+	unsigned rx_len[SC_BATCH];
+	unsigned nrx, rx_next;
 };
+
+/* -EAGAIN, -ENOBUFS or -errno for a send that failed with errno e. */
+static int send_errno(int e)
+{
+	/*
+	 * EAGAIN: the socket's send buffer is full (POLLOUT signals room).
+	 * ENOBUFS: the interface's tx queue is full; CAN_RAW does not block
+	 * on it and POLLOUT stays set, so the caller retries after a pause.
+	 */
+	if (e == EWOULDBLOCK)
+		return -EAGAIN;
+	return -e;
+}
+
+/* All kept frames out with sendmmsg(), in order; what the queue refused stays. */
+static int sc_flush(struct bus *bus)
+{
+	struct sc_bus *s = fota_container_of(bus, struct sc_bus, bus);
+	struct mmsghdr msg[SC_BATCH];
+	struct iovec iov[SC_BATCH];
+	unsigned i;
+	int n;
+
+	while (s->ntx) {
+		memset(msg, 0, sizeof(msg[0]) * s->ntx);
+		for (i = 0; i < s->ntx; i++) {
+			iov[i].iov_base = &s->tx[i];
+			iov[i].iov_len = s->tx_len[i];
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = sendmmsg(s->fd, msg, s->ntx, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return send_errno(errno);
+		}
+		/* a short count: the next frame failed; the next call says why */
+		s->ntx -= (unsigned)n;
+		memmove(&s->tx[0], &s->tx[n], sizeof(s->tx[0]) * s->ntx);
+		memmove(&s->tx_len[0], &s->tx_len[n], sizeof(s->tx_len[0]) * s->ntx);
+	}
+	return 0;
+}
 
 static int sc_send(struct bus *bus, const struct bus_frame *f)
 {
@@ -46,6 +107,7 @@ static int sc_send(struct bus *bus, const struct bus_frame *f)
 	struct canfd_frame cf;
 	size_t mtu = CAN_MTU;
 	ssize_t n;
+	int ret;
 
 	memset(&cf, 0, sizeof(cf));
 	cf.can_id = f->id;
@@ -62,19 +124,22 @@ static int sc_send(struct bus *bus, const struct bus_frame *f)
 		if (f->flags & BUS_FRAME_ESI)
 			cf.flags |= CANFD_ESI;
 	}
+	if (bus->send_batch) {
+		/* a full batch goes out first; a frame that finds no room is refused */
+		if (s->ntx == SC_BATCH && (ret = sc_flush(bus)) < 0 && s->ntx == SC_BATCH)
+			return ret;
+		s->tx[s->ntx] = cf;
+		s->tx_len[s->ntx++] = (unsigned)mtu;
+		return 0;
+	}
+	if (s->ntx && (ret = sc_flush(bus)) < 0)
+		return ret; /* kept frames first: the order on the bus is the order sent */
 	n = write(s->fd, &cf, mtu);
 	if (n == (ssize_t)mtu)
 		return 0;
 	if (n >= 0)
 		return -EIO;
-	/*
-	 * EAGAIN: the socket's send buffer is full (POLLOUT signals room).
-	 * ENOBUFS: the interface's tx queue is full; CAN_RAW does not block
-	 * on it and POLLOUT stays set, so the caller retries after a pause.
-	 */
-	if (errno == EWOULDBLOCK)
-		return -EAGAIN;
-	return -errno;
+	return send_errno(errno);
 }
 
 /*
@@ -116,22 +181,51 @@ static void error_frame(struct sc_bus *s, const struct can_frame *cf)
 	}
 }
 
+/* Refill the receive batch: 1 frames read, 0 none pending, -errno. */
+static int rx_fill(struct sc_bus *s)
+{
+	struct mmsghdr msg[SC_BATCH];
+	struct iovec iov[SC_BATCH];
+	unsigned i;
+	int n;
+
+	memset(msg, 0, sizeof(msg));
+	for (i = 0; i < SC_BATCH; i++) {
+		iov[i].iov_base = &s->rx[i];
+		iov[i].iov_len = sizeof(s->rx[i]);
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (;;) {
+		n = recvmmsg(s->fd, msg, SC_BATCH, MSG_DONTWAIT, NULL);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		/* ENETDOWN: interface went down; a real condition for the caller */
+		return -errno;
+	}
+	for (i = 0; i < (unsigned)n; i++)
+		s->rx_len[i] = msg[i].msg_len;
+	s->nrx = (unsigned)n;
+	s->rx_next = 0;
+	return n > 0;
+}
+
 static int sc_recv(struct bus *bus, struct bus_frame *f)
 {
 	struct sc_bus *s = fota_container_of(bus, struct sc_bus, bus);
 	struct canfd_frame cf;
 	ssize_t n;
+	int ret;
 
 	for (;;) {
-		n = read(s->fd, &cf, sizeof(cf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			/* ENETDOWN: interface went down; a real condition for the caller */
-			return -errno;
-		}
+		if (s->rx_next == s->nrx && (ret = rx_fill(s)) <= 0)
+			return ret;
+		cf = s->rx[s->rx_next];
+		n = (ssize_t)s->rx_len[s->rx_next++];
 		if (n != CAN_MTU && n != CANFD_MTU)
 			continue;
 		if (cf.can_id & CAN_ERR_FLAG) {
@@ -205,8 +299,10 @@ static void sc_close(struct bus *bus)
 {
 	struct sc_bus *s = fota_container_of(bus, struct sc_bus, bus);
 
-	if (s->fd >= 0)
+	if (s->fd >= 0) {
+		(void)sc_flush(bus); /* what the loop kept, once more, best effort */
 		close(s->fd);
+	}
 	free(s);
 }
 
@@ -216,7 +312,39 @@ static const struct bus_ops sc_ops = {
 	.fd = sc_fd,
 	.set_filter = sc_set_filter,
 	.close = sc_close,
+	.flush = sc_flush,
 };
+
+/*
+ * How long a full transmit queue takes to drain halfway: txqueuelen / 2
+ * frames at the rate the interface sends, from a rate-limiting root qdisc
+ * (tbf: 16 bytes per classic frame) or the controller's bitrate (111 bit
+ * times per 8-byte frame, no stuffing: a retry rather early than late).
+ * 0 when the rate is unknown (the loop's default pause then).
+ */
+static uint32_t tx_retry_us(struct sc_bus *s)
+{
+	struct canif_info info;
+	struct ifreq ifr;
+	uint64_t rate = 0, frame_ns = 0, qlen = 10;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", s->ifname);
+	if (ioctl(s->fd, SIOCGIFTXQLEN, &ifr) == 0 && ifr.ifr_qlen > 0)
+		qlen = (uint64_t)ifr.ifr_qlen;
+	if (canif_tx_rate(s->ifname, &rate) == 0 && rate)
+		frame_ns = CAN_MTU * 1000000000ull / rate;
+	if (!frame_ns && canif_get_info(s->ifname, &info, NULL, 0) == 0 && info.bitrate)
+		frame_ns = 111 * 1000000000ull / info.bitrate;
+	if (!frame_ns)
+		return 0;
+	frame_ns *= qlen / 2 ? qlen / 2 : 1;
+	if (frame_ns < 50000)
+		frame_ns = 50000; /* a queue that drains this fast hardly ever fills */
+	if (frame_ns > 20000000)
+		frame_ns = 20000000;
+	return (uint32_t)(frame_ns / 1000);
+}
 
 static int fail(struct sc_bus *s, char *err, size_t errsize, int ret, const char *msg)
 {
@@ -297,6 +425,7 @@ int bus_socketcan_open(struct bus **bus, const char *ifname, const struct bus_op
 	addr.can_ifindex = (int)idx;
 	if (bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return fail(s, err, errsize, -errno, NULL);
+	s->bus.tx_retry_us = tx_retry_us(s);
 	*bus = &s->bus;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <linux/can/netlink.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <libsocketcan.h>
 #include "core/canif.h"
@@ -117,6 +118,7 @@ static int nl_talk(struct nlmsghdr *req, char *out, size_t outsize, size_t *outl
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	char buf[NL_BUF] __attribute__((aligned(4)));
+	struct timeval tmo = { .tv_sec = 2 };
 	struct nlmsghdr *h;
 	ssize_t n;
 	int fd, ret = -EPROTO;
@@ -124,6 +126,8 @@ static int nl_talk(struct nlmsghdr *req, char *out, size_t outsize, size_t *outl
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
+	/* a request the kernel does not answer must not hang the caller */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 	req->nlmsg_seq = 1;
 	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
@@ -183,6 +187,68 @@ int canif_kind(const char *ifname, char *kind, size_t size)
 					 (const char *)RTA_DATA(sub));
 	}
 	return 0;
+}
+
+int canif_tx_rate(const char *ifname, uint64_t *bytes_per_s)
+{
+	struct nl_req req;
+	char reply[NL_BUF] __attribute__((aligned(4)));
+	struct nlmsghdr *n = (struct nlmsghdr *)req.buf, *h = (struct nlmsghdr *)reply;
+	struct tcmsg *t = NLMSG_DATA(n);
+	struct rtattr *rta, *sub;
+	unsigned idx = if_nametoindex(ifname);
+	bool tbf = false;
+	size_t len = 0;
+	int attrlen, sublen, ret;
+
+	*bytes_per_s = 0;
+	if (!idx)
+		return -ENODEV;
+	/* RTM_GETQDISC with parent TC_H_ROOT and no handle: the root qdisc */
+	memset(&req, 0, sizeof(req));
+	n->nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
+	n->nlmsg_type = RTM_GETQDISC;
+	/* the answer is a notification, unicast back only with NLM_F_ECHO */
+	n->nlmsg_flags = NLM_F_REQUEST | NLM_F_ECHO;
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = (int)idx;
+	t->tcm_parent = TC_H_ROOT;
+	ret = nl_talk(n, reply, sizeof(reply), &len);
+	if (ret == -ENOENT || ret == -EINVAL)
+		return 0; /* no root qdisc to ask about: not rate-limited */
+	if (ret < 0)
+		return ret;
+	if (h->nlmsg_type != RTM_NEWQDISC)
+		return -EPROTO;
+	attrlen = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(struct tcmsg));
+	for (rta = TCA_RTA(NLMSG_DATA(h)); RTA_OK(rta, attrlen); rta = RTA_NEXT(rta, attrlen)) {
+		if (rta->rta_type == TCA_KIND)
+			tbf = RTA_PAYLOAD(rta) >= 4 && !memcmp(RTA_DATA(rta), "tbf", 4);
+		if (rta->rta_type != TCA_OPTIONS || !tbf)
+			continue;
+		sublen = (int)RTA_PAYLOAD(rta);
+		for (sub = RTA_DATA(rta); RTA_OK(sub, sublen); sub = RTA_NEXT(sub, sublen)) {
+			if (sub->rta_type == TCA_TBF_PARMS &&
+			    RTA_PAYLOAD(sub) >= sizeof(struct tc_tbf_qopt) && !*bytes_per_s) {
+				struct tc_tbf_qopt q;
+
+				memcpy(&q, RTA_DATA(sub), sizeof(q));
+				*bytes_per_s = q.rate.rate;
+			}
+			/* rates of 2^32 B/s and more come here, and the 32-bit field saturates */
+			if (sub->rta_type == TCA_TBF_RATE64 && RTA_PAYLOAD(sub) >= sizeof(uint64_t))
+				memcpy(bytes_per_s, RTA_DATA(sub), sizeof(uint64_t));
+		}
+	}
+	return 0;
+}
+
+unsigned canif_frame_bits_worst(unsigned dlen, bool eff)
+{
+	/* SOF .. CRC: the region where stuffing applies */
+	unsigned region = 34 + 8 * dlen + (eff ? 20 : 0);
+
+	return 47 + 8 * dlen + (eff ? 20 : 0) + (region - 1) / 4;
 }
 
 /* ARPHRD_CAN (280) in /sys/class/net/IF/type: vcan and real controllers alike. */

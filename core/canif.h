@@ -64,6 +64,24 @@ int canif_set_bitrate(const char *ifname, uint32_t bitrate, uint32_t data_bitrat
 /* Automatic restart delay after bus-off (0 = manual restart). */
 int canif_set_restart_ms(const char *ifname, uint32_t restart_ms, char *err, size_t errsize);
 
+/*
+ * The rate limit of the interface's root queueing discipline in bytes per
+ * second (a token bucket, `tc qdisc add dev IF root tbf rate R ...`, as
+ * tests/vm/shape.sh puts on vcan to give it a bitrate), into *bytes_per_s;
+ * 0 there when the root qdisc is not rate-limited. 0 or -errno.
+ */
+int canif_tx_rate(const char *ifname, uint64_t *bytes_per_s);
+
+/*
+ * Bit times one classic CAN data frame of dlen bytes takes on the wire in
+ * the worst case: every field from SOF to the end of frame, the 3-bit
+ * intermission, and the most stuff bits the data can cause (one per 4 bits
+ * after the first 5, SOF to CRC; ISO 11898-1 bit stuffing). 11-bit id:
+ * 47 + 8 dlen + floor((33 + 8 dlen) / 4), 135 for 8 bytes; 29-bit id: 20
+ * more before stuffing.
+ */
+unsigned canif_frame_bits_worst(unsigned dlen, bool eff);
+
 /* Restart a controller that is bus-off (only when restart_ms is 0). */
 int canif_restart(const char *ifname, char *err, size_t errsize);
 

@@ -24,6 +24,7 @@ void loop_init(struct loop *l, struct bus *bus)
 		l->bus_state = bus->state;
 		l->bus_state_seq = bus->state_seq;
 		bus->send_nowait = true; /* the loop retries refused frames itself */
+		bus->send_batch = true;	 /* and flushes the kept ones after each pass */
 	}
 }
 
@@ -130,6 +131,16 @@ static int receive(struct loop *l)
 	return check_bus_state(l);
 }
 
+/*
+ * After -ENOBUFS (the interface's queue is full; CAN_RAW gives no POLLOUT
+ * for it): the time for the queue to drain halfway when the backend knows
+ * its rate, so that the bus neither idles nor is polled once per frame.
+ */
+static fota_us retry_us(const struct loop *l)
+{
+	return l->bus->tx_retry_us ? l->bus->tx_retry_us : LOOP_ENOBUFS_RETRY_US;
+}
+
 /* 1: sent (or nothing was pending); 0: still blocked; <0: error. */
 static int send_one(struct loop *l, const struct bus_frame *f)
 {
@@ -142,7 +153,28 @@ static int send_one(struct loop *l, const struct bus_frame *f)
 			l->pending = *f;
 			l->has_pending = true;
 		}
-		l->retry_at = ret == -ENOBUFS ? l->now + LOOP_ENOBUFS_RETRY_US : 0;
+		l->retry_at = ret == -ENOBUFS ? l->now + retry_us(l) : 0;
+		l->send_waits++;
+		return 0;
+	}
+	l->send_err = ret;
+	return ret;
+}
+
+/*
+ * The frames the backend kept (bus->send_batch) go out together. 1: all
+ * out; 0: the queue is full, some still kept (retry as for a pending frame).
+ */
+static int flush(struct loop *l)
+{
+	int ret = bus_flush(l->bus);
+
+	l->flush_blocked = false;
+	if (ret == 0)
+		return 1;
+	if (ret == -EAGAIN || ret == -ENOBUFS) {
+		l->flush_blocked = true;
+		l->retry_at = ret == -ENOBUFS ? l->now + retry_us(l) : 0;
 		l->send_waits++;
 		return 0;
 	}
@@ -157,6 +189,13 @@ static int transmit(struct loop *l)
 	int ret;
 
 	l->more = false;
+	if (l->flush_blocked) {
+		if (l->retry_at > l->now)
+			return 0;
+		ret = flush(l);
+		if (ret <= 0)
+			return ret;
+	}
 	if (l->has_pending) {
 		if (l->retry_at > l->now)
 			return 0;
@@ -182,11 +221,11 @@ static int transmit(struct loop *l)
 			 */
 			if (++sent == LOOP_PASS_FRAMES) {
 				l->more = true;
-				return 0;
+				return flush(l) < 0 ? l->send_err : 0;
 			}
 		}
 	}
-	return 0;
+	return flush(l) < 0 ? l->send_err : 0;
 }
 
 static bool any_done(const struct loop *l)
@@ -239,9 +278,18 @@ int loop_run(struct loop *l, fota_us timeout)
 		if (l->stop || any_done(l))
 			return 0;
 
-		wake = l->more ? l->now : fota_min_deadline(loop_next_deadline(l), end);
-		if (l->has_pending && l->retry_at)
-			wake = fota_min_deadline(wake, l->retry_at);
+		wake = l->more ? l->now : loop_next_deadline(l);
+		if (l->has_pending || l->flush_blocked) {
+			/*
+			 * The bus refused a frame: the engine's deadline is
+			 * most likely the next frame it wants to send, due
+			 * now. Waking for it would spin until the queue has
+			 * room; the retry time (or POLLOUT) says when, and
+			 * every later deadline is looked at again then.
+			 */
+			wake = l->retry_at ? l->retry_at : l->now + LOOP_ENOBUFS_RETRY_US;
+		}
+		wake = fota_min_deadline(wake, end);
 		n = 0;
 		pfd[n].fd = busfd;
 		pfd[n].events = POLLIN;
@@ -256,7 +304,7 @@ int loop_run(struct loop *l, fota_us timeout)
 			pfd[n].events = POLLIN;
 			n++;
 		}
-		if (l->has_pending && !l->retry_at) {
+		if ((l->has_pending || l->flush_blocked) && !l->retry_at) {
 			/* room to send again: on the bus fd, or where the backend says */
 			int txfd = bus_tx_fd(l->bus);
 

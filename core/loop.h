@@ -80,7 +80,8 @@ struct loop {
 	/* a frame the bus refused for now (-EAGAIN/-ENOBUFS): sent before any other */
 	struct bus_frame pending;
 	bool has_pending;
-	fota_us retry_at; /* -ENOBUFS: retry then (POLLOUT does not signal it) */
+	bool flush_blocked; /* frames the backend kept could not all go out yet */
+	fota_us retry_at;   /* -ENOBUFS: retry then (POLLOUT does not signal it) */
 
 	bool stop;		     /* set by loop_stop() */
 	bool more;		     /* the send budget of the pass ran out: another pass at once */

@@ -15,7 +15,7 @@
 #   elapsed_ms T0                 milliseconds since T0=$(date +%s%N)
 #   wait_until 'cmd' [SECONDS]    poll cmd until it succeeds (default 10 s)
 #   bus_members                   sockets listening on $BUS (unix: or SocketCAN)
-#   gen_hex BYTES SEED            a pseudo-random Intel HEX image at 0x08000000
+#   gen_hex BYTES SEED            a pseudo-random Intel HEX image at 0x08000000 (any size)
 #
 # Environment from the Makefile: FOTA_BINDIR (installed fota + fota-CMD links),
 # FOTA_SRC (source tree), FOTA_BUILD (build tree). FOTA_TEST_BUS overrides the
@@ -270,9 +270,15 @@ gen_hex()
 	awk -v n="$1" -v seed="$2" 'BEGIN {
 		srand(seed); print ":020000040800F2";
 		for (off = 0; off < n; off += 32) {
+			if (off > 0 && off % 65536 == 0) {
+				# the next 64 KiB: extended linear address 0x0800 + off / 64 KiB
+				hi = 2048 + off / 65536;
+				printf ":02000004%04X%02X\n", hi, (256 - (6 + int(hi / 256) + hi % 256) % 256) % 256;
+			}
+			a = off % 65536;
 			len = n - off < 32 ? n - off : 32;
-			s = len + int(off / 256) + off % 256;
-			line = sprintf(":%02X%04X00", len, off);
+			s = len + int(a / 256) + a % 256;
+			line = sprintf(":%02X%04X00", len, a);
 			for (i = 0; i < len; i++) {
 				b = int(rand() * 256); s += b; line = line sprintf("%02X", b);
 			}

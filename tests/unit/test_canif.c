@@ -65,11 +65,32 @@ static void test_canif__socketcan_open_errors(void)
 	T_ERR(bus_open(&b, "can0/x", NULL, err, sizeof(err)), -EINVAL);
 }
 
+/*
+ * The kernel ISO-TP pacing on a real controller without tx echo rests on
+ * these: 111 bits for a full 8-byte frame before stuffing (as in
+ * bench/flash_wire.c), 24 stuff bits at most, 20 more for a 29-bit id.
+ */
+static void test_canif__frame_bits_worst(void)
+{
+	T_EQ(canif_frame_bits_worst(8, false), 135);
+	T_EQ(canif_frame_bits_worst(0, false), 55);
+	T_EQ(canif_frame_bits_worst(3, false), 85);
+	T_EQ(canif_frame_bits_worst(8, true), 160);
+}
+
+/* Not an interface: -ENODEV, and no rate left behind. */
+static void test_canif__tx_rate_no_interface(void)
+{
+	uint64_t rate = 7;
+
+	T_ERR(canif_tx_rate("fotanosuch0", &rate), -ENODEV);
+	T_EQ(rate, 0);
+}
+
 static const struct t_case cases[] = {
-	T_CASE(canif__no_such_interface),
-	T_CASE(canif__not_a_can_interface),
-	T_CASE(canif__state_names),
-	T_CASE(canif__socketcan_open_errors),
+	T_CASE(canif__frame_bits_worst),  T_CASE(canif__tx_rate_no_interface),
+	T_CASE(canif__no_such_interface), T_CASE(canif__not_a_can_interface),
+	T_CASE(canif__state_names),	  T_CASE(canif__socketcan_open_errors),
 };
 
 int main(void)
