@@ -106,7 +106,15 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 	}
 	n = argc - g->ind;
 	if (cmd->max_operands != FOTA_OPERANDS_ANY && n > cmd->max_operands) {
-		fota_usage_error(cmd, "unexpected argument '%s'", argv[g->ind + cmd->max_operands]);
+		const char *w = argv[g->ind + cmd->max_operands];
+
+		if (g->bare_optarg && w == g->bare_next)
+			fota_usage_error(cmd,
+					 "unexpected argument '%s' (an optional value follows =: "
+					 "--%s=%s)",
+					 w, g->bare_optarg->long_name, w);
+		else
+			fota_usage_error(cmd, "unexpected argument '%s'", w);
 		usage_exit(ctx, argc, argv);
 	}
 	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));

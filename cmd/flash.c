@@ -134,7 +134,7 @@ static int opt_level(void *args, const char *value, char *msg, size_t size)
 
 	if (!fota_parse_u32(value, 1, 0x7D, &a->level) && (a->level & 1))
 		return 0;
-	return fota_opt_error(msg, size, "invalid level '%s' (odd, 0x01..0x7d)", value);
+	return fota_opt_error(msg, size, "invalid --level '%s' (odd, 0x01..0x7d)", value);
 }
 
 static int opt_format(void *args, const char *value, char *msg, size_t size)

@@ -57,9 +57,9 @@ static int opt_range(void *args, const char *value, char *msg, size_t size)
 	b->has_range = true;
 	return 0;
 bad:
-	return fota_opt_error(msg, size,
-			      "invalid range '%s' (expected START-END, START <= END <= 0xffffffff)",
-			      value);
+	return fota_opt_error(
+		msg, size, "invalid --range '%s' (expected START-END, START <= END <= 0xffffffff)",
+		value);
 }
 
 static int opt_format(void *args, const char *value, char *msg, size_t size)
