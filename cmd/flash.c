@@ -719,7 +719,10 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 					json_object_new_string(uds_nrc_str(r.prog.nrc)));
 			}
 		}
+		/* last, after the keys scripts already match: every failure object has it */
+		json_object_object_add(o, "exit_status", json_object_new_int(code));
 		json_emit(o);
+		fl->ctx.json_printed = true;
 	} else if (fl->ecu->nidentify && !given) {
 		report_identity(fl, fl->ecu, false);
 	}
@@ -877,10 +880,10 @@ static int run_flash(int argc, char **argv)
 	cmd_ctx_init(&fl.ctx, &cmd_flash);
 	rc = check_args(&fl, &a, cmd_parse_options(&fl.ctx, &a, argc, argv), argv);
 	if (rc)
-		return rc;
+		return cmd_json_failure(&fl.ctx, rc);
 	rc = cmd_load_config(&fl.ctx, &cfg, a.ecu_name != NULL);
 	if (rc)
-		return rc;
+		return cmd_json_failure(&fl.ctx, rc);
 	rc = build_ecu(&fl, &a, &cfg, &ecu);
 	if (rc)
 		goto out_cfg;
@@ -911,10 +914,12 @@ static int run_flash(int argc, char **argv)
 		goto out_img;
 	}
 	if (a.dry_run) {
-		if (fl.ctx.json)
+		if (fl.ctx.json) {
 			print_plan_json(&fl, &ecu, a.bl_switch);
-		else
+			fl.ctx.json_printed = true;
+		} else {
 			print_plan(&fl, &ecu, a.bl_switch);
+		}
 		rc = FOTA_EXIT_OK;
 		goto out_job;
 	}
@@ -950,7 +955,7 @@ out_img:
 	ihex_release(&img);
 out_cfg:
 	cfg_release(&cfg);
-	return fota_exit_worst(rc, cmd_ctx_release(&fl.ctx));
+	return cmd_json_failure(&fl.ctx, fota_exit_worst(rc, cmd_ctx_release(&fl.ctx)));
 }
 
 const struct fota_cmd cmd_flash = {

@@ -668,10 +668,12 @@ static int run_scan(int argc, char **argv)
 			  " ms, %" PRIu64 " frames sent",
 			  ctx.bus->name, res.necus, res.nnodes, (uint64_t)(elapsed / 1000),
 			  ctx.bus->tx_frames);
-	if (ctx.json)
+	if (ctx.json) {
 		print_json(ctx.bus, &s, &res, a.timeout_ms, elapsed);
-	else if (res.necus || res.nnodes)
+		ctx.json_printed = true;
+	} else if (res.necus || res.nnodes) {
 		print_table(&res);
+	}
 	rc = fota_finish_stdout(FOTA_EXIT_OK);
 out:
 	if (loop_ok)
@@ -684,7 +686,7 @@ out:
 	free(s.co);
 	if (have_cfg)
 		cfg_release(&cfg);
-	return fota_exit_worst(rc, cmd_ctx_release(&ctx));
+	return cmd_json_failure(&ctx, fota_exit_worst(rc, cmd_ctx_release(&ctx)));
 }
 
 const struct fota_cmd cmd_scan = {
