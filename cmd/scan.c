@@ -92,7 +92,9 @@ static int opt_physical(void *args, const char *value, char *msg, size_t size)
 	    fota_parse_can_id(a, &s->phys_first.id, &s->phys_first.eff) ||
 	    fota_parse_can_id(b, &s->phys_last.id, &s->phys_last.eff))
 		return fota_opt_error(
-			msg, size, "invalid --physical '%s' (expected FIRST-LAST, CAN ids)", value);
+			msg, size,
+			"invalid --physical '%s' (expected FIRST-LAST, CAN ids 0..0x1FFFFFFF)",
+			value);
 	s->physical = true;
 	return 0;
 }
