@@ -24,7 +24,7 @@ static void overview(FILE *fp)
 {
 	fprintf(fp, "usage: fota COMMAND [ARGS]\n"
 		    "   or: fota-COMMAND [ARGS]\n"
-		    "       fota --help | --version | help COMMAND\n\n"
+		    "       fota --help [COMMAND] | --version | help [COMMAND]\n\n"
 		    "Update ECU firmware over CAN: a TCU (CANopen SDO object 0x5FF3 and its\n"
 		    "update state machine) and a UDS (ISO 14229) programmer over ISO-TP.\n\n"
 		    "Commands:\n");

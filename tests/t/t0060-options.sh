@@ -84,6 +84,8 @@ test_expect_success 'fota help COMMAND, help help, --help COMMAND' '
 	fota -h flash >out && test_cmp expect out &&
 	fota help help >out &&
 	test_grep "^usage: fota help \[COMMAND\]$" out &&
+	fota --help >overview &&
+	test_grep "^       fota --help \[COMMAND\] \| --version \| help \[COMMAND\]$" overview &&
 	fota help --help >out2 && test_cmp out out2 &&
 	test_expect_code 2 fota help flash extra >out 2>err &&
 	test_must_be_empty out &&
