@@ -24,7 +24,7 @@
 #define FOTA_OPT_NUMBER 0x08u /* value is a number: nothing to complete */
 #define FOTA_OPT_DIR	0x10u /* value is a directory */
 #define FOTA_OPT_HIDDEN 0x20u /* parsed, but not in --help, completion or the man check */
-#define FOTA_OPT_OPTARG 0x40u /* value optional: --opt=VAL, or a next word of digits */
+#define FOTA_OPT_OPTARG 0x40u /* value optional: only as --opt=VAL; a next word is an operand */
 #define FOTA_OPT_CTX	0x80u /* the value goes into struct cmd_ctx, not the command's args */
 
 /* Keys for long-only options: values above any char. */
@@ -153,6 +153,13 @@ struct fota_getopt {
 	int ind;	 /* after the loop: index of the first operand */
 	const char *arg; /* the current option's argument, or NULL */
 	int started;
+	/*
+	 * The last option with an optional value given without one, and the
+	 * word that followed it (NULL at the end): when that word turns out to
+	 * be an unexpected operand, the error shows the '=' form.
+	 */
+	const struct fota_opt *bare_optarg;
+	const char *bare_next;
 };
 
 void fota_getopt_init(struct fota_getopt *g, const struct fota_cmd *cmd);

@@ -24,6 +24,8 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cmd = cmd;
 	ctx->join = BUS_JOIN_PEER; /* fota serve and fota ecu make the bus */
+	/* every command that has --json answers in JSON also when it fails */
+	ctx->json_on_failure = fota_opt_find(cmd, FOTA_KEY_JSON) != NULL;
 	fota_getopt_init(&ctx->getopt, cmd);
 	ctx->config_path = getenv("FOTA_CONFIG");
 	ctx->bus_spec = getenv("FOTA_BUS");
@@ -68,21 +70,25 @@ static int store(struct cmd_ctx *ctx, void *args, const struct fota_opt *o)
 	return 0;
 }
 
-int cmd_json_failure(struct cmd_ctx *ctx, int rc)
+void cmd_json_error(int rc)
 {
-	json_object *o;
+	json_object *o = json_object_new_object();
 
-	if (!ctx->json_on_failure || !ctx->json || !rc || ctx->json_printed)
-		return rc;
-	o = json_object_new_object();
 	if (!o)
-		return rc;
+		return;
 	json_object_object_add(o, "ok", json_object_new_boolean(false));
 	json_object_object_add(o, "error", json_object_new_string(fota_log_last_error()));
 	json_object_object_add(o, "exit_status", json_object_new_int(rc));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+}
+
+int cmd_json_failure(struct cmd_ctx *ctx, int rc)
+{
+	if (!ctx->json_on_failure || !ctx->json || !rc || ctx->json_printed)
+		return rc;
+	cmd_json_error(rc);
 	ctx->json_printed = true;
 	return fota_finish_stdout(rc);
 }
@@ -111,7 +117,15 @@ int cmd_parse_options(struct cmd_ctx *ctx, void *args, int argc, char **argv)
 	}
 	n = argc - g->ind;
 	if (cmd->max_operands != FOTA_OPERANDS_ANY && n > cmd->max_operands) {
-		fota_usage_error(cmd, "unexpected argument '%s'", argv[g->ind + cmd->max_operands]);
+		const char *w = argv[g->ind + cmd->max_operands];
+
+		if (g->bare_optarg && w == g->bare_next)
+			fota_usage_error(cmd,
+					 "unexpected argument '%s' (an optional value follows =: "
+					 "--%s=%s)",
+					 w, g->bare_optarg->long_name, w);
+		else
+			fota_usage_error(cmd, "unexpected argument '%s'", w);
 		usage_exit(ctx, argc, argv);
 	}
 	memmove(argv, argv + g->ind, (size_t)n * sizeof(*argv));

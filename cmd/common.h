@@ -31,7 +31,7 @@ struct cmd_ctx {
 	uint32_t sdo_retries;	 /* --retries */
 	bool json;		 /* --json */
 	bool json_printed;	 /* the command's JSON result is on stdout */
-	bool json_on_failure;	 /* cmd_json_failure() applies (the SDO commands) */
+	bool json_on_failure;	 /* cmd_json_failure() applies (commands with --json) */
 	int verbose;		 /* -v count; -1 for -q */
 	uint64_t given;		 /* bit i: cmd->opts[i] was on the command line */
 	enum bus_join join;	 /* unix: a client (default) or a member that makes DIR */
@@ -99,11 +99,13 @@ void cmd_ctx_init(struct cmd_ctx *ctx, const struct fota_cmd *cmd);
  * With --json, a failure prints JSON on stdout too, one shape for every
  * command: {"ok": false, "error": "the error line", "exit_status": N}.
  * Returns rc; prints when ctx->json, rc is not 0 and the command printed no
- * JSON of its own (ctx->json_printed). Only where ctx->json_on_failure is
- * set (cmd_sdo_init(): status, health, approve, reject); a usage error of
- * such a command with --json anywhere on its command line prints it too.
+ * JSON of its own (ctx->json_printed). ctx->json_on_failure is set by
+ * cmd_ctx_init() for every command whose table has --json; a usage error
+ * of such a command with --json anywhere on its command line prints it too.
  */
 int cmd_json_failure(struct cmd_ctx *ctx, int rc);
+/* That object for exit status rc and the last error logged, printed now. */
+void cmd_json_error(int rc);
 
 /*
  * Parse argv by ctx->cmd's option table, git's parse_options() way: each

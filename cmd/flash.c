@@ -137,7 +137,7 @@ static int opt_level(void *args, const char *value, char *msg, size_t size)
 
 	if (!fota_parse_u32(value, 1, 0x7D, &a->level) && (a->level & 1))
 		return 0;
-	return fota_opt_error(msg, size, "invalid level '%s' (odd, 0x01..0x7d)", value);
+	return fota_opt_error(msg, size, "invalid --level '%s' (odd, 0x01..0x7d)", value);
 }
 
 static int opt_format(void *args, const char *value, char *msg, size_t size)
@@ -771,7 +771,10 @@ static int report(struct flash *fl, int loop_err, const struct uds_job_result *g
 					json_object_new_string(uds_nrc_str(r.prog.nrc)));
 			}
 		}
+		/* last, after the keys scripts already match: every failure object has it */
+		json_object_object_add(o, "exit_status", json_object_new_int(code));
 		json_emit(o);
+		fl->ctx.json_printed = true;
 	} else if (fl->ecu->nidentify && !given) {
 		report_identity(fl, fl->ecu, false);
 	}
@@ -940,10 +943,10 @@ static int run_flash(int argc, char **argv)
 	cmd_ctx_init(&fl.ctx, &cmd_flash);
 	rc = check_args(&fl, &a, cmd_parse_options(&fl.ctx, &a, argc, argv), argv);
 	if (rc)
-		return rc;
+		return cmd_json_failure(&fl.ctx, rc);
 	rc = cmd_load_config(&fl.ctx, &cfg, a.ecu_name != NULL);
 	if (rc)
-		return rc;
+		return cmd_json_failure(&fl.ctx, rc);
 	rc = build_ecu(&fl, &a, &cfg, &ecu);
 	if (rc)
 		goto out_cfg;
@@ -974,10 +977,12 @@ static int run_flash(int argc, char **argv)
 		goto out_img;
 	}
 	if (a.dry_run) {
-		if (fl.ctx.json)
+		if (fl.ctx.json) {
 			print_plan_json(&fl, &ecu, a.bl_switch);
-		else
+			fl.ctx.json_printed = true;
+		} else {
 			print_plan(&fl, &ecu, a.bl_switch);
+		}
 		rc = FOTA_EXIT_OK;
 		goto out_job;
 	}
@@ -1018,7 +1023,7 @@ out_img:
 	ihex_release(&img);
 out_cfg:
 	cfg_release(&cfg);
-	return fota_exit_worst(rc, cmd_ctx_release(&fl.ctx));
+	return cmd_json_failure(&fl.ctx, fota_exit_worst(rc, cmd_ctx_release(&fl.ctx)));
 }
 
 const struct fota_cmd cmd_flash = {

@@ -19,28 +19,50 @@
 
 static const char *const health_usage[] = {
 	"fota health ok|fail [-b BUS] [-n ID] [-c FILE] [-t MS] [--retries N] [--json] [-v|-q]",
-	"fota health --timeout[=MIN] [-b BUS] [-n ID] [-c FILE] [--json]",
+	"fota health --timeout [-b BUS] [-n ID] [-c FILE] [--json]",
+	"fota health --set-timeout MIN [-b BUS] [-n ID] [-c FILE] [--json]",
 	NULL,
 };
 
-#define KEY_TIMEOUT FOTA_OPT_LONG(1)
+#define KEY_TIMEOUT	FOTA_OPT_LONG(1)
+#define KEY_SET_TIMEOUT FOTA_OPT_LONG(2)
 
 struct health_args {
-	bool timeout_mode; /* --timeout: read the timeout, or write it */
-	bool write;	   /* --timeout=MIN */
-	uint32_t minutes;  /* MIN */
+	bool read;	  /* --timeout: read the timeout */
+	bool write;	  /* --set-timeout MIN, or the old --timeout=MIN */
+	bool old_write;	  /* --timeout=MIN: still works, with a warning */
+	const char *text; /* MIN as given */
+	uint32_t minutes; /* MIN */
 };
+
+/* ecu_health_check_timeout is UNSIGNED16 minutes (ECU FOTA CANopen Specification). */
+static int parse_minutes(struct health_args *a, const char *value, char *msg, size_t size)
+{
+	a->text = value;
+	if (fota_parse_u32(value, 0, UINT16_MAX, &a->minutes))
+		return fota_opt_error(msg, size, "invalid timeout '%s' (0..65535 minutes)", value);
+	return 0;
+}
 
 static int opt_timeout(void *args, const char *value, char *msg, size_t size)
 {
 	struct health_args *a = args;
 
-	a->timeout_mode = true;
-	a->write = value != NULL;
-	if (value && fota_parse_u32(value, 0, UINT16_MAX, &a->minutes))
-		return fota_opt_error(msg, size, "invalid --timeout '%s' (0..65535 minutes)",
-				      value);
-	return 0;
+	if (!value) {
+		a->read = true;
+		return 0;
+	}
+	a->write = a->old_write = true;
+	return parse_minutes(a, value, msg, size);
+}
+
+static int opt_set_timeout(void *args, const char *value, char *msg, size_t size)
+{
+	struct health_args *a = args;
+
+	a->write = true;
+	a->old_write = false;
+	return parse_minutes(a, value, msg, size);
 }
 
 static const struct fota_opt health_opts[] = {
@@ -54,8 +76,12 @@ static const struct fota_opt health_opts[] = {
 	FOTA_OPT_VERBOSE,
 	FOTA_OPT_QUIET,
 	FOTA_OPT_FN(KEY_TIMEOUT, "timeout", "MIN",
-		    "show the health-check timeout, or set it to MIN minutes (0 = wait forever)",
+		    "show the health-check timeout (--timeout=MIN sets it: deprecated, use "
+		    "--set-timeout)",
 		    FOTA_OPT_OPTARG | FOTA_OPT_NUMBER, opt_timeout),
+	FOTA_OPT_FN(KEY_SET_TIMEOUT, "set-timeout", "MIN",
+		    "set the health-check timeout to MIN minutes, 0..65535 (0 = wait forever)",
+		    FOTA_OPT_NUMBER, opt_set_timeout),
 	FOTA_OPT_END,
 };
 
@@ -130,6 +156,35 @@ static int health_timeout(struct cmd_sdo *s, const struct health_args *a)
 	return FOTA_EXIT_OK;
 }
 
+/*
+ * The operand of a --timeout or --set-timeout command line is a mistake;
+ * say which. Returns the usage error's status, or 0 if there is none.
+ */
+static int timeout_operand(const struct health_args *a, int n, char **argv)
+{
+	const char *opt = a->read ? "--timeout" : "--set-timeout";
+	uint32_t v;
+
+	if (a->read && a->write)
+		return fota_usage_error(&cmd_health,
+					"--timeout and --set-timeout exclude each other");
+	if (!n)
+		return 0;
+	if (!strcmp(argv[0], "ok") || !strcmp(argv[0], "fail"))
+		return fota_usage_error(&cmd_health, "%s takes no verdict; got '%s' as well", opt,
+					argv[0]);
+	if (a->write)
+		return fota_usage_error(&cmd_health, "unexpected argument '%s'", argv[0]);
+	/* `--timeout 5` set the timeout before --set-timeout: not a read now */
+	if (fota_parse_u32(argv[0], 0, UINT16_MAX, &v))
+		return fota_usage_error(&cmd_health, "invalid timeout '%s' (0..65535 minutes)",
+					argv[0]);
+	return fota_usage_error(&cmd_health,
+				"--timeout takes no value after a space: --set-timeout %s sets the "
+				"timeout",
+				argv[0]);
+}
+
 static int run_health(int argc, char **argv)
 {
 	const struct cmd_sdo_verdict *v = NULL;
@@ -139,12 +194,12 @@ static int run_health(int argc, char **argv)
 
 	cmd_sdo_init(&s, &cmd_health);
 	n = cmd_parse_options(&s.ctx, &a, argc, argv);
-	if (a.timeout_mode && n)
-		return cmd_json_failure(
-			&s.ctx,
-			fota_usage_error(&cmd_health,
-					 "--timeout takes no verdict; got '%s' as well", argv[0]));
-	if (!a.timeout_mode && !n)
+	if (a.read || a.write) {
+		rc = timeout_operand(&a, n, argv);
+		if (rc)
+			return cmd_json_failure(&s.ctx, rc);
+	}
+	if (!a.read && !a.write && !n)
 		return cmd_json_failure(
 			&s.ctx, fota_usage_error(&cmd_health, "expected a verdict: ok or fail"));
 	if (n && !strcmp(argv[0], "ok"))
@@ -155,6 +210,8 @@ static int run_health(int argc, char **argv)
 		return cmd_json_failure(
 			&s.ctx, fota_usage_error(&cmd_health, "unknown verdict '%s' (ok or fail)",
 						 argv[0]));
+	if (a.old_write)
+		fota_warn("--timeout=%s is deprecated: use --set-timeout %s", a.text, a.text);
 
 	rc = cmd_sdo_open(&s);
 	if (!rc)

@@ -57,9 +57,9 @@ static int opt_range(void *args, const char *value, char *msg, size_t size)
 	b->has_range = true;
 	return 0;
 bad:
-	return fota_opt_error(msg, size,
-			      "invalid range '%s' (expected START-END, START <= END <= 0xffffffff)",
-			      value);
+	return fota_opt_error(
+		msg, size, "invalid --range '%s' (expected START-END, START <= END <= 0xffffffff)",
+		value);
 }
 
 static int opt_format(void *args, const char *value, char *msg, size_t size)
@@ -327,7 +327,7 @@ static int write_bin(const struct ihex_image *img, const struct bin_opts *b)
 }
 
 /* Report on one file; *printed tells whether a text report came before. */
-static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, bool *printed)
+static int hexinfo_file(const char *file, bool json, const struct bin_opts *bin, bool *printed)
 {
 	struct ihex_image img;
 	struct sha_job job;
@@ -370,7 +370,9 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 	r = FOTA_EXIT_OK;
 	if (bin->path)
 		r = write_bin(&img, bin);
-	if (json) {
+	if (json && r) {
+		/* the failure object alone (hexinfo_one()): one line per file */
+	} else if (json) {
 		print_json(file, &img, crc, image_crc, &shas);
 	} else {
 		if (*printed)
@@ -380,6 +382,19 @@ static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, 
 	*printed = true;
 	free(crc);
 	ihex_release(&img);
+	return r;
+}
+
+/*
+ * hexinfo_file(), and with --json a line for every file: its object, or
+ * the failure object.
+ */
+static int hexinfo_one(const char *file, bool json, const struct bin_opts *bin, bool *printed)
+{
+	int r = hexinfo_file(file, json, bin, printed);
+
+	if (r && json)
+		cmd_json_error(r);
 	return r;
 }
 
@@ -393,15 +408,19 @@ static int run_hexinfo(int argc, char **argv)
 	cmd_ctx_init(&ctx, &cmd_hexinfo);
 	n = cmd_parse_options(&ctx, &bin, argc, argv);
 	if (!n)
-		return fota_usage_error(&cmd_hexinfo, "no HEX file given");
+		return cmd_json_failure(&ctx, fota_usage_error(&cmd_hexinfo, "no HEX file given"));
 	if (bin.path && n > 1)
-		return fota_usage_error(&cmd_hexinfo,
-					"unexpected argument '%s' (--bin takes one FILE)", argv[1]);
+		return cmd_json_failure(
+			&ctx, fota_usage_error(&cmd_hexinfo,
+					       "unexpected argument '%s' (--bin takes one FILE)",
+					       argv[1]));
 	if (!bin.path && (cmd_opt_given(&ctx, KEY_FILL) || bin.has_range))
-		return fota_usage_error(&cmd_hexinfo, "--fill and --range need --bin");
+		return cmd_json_failure(
+			&ctx, fota_usage_error(&cmd_hexinfo, "--fill and --range need --bin"));
 
 	for (int i = 0; i < n; i++)
 		rc = fota_exit_worst(rc, hexinfo_one(argv[i], ctx.json, &bin, &printed));
+	/* every file has had its line of JSON (hexinfo_one()) */
 	return fota_exit_worst(rc, cmd_ctx_release(&ctx));
 }
 

@@ -215,7 +215,7 @@ static int run_info(int argc, char **argv)
 	cmd_parse_options(&ctx, &a, argc, argv);
 	rc = cmd_load_config(&ctx, &cfg, a.ecu_name != NULL);
 	if (rc)
-		return rc;
+		return cmd_json_failure(&ctx, rc);
 	rc = build_ecu(&ctx, &a, &cfg, &ecu, label, sizeof(label));
 	if (rc)
 		goto out_cfg;
@@ -260,9 +260,12 @@ static int run_info(int argc, char **argv)
 			json_object_object_add(o, "dids", json_dids(uds_read_rdbi(rd)));
 		json_object_object_add(o, "requests",
 				       json_object_new_int((int)uds_read_rdbi(rd)->requests));
+		/* last, after the keys scripts already match: every failure object has it */
+		json_object_object_add(o, "exit_status", json_object_new_int(rc));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
+		ctx.json_printed = true;
 	} else if (!err) {
 		print_text(uds_read_rdbi(rd));
 	}
@@ -279,7 +282,7 @@ out_rd:
 	uds_read_free(rd);
 out_cfg:
 	cfg_release(&cfg);
-	return fota_exit_worst(rc, cmd_ctx_release(&ctx));
+	return cmd_json_failure(&ctx, fota_exit_worst(rc, cmd_ctx_release(&ctx)));
 }
 
 const struct fota_cmd cmd_info = {

@@ -24,7 +24,7 @@ static void overview(FILE *fp)
 {
 	fprintf(fp, "usage: fota COMMAND [ARGS]\n"
 		    "   or: fota-COMMAND [ARGS]\n"
-		    "       fota --help | --version | help COMMAND\n\n"
+		    "       fota --help [COMMAND] | --version | help [COMMAND]\n\n"
 		    "Update ECU firmware over CAN: a TCU (CANopen SDO object 0x5FF3 and its\n"
 		    "update state machine) and a UDS (ISO 14229) programmer over ISO-TP.\n\n"
 		    "Commands:\n");
@@ -32,6 +32,38 @@ static void overview(FILE *fp)
 		if (!(fota_cmds[i]->flags & FOTA_CMD_HIDDEN))
 			fprintf(fp, "  %-10s %s\n", fota_cmds[i]->name, fota_cmds[i]->summary);
 	fprintf(fp, "\nSee 'fota COMMAND --help' and man fota-COMMAND for each command.\n");
+}
+
+static const char help_usage[] =
+	"usage: fota help [COMMAND]\n"
+	"   or: fota --help [COMMAND]\n\n"
+	"Show the list of commands, or the help of COMMAND (the same as 'fota COMMAND --help').\n";
+
+/* argv[0] is "help", "--help" or "-h"; at most one more word, a command. */
+static int help(int argc, char **argv)
+{
+	const struct fota_cmd *cmd;
+	const char *name = argc > 1 ? argv[1] : NULL;
+
+	if (argc > 2) {
+		fota_error("%s: too many arguments; see 'fota --help'", argv[0]);
+		return FOTA_EXIT_USAGE;
+	}
+	if (!name) {
+		overview(stdout);
+		return fota_finish_stdout(FOTA_EXIT_OK);
+	}
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		fputs(help_usage, stdout);
+		return fota_finish_stdout(FOTA_EXIT_OK);
+	}
+	cmd = fota_cmd_find(name);
+	if (!cmd || (cmd->flags & FOTA_CMD_HIDDEN)) {
+		fota_error("'%s' is not a fota command; see 'fota --help'", name);
+		return FOTA_EXIT_USAGE;
+	}
+	fota_print_help(cmd);
+	return fota_finish_stdout(FOTA_EXIT_OK);
 }
 
 static int run(const struct fota_cmd *cmd, int argc, char **argv)
@@ -66,24 +98,13 @@ int main(int argc, char **argv)
 		overview(stderr);
 		return FOTA_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    (!strcmp(argv[1], "help") && argc == 2)) {
-		overview(stdout);
-		return fota_finish_stdout(FOTA_EXIT_OK);
-	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("fota %s\n", FOTA_VERSION);
 		return fota_finish_stdout(FOTA_EXIT_OK);
 	}
-	if (!strcmp(argv[1], "help")) {
-		cmd = fota_cmd_find(argv[2]);
-		if (!cmd || (cmd->flags & FOTA_CMD_HIDDEN) || argc > 3) {
-			fota_error("'%s' is not a fota command; see 'fota --help'", argv[2]);
-			return FOTA_EXIT_USAGE;
-		}
-		fota_print_help(cmd);
-		return fota_finish_stdout(FOTA_EXIT_OK);
-	}
+	/* fota help [COMMAND], and fota --help [COMMAND] the same */
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
 	if (argv[1][0] == '-') {
 		fota_error("unknown option '%s'; see 'fota --help'", argv[1]);
 		return FOTA_EXIT_USAGE;

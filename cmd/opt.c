@@ -47,14 +47,10 @@ const struct fota_opt *fota_opt_find(const struct fota_cmd *cmd, int key)
 	return NULL;
 }
 
-static bool all_digits(const char *s)
+/* "-5", "-0x10": a negative number, which no fota option looks like. */
+static bool negative_number(const char *s)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
+	return s[0] == '-' && isdigit((unsigned char)s[1]);
 }
 
 int fota_getopt(struct fota_getopt *g, int argc, char **argv)
@@ -123,14 +119,25 @@ int fota_getopt(struct fota_getopt *g, int argc, char **argv)
 			fota_usage_error(cmd, "unknown option '%s'", bad);
 		return FOTA_GETOPT_ERROR;
 	}
-	/* An optional argument may also be the next word, if it is a number. */
+	/*
+	 * An optional value is only ever given after '=' (git's rule,
+	 * gitcli(7)): the next word is an operand, and the command says so
+	 * when it does not expect one (g->bare_optarg, cmd_parse_options()).
+	 * Only a negative number, which can be no option and no operand, is
+	 * taken as the value, so that the option's own parser names it with
+	 * its range ("invalid timeout '-1' (0..65535 minutes)").
+	 */
 	{
 		const struct fota_opt *o = fota_opt_find(cmd, c);
 
-		if (o && (o->flags & FOTA_OPT_OPTARG) && !optarg && optind < argc &&
-		    all_digits(argv[optind])) {
-			g->arg = argv[optind++];
-			g->ind = optind;
+		if (o && o->arg && (o->flags & FOTA_OPT_OPTARG) && !optarg) {
+			if (optind < argc && negative_number(argv[optind])) {
+				g->arg = argv[optind++];
+				g->ind = optind;
+			} else {
+				g->bare_optarg = o;
+				g->bare_next = optind < argc ? argv[optind] : NULL;
+			}
 		}
 	}
 	return c;
@@ -163,12 +170,11 @@ int fota_opt_store(const struct fota_opt *o, void *base, const char *value, char
 	case FOTA_OPT_T_U32:
 		if (!fota_parse_u32(value, o->min, o->max, p))
 			return 0;
-		if (o->max == UINT32_MAX)
-			return fota_opt_error(msg, size,
-					      "invalid --%s '%s' (%" PRIu32 " or more%s%s)",
-					      o->long_name, value, o->min, o->unit ? " " : "",
-					      o->unit ? o->unit : "");
-		return fota_opt_error(msg, size, "invalid --%s '%s' (%" PRIu32 "..%" PRIu32 "%s%s)",
+		/* the whole range, also for an open-ended one: "99999999999" is not "3 or more" */
+		return fota_opt_error(msg, size,
+				      o->max == UINT32_MAX ?
+					      "invalid --%s '%s' (%" PRIu32 "..0x%" PRIX32 "%s%s)" :
+					      "invalid --%s '%s' (%" PRIu32 "..%" PRIu32 "%s%s)",
 				      o->long_name, value, o->min, o->max, o->unit ? " " : "",
 				      o->unit ? o->unit : "");
 	case FOTA_OPT_T_CAN_ID: {

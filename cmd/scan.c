@@ -92,7 +92,9 @@ static int opt_physical(void *args, const char *value, char *msg, size_t size)
 	    fota_parse_can_id(a, &s->phys_first.id, &s->phys_first.eff) ||
 	    fota_parse_can_id(b, &s->phys_last.id, &s->phys_last.eff))
 		return fota_opt_error(
-			msg, size, "invalid --physical '%s' (expected FIRST-LAST, CAN ids)", value);
+			msg, size,
+			"invalid --physical '%s' (expected FIRST-LAST, CAN ids 0..0x1FFFFFFF)",
+			value);
 	s->physical = true;
 	return 0;
 }
@@ -668,10 +670,12 @@ static int run_scan(int argc, char **argv)
 			  " ms, %" PRIu64 " frames sent",
 			  ctx.bus->name, res.necus, res.nnodes, (uint64_t)(elapsed / 1000),
 			  ctx.bus->tx_frames);
-	if (ctx.json)
+	if (ctx.json) {
 		print_json(ctx.bus, &s, &res, a.timeout_ms, elapsed);
-	else if (res.necus || res.nnodes)
+		ctx.json_printed = true;
+	} else if (res.necus || res.nnodes) {
 		print_table(&res);
+	}
 	rc = fota_finish_stdout(FOTA_EXIT_OK);
 out:
 	if (loop_ok)
@@ -684,7 +688,7 @@ out:
 	free(s.co);
 	if (have_cfg)
 		cfg_release(&cfg);
-	return fota_exit_worst(rc, cmd_ctx_release(&ctx));
+	return cmd_json_failure(&ctx, fota_exit_worst(rc, cmd_ctx_release(&ctx)));
 }
 
 const struct fota_cmd cmd_scan = {

@@ -21,7 +21,6 @@ void cmd_sdo_init(struct cmd_sdo *s, const struct fota_cmd *cmd)
 {
 	memset(s, 0, sizeof(*s));
 	cmd_ctx_init(&s->ctx, cmd);
-	s->ctx.json_on_failure = true;
 }
 
 int cmd_sdo_open(struct cmd_sdo *s)

@@ -19,8 +19,6 @@
 #include "sdo/client.h"
 
 #define CMD_SDO_RETRIES_DEFAULT 2u
-#define CMD_SDO_TIMEOUT_MAX_MS	600000u /* 10 minutes: anything above is a typo */
-#define CMD_SDO_RETRIES_MAX	100u
 
 /* Options shared by the four commands (same letters, names and help); values in cmd_ctx. */
 #define CMD_SDO_KEY_RETRIES FOTA_OPT_LONG(60)
@@ -30,7 +28,7 @@
 		.help = "wait MS milliseconds for each SDO answer (default: config, 1000)", \
 		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32,            \
 		.off = offsetof(struct cmd_ctx, sdo_timeout_ms), .min = 1,                  \
-		.max = CMD_SDO_TIMEOUT_MAX_MS, .unit = "ms"                                 \
+		.max = CFG_SDO_TIMEOUT_MS_MAX, .unit = "ms"                                 \
 	}
 #define CMD_SDO_OPT_RETRIES                                                              \
 	{                                                                                \
@@ -38,7 +36,7 @@
 		.help = "send an unanswered SDO request again up to N times (default: "  \
 			"config, 2)",                                                    \
 		.flags = FOTA_OPT_NUMBER | FOTA_OPT_CTX, .type = FOTA_OPT_T_U32,         \
-		.off = offsetof(struct cmd_ctx, sdo_retries), .max = CMD_SDO_RETRIES_MAX \
+		.off = offsetof(struct cmd_ctx, sdo_retries), .max = CFG_SDO_RETRIES_MAX \
 	}
 
 /* One TCU session: bus, node, timing; last transfer's detail. */

@@ -1241,8 +1241,8 @@ static const struct cfg_field tcu_fields[] = {
 	CFG_FIELD_U16("health_check_timeout_min", struct cfg_tcu, health_check_timeout_min, 0,
 		      0xFFFF),
 	CFG_FIELD_U16("heartbeat_ms", struct cfg_tcu, heartbeat_ms, 0, 0xFFFF),
-	CFG_FIELD_U32("sdo_timeout_ms", struct cfg_tcu, sdo_timeout_ms, 1, 600000),
-	CFG_FIELD_U8("sdo_retries", struct cfg_tcu, sdo_retries, 0, 10),
+	CFG_FIELD_U32("sdo_timeout_ms", struct cfg_tcu, sdo_timeout_ms, 1, CFG_SDO_TIMEOUT_MS_MAX),
+	CFG_FIELD_U8("sdo_retries", struct cfg_tcu, sdo_retries, 0, CFG_SDO_RETRIES_MAX),
 	CFG_FIELD_U64("max_firmware_bytes", struct cfg_tcu, max_firmware_bytes, 1,
 		      CFG_FIRMWARE_BYTES_MAX),
 };

@@ -38,6 +38,14 @@
 
 #define CFG_FIRMWARE_BYTES_DEFAULT ((uint64_t)1 << 28) /* tcu: max_firmware_bytes, 256 MiB */
 #define CFG_FIRMWARE_BYTES_MAX	   ((uint64_t)1 << 40) /* its upper bound */
+/*
+ * The SDO client's timing (tcu: sdo_timeout_ms, sdo_retries), one range for
+ * the configuration and the command line (-t, --retries of fota status,
+ * approve, reject, health): above 10 minutes per answer or 100 repeats is a
+ * typo, not a slow bus.
+ */
+#define CFG_SDO_TIMEOUT_MS_MAX 600000u
+#define CFG_SDO_RETRIES_MAX    100u
 
 /* Where and why loading failed. line/col are 1-based; 0 when there is no position. */
 struct cfg_error {

@@ -206,6 +206,8 @@ test_expect_success PTY,BASH,BASHCOMP 'bash: health verdicts' '
 	fota health \t\t|fota health |
 	fota health o\t|fota health ok |
 	fota-health f\t|fota-health fail |
+	fota health --set\t|fota health --set-timeout=|
+	fota health --tim\t|fota health --timeout |
 	EOF
 	sed -n 1p screen >listing &&
 	test_grep "fail" listing && test_grep "ok" listing

@@ -64,7 +64,7 @@ test_expect_success 'health ok / fail write ecu_health_check = 0x01 / 0x02' '
 	node_done script
 '
 
-test_expect_success 'health --timeout: UNSIGNED16 read, and written as 2B F3 5F 62' '
+test_expect_success 'health --timeout reads the UNSIGNED16, --set-timeout writes it as 2B F3 5F 62' '
 	cat >script <<-\EOF &&
 	627#40F35F6200000000 5A7#4BF35F620A000000
 	627#2BF35F6205000000 5A7#60F35F6200000000
@@ -73,13 +73,15 @@ test_expect_success 'health --timeout: UNSIGNED16 read, and written as 2B F3 5F 
 	EOF
 	fake_node script &&
 	fota health --timeout -b "$BUS" >out1 &&
-	fota health --timeout 5 -b "$BUS" >out2 &&
-	fota health --timeout=0 -b "$BUS" &&
+	fota health --set-timeout 5 -b "$BUS" >out2 2>err2 &&
+	fota health --timeout=0 -b "$BUS" 2>err0 &&
 	fota health -b "$BUS" --timeout >out3 &&
 	node_done script &&
 	echo "ecu_health_check_timeout: 10 minutes" >expect &&
 	test_cmp expect out1 &&
 	test_must_be_empty out2 &&
+	test_grep -v deprecated err2 &&
+	test_grep "^fota health: warning: --timeout=0 is deprecated: use --set-timeout 0$" err0 &&
 	echo "ecu_health_check_timeout: 0 disabled (wait forever)" >expect &&
 	test_cmp expect out3
 '
@@ -284,8 +286,8 @@ test_expect_success 'usage errors: status 2, before anything is sent' '
 	test_grep "expected a verdict: ok or fail" err &&
 	test_expect_code 2 fota health maybe -b "$BUS" 2>err &&
 	test_grep "unknown verdict .maybe." err &&
-	test_expect_code 2 fota health ok --timeout 5 -b "$BUS" 2>err &&
-	test_expect_code 2 fota health --timeout 65536 -b "$BUS" 2>err &&
+	test_expect_code 2 fota health ok --set-timeout 5 -b "$BUS" 2>err &&
+	test_expect_code 2 fota health --set-timeout 65536 -b "$BUS" 2>err &&
 	test_expect_code 2 fota status --wait=busy -b "$BUS" 2>err &&
 	test_grep "unknown state .busy." err &&
 	test_expect_code 2 fota status --timeout 5 -b "$BUS" 2>err &&
@@ -410,16 +412,16 @@ test_expect_success SERVE '-vv: the frames too, in candump -l format' '
 	test_grep "^\([0-9]+\.[0-9]{6}\) [a-z0-9]+ 5A7#4FF35F50" err
 '
 
-test_expect_success SERVE 'health --timeout: written, read back, 0 = disabled, restored' '
-	fota health --timeout 7 -c tcu.yaml 2>err &&
+test_expect_success SERVE 'health --set-timeout: written, read back, 0 = disabled, restored' '
+	fota health --set-timeout 7 -c tcu.yaml 2>err &&
 	test_grep "set to 7 minutes" err &&
 	fota health --timeout -c tcu.yaml >out &&
 	echo "ecu_health_check_timeout: 7 minutes" >expect &&
 	test_cmp expect out &&
-	fota health --timeout 0 -c tcu.yaml &&
+	fota health --set-timeout 0 -c tcu.yaml &&
 	fota health --timeout --json -c tcu.yaml >out.json &&
 	test_grep "\"ecu_health_check_timeout\": 0" out.json &&
-	fota health --timeout 10 -c tcu.yaml &&
+	fota health --set-timeout 10 -c tcu.yaml &&
 	fota status -c tcu.yaml >out &&
 	test_grep "^ecu_health_check_timeout: 10 minutes$" out
 '

@@ -64,6 +64,86 @@ test_expect_success 'a configuration that does not load, with --json: exit 3 and
 	json_fail out 3 "nofile.yaml"
 '
 
+# json_lines FILE N: FILE has N lines, each a JSON object
+json_lines()
+{
+	test "$(wc -l <"$1")" -eq "$2" &&
+	"$PYTHON" -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" "$1"
+}
+
+test_expect_success 'hexinfo --json: a bad file, a missing one, a usage error' '
+	printf ":0300000001020\n" >bad.hex &&
+	test_expect_code 3 fota hexinfo --json bad.hex >out 2>err &&
+	json_fail out 3 "^bad.hex:1: " &&
+	test_expect_code 3 fota hexinfo --json nofile.hex >out 2>err &&
+	json_fail out 3 "nofile.hex: No such file" &&
+	test_expect_code 2 fota hexinfo --json >out 2>err &&
+	json_fail out 2 "no HEX file given" &&
+	test_expect_code 2 fota hexinfo --json --fill=1 fw.hex >out 2>err &&
+	json_fail out 2 "need --bin"
+'
+
+test_expect_success 'hexinfo --json, several files: one object each, the failed one in its place' '
+	test_expect_code 3 fota hexinfo --json fw.hex bad.hex fw.hex >out 2>err &&
+	json_lines out 3 &&
+	sed -n 2p out >out2 &&
+	json_fail out2 3 "^bad.hex:1: " &&
+	sed -n 3p out | grep "\"total_bytes\": 300"
+'
+
+test_expect_success 'hexinfo --bin --json, the output cannot be written: the failure object only' '
+	test_expect_code 1 fota hexinfo --json --bin=nodir/out.bin fw.hex >out 2>err &&
+	json_fail out 1 "nodir/out.bin: No such file" &&
+	! test -e nodir
+'
+
+test_expect_success 'info --json: no ECU on the bus, no bus, a usage error' '
+	test_expect_code 4 fota info -b "$BUS" --request-id 0x7E0 --response-id 0x7E8 --json >out 2>err &&
+	json_fail out 4 "^ReadDataByIdentifier: no response" &&
+	test_expect_code 2 fota info --request-id 0x7E0 --response-id 0x7E8 --json >out 2>err &&
+	json_fail out 2 "no bus given" &&
+	test_expect_code 2 fota info --json -b "$BUS" >out 2>err &&
+	json_fail out 2 "give -e NAME" &&
+	test_expect_code 3 fota info -c nofile.yaml -e x --json >out 2>err &&
+	json_fail out 3 "nofile.yaml"
+'
+
+test_expect_success 'scan --json: usage error, a bus that cannot be opened' '
+	test_expect_code 2 fota scan --json --uds --nodes 1-5 -b "$BUS" >out 2>err &&
+	json_fail out 2 "--nodes with --uds" &&
+	test_expect_code 2 fota scan --json >out 2>err &&
+	json_fail out 2 "no bus given" &&
+	test_expect_code 4 fota scan --json -b nosuchcan0 >out 2>err &&
+	json_fail out 4 "nosuchcan0"
+'
+
+test_expect_success 'flash --json: usage error, bad image, image outside the ECU, no ECU' '
+	ID="--request-id 0x7E0 --response-id 0x7E8" &&
+	test_expect_code 2 fota flash --json $ID >out 2>err &&
+	json_fail out 2 "no HEX file given" &&
+	test_expect_code 3 fota flash --json -b "$BUS" $ID bad.hex >out 2>err &&
+	json_fail out 3 "^bad.hex:1: " &&
+	test_expect_code 3 fota flash --json -b "$BUS" $ID --region 0x0:0x100 fw.hex >out 2>err &&
+	json_fail out 3 "fw.hex" &&
+	test_expect_code 4 fota flash --json -b "$BUS" $ID fw.hex >out 2>err &&
+	tail -1 out >last &&
+	"$PYTHON" -c "
+import json
+o = json.loads(open(\"last\").read())
+assert o[\"event\"] == \"result\" and o[\"ok\"] is False, o
+assert o[\"exit_status\"] == o[\"exit\"] == 4 and \"no response\" in o[\"error\"], o
+"
+'
+
+test_expect_success 'flash --dry-run --json, failures: the same shape' '
+	test_expect_code 3 fota flash --dry-run --json --request-id 0x7E0 --response-id 0x7E8 bad.hex >out 2>err &&
+	json_fail out 3 "^bad.hex:1: " &&
+	test_expect_code 2 fota flash --dry-run --json --request-id 0x7E0 fw.hex >out 2>err &&
+	json_fail out 2 "give -e NAME" &&
+	test_expect_code 2 fota flash --dry-run --json --level=2 --request-id 0x7E0 --response-id 0x7E8 fw.hex >out 2>err &&
+	json_fail out 2 "invalid --level .2."
+'
+
 test_expect_success 'flash --dry-run --json: one plan object' '
 	fota flash --dry-run --json --request-id 0x7E0 --response-id 0x7E8 fw.hex >out &&
 	"$PYTHON" -c "

@@ -143,10 +143,18 @@ static void test_opt__callback_with_optional_value(void)
 	struct argv av;
 
 	cmd_ctx_init(&ctx, &cmd_test);
-	T_EQ(PARSE(&ctx, &a, &av, "--fn", "--fn=v", "--fn", "12"), 0);
+	/* the optional value only after '=': a next word, digits or not, is an operand */
+	T_EQ(PARSE(&ctx, &a, &av, "--fn", "--fn=v", "--fn", "12"), 1);
 	T_EQ(a.calls, 3);
-	T_EQ_STR(a.last, "12"); /* a next word of digits is the optional value */
+	T_TRUE(a.last == NULL);
+	T_EQ_STR(av.v[0], "12");
 	T_TRUE(cmd_opt_given(&ctx, K_FN));
+	/* a negative number is no option: the value, for fn() to judge */
+	cmd_ctx_init(&ctx, &cmd_test);
+	memset(&a, 0, sizeof(a));
+	T_EQ(PARSE(&ctx, &a, &av, "--fn", "-3"), 0);
+	T_EQ(a.calls, 1);
+	T_EQ_STR(a.last, "-3");
 }
 
 static void test_opt__verbose_and_quiet(void)
