@@ -152,7 +152,7 @@ lines = open(\"out\").read().splitlines()
 assert len(lines) == 1, lines
 p = json.loads(lines[0])
 assert p[\"event\"] == \"plan\" and p[\"request_id\"] == 0x7E0, p
-assert p[\"download\"] == [{\"address\": 0x08000000, \"length\": 300, \"blocks\": None, \"block_bytes\": None}], p
+assert p[\"download\"] == [{\"address\": 0x08000000, \"length\": 300, \"compressed_length\": None, \"blocks\": None, \"block_bytes\": None}], p
 assert p[\"check\"][\"routine\"] == 0x0202 and isinstance(p[\"check\"][\"crc32\"], int), p
 assert p[\"reset\"] == 1 and p[\"security\"] is None, p
 "
