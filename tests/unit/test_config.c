@@ -493,7 +493,7 @@ static void test_config__man_page_examples(void)
 			strcat(text, line);
 	}
 	fclose(fp);
-	T_TRUE(block == 4); /* three examples were read */
+	T_TRUE(block == 5); /* four examples were read (the last: trust:) */
 	if (load(text, &cfg, &err))
 		t_fail(__FILE__, __LINE__, "%s", cfg_error_str(&err, msg, sizeof(msg)));
 	T_EQ(cfg.necus, 2);
