@@ -68,7 +68,7 @@ for m in lz4 deflate; do
 	test_expect_success "$m: memory equals the image, in under 0.6x the frames" '
 		rm -f ecu.bin &&
 		start_ecu ecu --memory ecu.bin --compression '$m' &&
-		fota flash -b "$BUS" $IDS $KEY --compression '$m' --trace '$m'.log fw.hex 2>err &&
+		fota flash -b "$BUS" $IDS $KEY -q --compression '$m' --trace '$m'.log fw.hex 2>err &&
 		bg_stop ecu &&
 		test_must_be_empty err &&
 		cmp want.bin ecu.bin &&
