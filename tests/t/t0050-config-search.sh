@@ -76,11 +76,11 @@ test_expect_success 'fota(1), fota.yaml(5) and --help state the same order' '
 		tr "\n" " " <"$FOTA_SRC/man/$p" >flat &&
 		grep -q "Ev FOTA_CONFIG , else the first of .Pa ./fota.yaml , .Pa \$XDG_CONFIG_HOME/fota/fota.yaml" flat ||
 		{ echo "$p: config order" >&2; return 1; }
-		grep -q "Fl b , then .Ev FOTA_BUS , then" flat || { echo "$p: bus order" >&2; return 1; }
+		grep -q "The bus is the first of: .Fl b , .Ev FOTA_BUS , the configuration.s .Cm bus" flat || { echo "$p: bus order" >&2; return 1; }
 	done &&
 	fota status --help >help &&
 	grep -F "default: \$FOTA_CONFIG, ./fota.yaml, \$XDG_CONFIG_HOME/fota/fota.yaml, /etc/fota/fota.yaml)" help &&
-	grep -F "default: \$FOTA_BUS, then the config" help
+	grep "the bus is the first of: -b, .FOTA_BUS, the configuration.s bus" help
 '
 
 test_done
