@@ -47,7 +47,7 @@ test_expect_success SHAPED 'setup: 64 KiB image; the interface is shaped (tbf, l
 
 test_expect_success SHAPED 'user-space ISO-TP at 500k, txqueuelen 10: memory equals the HEX' '
 	start_ecu &&
-	fota flash -b "$SHAPED" $IDS $KEY fw.hex 2>err &&
+	fota flash -q -b "$SHAPED" $IDS $KEY fw.hex 2>err &&
 	bg_stop ecu &&
 	cmp want.bin mem.bin &&
 	test_must_be_empty err
@@ -56,7 +56,7 @@ test_expect_success SHAPED 'user-space ISO-TP at 500k, txqueuelen 10: memory equ
 test_expect_success SHAPED 'kernel ISO-TP at 500k, txqueuelen 10: memory equals the HEX, no frame dropped' '
 	d0=$(drops) &&
 	start_ecu &&
-	fota flash -b "$SHAPED" $IDS $KEY --isotp kernel fw.hex 2>err &&
+	fota flash -q -b "$SHAPED" $IDS $KEY --isotp kernel fw.hex 2>err &&
 	bg_stop ecu &&
 	cmp want.bin mem.bin &&
 	test_must_be_empty err &&
