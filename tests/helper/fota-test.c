@@ -205,17 +205,6 @@ static void close_bus(struct bus *bus, struct common *c)
 		fclose(c->tracefp);
 }
 
-/* Is ID one of the -i filter ids (or is there no filter)? */
-static bool id_wanted(const struct common *c, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < c->nids; i++)
-		if (c->ids[i] == id)
-			return true;
-	return c->nids == 0;
-}
-
 /* Parse n frames in cansend syntax into *frames (freed by the caller); 0 or 2. */
 static int parse_frames(struct bus_frame **frames, int n, char **text)
 {
@@ -383,10 +372,6 @@ static int cmd_dump(int argc, char **argv)
 		int ms;
 
 		while ((c.count < 0 || got < c.count) && bus_recv(bus, &f) == 1) {
-			/* a frame queued on the socket before the filter was set
-			 * (CAN_RAW filters at delivery, not what is queued) */
-			if (!id_wanted(&c, f.id))
-				continue;
 			bus_frame_format(text, sizeof(text), &f);
 			printf("%s\n", text);
 			fflush(stdout);
