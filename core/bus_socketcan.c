@@ -55,6 +55,13 @@ struct sc_bus {
 	struct canfd_frame rx[SC_BATCH];
 	unsigned rx_len[SC_BATCH];
 	unsigned nrx, rx_next;
+	/*
+	 * The filter again, in software: CAN_RAW_FILTER applies to frames that
+	 * arrive after setsockopt(), not to those already queued since bind()
+	 * (a client that sets its filter after opening would otherwise read
+	 * another node's frame first; seen in t3000 under load).
+	 */
+	struct bus_soft_filter sf;
 };
 
 /* -EAGAIN, -ENOBUFS or -errno for a send that failed with errno e. */
@@ -252,6 +259,8 @@ static int sc_recv(struct bus *bus, struct bus_frame *f)
 			f->len = cf.len > CAN_MAX_DLEN ? CAN_MAX_DLEN : cf.len;
 		}
 		memcpy(f->data, cf.data, f->len);
+		if (!bus_soft_filter_match(&s->sf, f))
+			continue; /* queued before the filter was set */
 		return 1;
 	}
 }
@@ -268,6 +277,8 @@ static int sc_set_filter(struct bus *bus, const uint32_t *ids, size_t n)
 	size_t i;
 
 	if (n > BUS_FILTER_MAX)
+		return -EINVAL;
+	if (bus_soft_filter_set(&s->sf, ids, n) < 0)
 		return -EINVAL;
 	if (n == 0) {
 		/* the default: everything */

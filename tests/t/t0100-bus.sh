@@ -61,6 +61,21 @@ test_expect_success 'the receive filter keeps only the given ids (11- and 29-bit
 	test_cmp expect dump.out
 '
 
+# CAN_RAW_FILTER acts on frames that arrive after it is set; a frame queued
+# between bind() and setsockopt() must not reach a filtered reader either.
+test_expect_success 'a reader opened during a flood of other ids reads none of them' '
+	i=0 && flood= &&
+	while [ $i -lt 100 ]; do flood="$flood 7E8#0276110000000000"; i=$((i + 1)); done &&
+	(while [ ! -e flood.stop ]; do fota-test send "$BUS" $flood 2>/dev/null || sleep 0.01; done) &
+	i=0 && : >seen &&
+	while [ $i -lt 30 ]; do
+		fota-test dump -n 1 -t 20 -i 0x5A7 "$BUS" >>seen
+		i=$((i + 1))
+	done
+	touch flood.stop && wait &&
+	test_must_be_empty seen
+'
+
 test_expect_success '--trace writes candump -l lines, sent and received' '
 	bg_start dump fota-test dump -n 1 -t 10000 --trace rx.log "$BUS" &&
 	wait_members 1 &&
