@@ -512,6 +512,10 @@ void cfg_init(struct fota_config *cfg)
 	cfg->tcu.sdo_timeout_ms = 1000;
 	cfg->tcu.sdo_retries = 2;
 	cfg->tcu.max_firmware_bytes = CFG_FIRMWARE_BYTES_DEFAULT;
+	strcpy(cfg->platform.mqtt.topic_prefix, "fota");
+	cfg->platform.mqtt.keepalive_s = CFG_MQTT_KEEPALIVE_DEF;
+	cfg->platform.download.stall_timeout_s = CFG_DOWNLOAD_STALL_S_DEF;
+	cfg->platform.download.connect_timeout_s = CFG_DOWNLOAD_CONN_S_DEF;
 }
 
 /* bootloader_switch: { id, extended, fd, data, delay_ms } */
@@ -1450,6 +1454,185 @@ uint32_t cfg_trust_allowed(const struct fota_config *cfg, const char *name)
 	return ~0u;
 }
 
+/* ---- platform: ---- */
+
+/* A name that is one MQTT topic level and a file name: [A-Za-z0-9_.-]+, not . or .. */
+bool cfg_is_tcu_id(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static const struct cfg_field mqtt_fields[] = {
+	CFG_FIELD_NUM("url", CFG_F_STR, struct cfg_mqtt, url, 0, 0, CFG_NONEMPTY | CFG_REQUIRED),
+	CFG_FIELD_NUM("client_id", CFG_F_STR, struct cfg_mqtt, client_id, 0, 0,
+		      CFG_NONEMPTY | CFG_REQUIRED),
+	CFG_FIELD_STR("topic_prefix", struct cfg_mqtt, topic_prefix, CFG_NONEMPTY),
+	CFG_FIELD_STR("ca", struct cfg_mqtt, ca, CFG_NONEMPTY),
+	CFG_FIELD_STR("cert", struct cfg_mqtt, cert, CFG_NONEMPTY),
+	CFG_FIELD_STR("key", struct cfg_mqtt, key, CFG_NONEMPTY),
+	CFG_FIELD_U16("keepalive", struct cfg_mqtt, keepalive_s, 5, 0xFFFF),
+};
+
+enum {
+	MQTT_F_URL,
+	MQTT_F_CLIENT_ID,
+	MQTT_F_PREFIX,
+	MQTT_F_CA,
+	MQTT_F_CERT,
+	MQTT_F_KEY
+};
+
+/* mqtts://HOST[:PORT] or mqtt://HOST[:PORT] (HOST a name, IPv4 or [IPv6]). */
+static int mqtt_url(struct cfg_doc *d, yaml_node_t *v, struct cfg_mqtt *m)
+{
+	const char *p = m->url, *host, *end;
+	size_t hlen;
+
+	if (!strncmp(p, "mqtts://", 8)) {
+		m->tls = true;
+		m->port = CFG_MQTTS_PORT;
+		p += 8;
+	} else if (!strncmp(p, "mqtt://", 7)) {
+		m->tls = false;
+		m->port = CFG_MQTT_PORT;
+		p += 7;
+	} else {
+		return cfg_fail(d, v,
+				"mqtt url: '%s' is not mqtts://HOST[:PORT] or mqtt://HOST[:PORT]",
+				m->url);
+	}
+	host = p;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end)
+			return cfg_fail(d, v, "mqtt url: '%s': no ']' after the IPv6 address",
+					m->url);
+		host = p + 1;
+		hlen = (size_t)(end - host);
+		p = end + 1;
+	} else {
+		p += strcspn(p, ":/?#@");
+		hlen = (size_t)(p - host);
+	}
+	if (!hlen || hlen >= sizeof(m->host))
+		return cfg_fail(d, v, "mqtt url: '%s': no host", m->url);
+	memcpy(m->host, host, hlen);
+	m->host[hlen] = '\0';
+	if (*p == ':') {
+		char *e;
+		unsigned long port;
+
+		errno = 0;
+		port = strtoul(p + 1, &e, 10);
+		if (e == p + 1 || errno || port < 1 || port > 65535 ||
+		    !isdigit((unsigned char)p[1]))
+			return cfg_fail(d, v, "mqtt url: '%s': port is not 1..65535", m->url);
+		m->port = (uint16_t)port;
+		p = e;
+	}
+	if (*p == '/' && p[1] == '\0')
+		p++;
+	if (*p)
+		return cfg_fail(d, v,
+				"mqtt url: '%s': nothing may follow HOST[:PORT] (user, path, query "
+				"belong elsewhere)",
+				m->url);
+	return 0;
+}
+
+static int top_mqtt(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_mqtt *m = obj;
+	yaml_node_t *seen[FOTA_ARRAY_SIZE(mqtt_fields)];
+	char path[CFG_PATH_MAX];
+	const char *s;
+	size_t n;
+	int rc;
+
+	rc = cfg_walk(d, v, mqtt_fields, FOTA_ARRAY_SIZE(mqtt_fields), m, seen, "mqtt");
+	if (rc)
+		return rc;
+	rc = mqtt_url(d, seen[MQTT_F_URL], m);
+	if (rc)
+		return rc;
+	if (!cfg_is_tcu_id(m->client_id))
+		return cfg_fail(d, seen[MQTT_F_CLIENT_ID],
+				"mqtt client_id '%s': use letters, digits, '_', '.', '-' (it is "
+				"part of every topic)",
+				m->client_id);
+	s = m->topic_prefix;
+	n = strlen(s);
+	if (strpbrk(s, "+#") || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") ||
+	    !strncmp(s, "$", 1))
+		return cfg_fail(d, seen[MQTT_F_PREFIX] ? seen[MQTT_F_PREFIX] : v,
+				"mqtt topic_prefix '%s': no '+', '#', leading '$', empty level or "
+				"leading/trailing '/'",
+				s);
+	if (!seen[MQTT_F_CERT] != !seen[MQTT_F_KEY])
+		return cfg_fail(d, seen[MQTT_F_CERT] ? seen[MQTT_F_CERT] : seen[MQTT_F_KEY],
+				"mqtt: give cert: and key: together");
+	if (!m->tls && (seen[MQTT_F_CA] || seen[MQTT_F_CERT]))
+		return cfg_fail(d, seen[MQTT_F_CA] ? seen[MQTT_F_CA] : seen[MQTT_F_CERT],
+				"mqtt: ca:, cert: and key: need an mqtts:// url");
+	for (char *f = m->ca; f; f = f == m->ca ? m->cert : f == m->cert ? m->key : NULL) {
+		if (!*f)
+			continue;
+		config_relative(d, f, path, sizeof(path));
+		snprintf(f, CFG_PATH_MAX, "%s", path);
+	}
+	return 0;
+}
+
+static const struct cfg_field download_fields[] = {
+	CFG_FIELD_STR("ca", struct cfg_download, ca, CFG_NONEMPTY),
+	CFG_FIELD_U64("max_bytes", struct cfg_download, max_bytes, 1, CFG_FIRMWARE_BYTES_MAX),
+	CFG_FIELD_U32("stall_timeout_s", struct cfg_download, stall_timeout_s, 1, 3600),
+	CFG_FIELD_U32("connect_timeout_s", struct cfg_download, connect_timeout_s, 1, 3600),
+};
+
+static int top_download(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct cfg_download *dl = obj;
+	char path[CFG_PATH_MAX];
+	int rc;
+
+	rc = cfg_walk(d, v, download_fields, FOTA_ARRAY_SIZE(download_fields), dl, NULL,
+		      "download");
+	if (rc || !dl->ca[0])
+		return rc;
+	config_relative(d, dl->ca, path, sizeof(path));
+	snprintf(dl->ca, sizeof(dl->ca), "%s", path);
+	return 0;
+}
+
+static int platform_mqtt(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	return top_mqtt(d, v, &((struct cfg_platform *)obj)->mqtt);
+}
+
+static int platform_download(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	return top_download(d, v, &((struct cfg_platform *)obj)->download);
+}
+
+static const struct cfg_field platform_fields[] = {
+	CFG_FIELD_FN("mqtt", platform_mqtt, 0),
+	CFG_FIELD_FN("download", platform_download, 0),
+};
+
+static int top_platform(struct cfg_doc *d, yaml_node_t *v, void *obj)
+{
+	struct fota_config *cfg = obj;
+
+	return cfg_walk(d, v, platform_fields, FOTA_ARRAY_SIZE(platform_fields), &cfg->platform,
+			NULL, "platform");
+}
+
 static const struct cfg_field top_fields[] = {
 	CFG_FIELD_STR("bus", struct fota_config, bus, CFG_NONEMPTY),
 	CFG_FIELD_U32("bitrate", struct fota_config, bitrate, 1, 20000000),
@@ -1458,13 +1641,18 @@ static const struct cfg_field top_fields[] = {
 	CFG_FIELD_FN("tcu", top_tcu, 0),
 	CFG_FIELD_FN("ecus", top_ecus, 0),
 	CFG_FIELD_FN("trust", top_trust, 0),
+	CFG_FIELD_FN("platform", top_platform, 0),
 };
 
 enum {
 	TOP_F_BUS,
 	TOP_F_BITRATE,
 	TOP_F_DBITRATE,
-	TOP_F_FD
+	TOP_F_FD,
+	TOP_F_TCU,
+	TOP_F_ECUS,
+	TOP_F_TRUST,
+	TOP_F_PLATFORM
 };
 
 static int load_doc(struct cfg_doc *d, struct fota_config *cfg)
@@ -1481,7 +1669,7 @@ static int load_doc(struct cfg_doc *d, struct fota_config *cfg)
 	for (size_t i = 0; i < cfg->trust.necus; i++)
 		if (!cfg_find_ecu(cfg, cfg->trust.ecus[i].ecu))
 			return cfg_fail(
-				d, seen[FOTA_ARRAY_SIZE(top_fields) - 1],
+				d, seen[TOP_F_TRUST],
 				"trust: ecus: no ECU named '%s' in ecus:", cfg->trust.ecus[i].ecu);
 	for (size_t i = 0; i < cfg->necus; i++)
 		if (cfg->ecus[i].isotp.fd && !cfg->fd)

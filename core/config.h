@@ -241,6 +241,51 @@ struct cfg_trust {
 	size_t necus;
 };
 
+/*
+ * platform: the link to the fleet platform (fota.yaml(5), PLATFORM).
+ * mqtt.url "" = no MQTT link (serve works on its folder inbox/outbox only).
+ */
+#define CFG_URL_MAX		 512
+#define CFG_TOPIC_PREFIX_MAX	 128
+#define CFG_MQTT_PORT		 1883u /* mqtt:// default port (IANA) */
+#define CFG_MQTTS_PORT		 8883u /* mqtts:// default port (IANA) */
+#define CFG_MQTT_KEEPALIVE_DEF	 60u
+#define CFG_DOWNLOAD_STALL_S_DEF 30u
+#define CFG_DOWNLOAD_CONN_S_DEF	 20u
+
+struct cfg_mqtt {
+	char url[CFG_URL_MAX]; /* mqtts://HOST[:PORT] or mqtt://HOST[:PORT]; "" = off */
+	/* parsed from url */
+	char host[256];
+	uint16_t port; /* default 8883 for mqtts, 1883 for mqtt */
+	bool tls;      /* mqtts:// */
+	/*
+	 * The MQTT client id, and TCU_ID in every topic (PREFIX/TCU_ID/...):
+	 * [A-Za-z0-9_.-]+. Required with url.
+	 */
+	char client_id[CFG_NAME_MAX];
+	char topic_prefix
+		[CFG_TOPIC_PREFIX_MAX]; /* no '+', '#', no leading/trailing '/'. Default "fota" */
+	/* files, relative to the configuration file's directory; "" = none */
+	char ca[CFG_PATH_MAX];	 /* CA certificates (PEM); "" = the system's (/etc/ssl/certs) */
+	char cert[CFG_PATH_MAX]; /* client certificate (PEM); with key */
+	char key[CFG_PATH_MAX];	 /* its private key (PEM); with cert */
+	uint16_t keepalive_s;	 /* 5..65535. Default CFG_MQTT_KEEPALIVE_DEF */
+};
+
+struct cfg_download {
+	char ca[CFG_PATH_MAX]; /* CA certificates for https:// firmware_url; "" = the system's */
+	/* largest download, bytes; 0 = tcu: max_firmware_bytes. Default 0 */
+	uint64_t max_bytes;
+	uint32_t stall_timeout_s;   /* no byte for this long: the attempt fails. Default 30 */
+	uint32_t connect_timeout_s; /* TCP + TLS handshake. Default 20 */
+};
+
+struct cfg_platform {
+	struct cfg_mqtt mqtt;
+	struct cfg_download download;
+};
+
 struct fota_config {
 	char source[256];      /* file name as given, for messages */
 	char bus[CFG_BUS_MAX]; /* "" when absent */
@@ -251,10 +296,14 @@ struct fota_config {
 	struct cfg_ecu *ecus; /* malloc'd, file order */
 	size_t necus;
 	struct cfg_trust trust;
+	struct cfg_platform platform;
 };
 
 /* The keys that may sign for ECU NAME: a bit per trust key (all: ~0u). */
 uint32_t cfg_trust_allowed(const struct fota_config *cfg, const char *name);
+
+/* A TCU id (mqtt client_id, topic level): [A-Za-z0-9_.-]+, not "." or "..". */
+bool cfg_is_tcu_id(const char *s);
 
 /* Fill *cfg with every default and no ECU (what an empty mapping loads as). */
 void cfg_init(struct fota_config *cfg);

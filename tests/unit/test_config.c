@@ -678,7 +678,86 @@ static void test_config__trust(void)
 		     9, 14, "never meet the threshold 2");
 }
 
+/* platform: the MQTT link and the firmware download; off unless given. */
+static void test_config__platform(void)
+{
+	static const char full[] =
+		"platform:\n  mqtt:\n    url: mqtts://broker.example.com\n"
+		"    client_id: tcu-0042\n    topic_prefix: acme/fleet\n"
+		"    ca: pki/ca.pem\n    cert: /etc/fota/tcu.crt\n    key: tcu.key\n"
+		"    keepalive: 30\n"
+		"  download: { ca: ca2.pem, max_bytes: 0x100000, stall_timeout_s: 5, "
+		"connect_timeout_s: 7 }\n";
+	struct fota_config cfg;
+	struct cfg_error err;
+
+	T_OK(load("bus: unix:/b\n", &cfg, &err));
+	T_EQ_STR(cfg.platform.mqtt.url, "");
+	T_EQ_STR(cfg.platform.mqtt.topic_prefix, "fota");
+	T_EQ(cfg.platform.mqtt.keepalive_s, 60);
+	T_EQ(cfg.platform.download.max_bytes, 0);
+	T_EQ(cfg.platform.download.stall_timeout_s, 30);
+	T_EQ(cfg.platform.download.connect_timeout_s, 20);
+	cfg_release(&cfg);
+
+	T_OK(cfg_load_string(full, strlen(full), "/etc/fota/fota.yaml", &cfg, &err));
+	T_EQ_STR(cfg.platform.mqtt.host, "broker.example.com");
+	T_EQ(cfg.platform.mqtt.port, 8883);
+	T_TRUE(cfg.platform.mqtt.tls);
+	T_EQ_STR(cfg.platform.mqtt.client_id, "tcu-0042");
+	T_EQ_STR(cfg.platform.mqtt.topic_prefix, "acme/fleet");
+	/* files relative to the configuration file's directory */
+	T_EQ_STR(cfg.platform.mqtt.ca, "/etc/fota/pki/ca.pem");
+	T_EQ_STR(cfg.platform.mqtt.cert, "/etc/fota/tcu.crt");
+	T_EQ_STR(cfg.platform.mqtt.key, "/etc/fota/tcu.key");
+	T_EQ(cfg.platform.mqtt.keepalive_s, 30);
+	T_EQ_STR(cfg.platform.download.ca, "/etc/fota/ca2.pem");
+	T_EQ(cfg.platform.download.max_bytes, 0x100000);
+	T_EQ(cfg.platform.download.stall_timeout_s, 5);
+	T_EQ(cfg.platform.download.connect_timeout_s, 7);
+	cfg_release(&cfg);
+
+	T_OK(load("platform: { mqtt: { url: \"mqtt://[::1]:1884/\", client_id: a } }\n", &cfg,
+		  &err));
+	T_EQ_STR(cfg.platform.mqtt.host, "::1");
+	T_EQ(cfg.platform.mqtt.port, 1884);
+	T_TRUE(!cfg.platform.mqtt.tls);
+	cfg_release(&cfg);
+
+	EXPECT_ERROR("platform: { mqtt: { client_id: a } }\n", 1, 19, "missing required key 'url'");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h } }\n", 1, 19,
+		     "missing required key 'client_id'");
+	EXPECT_ERROR("platform: { mqtt: { url: http://h, client_id: a } }\n", 1, 26,
+		     "is not mqtts://HOST[:PORT]");
+	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://h:0\", client_id: a } }\n", 1, 26,
+		     "port is not 1..65535");
+	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://h:99999\", client_id: a } }\n", 1, 26,
+		     "port is not 1..65535");
+	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://u@h\", client_id: a } }\n", 1, 26,
+		     "nothing may follow");
+	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://\", client_id: a } }\n", 1, 26, "no host");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a/b } }\n", 1, 48,
+		     "client_id 'a/b'");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: .. } }\n", 1, 48,
+		     "client_id '..'");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a, topic_prefix: a/+ } }\n", 1,
+		     65, "topic_prefix 'a/+'");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a, topic_prefix: /a } }\n", 1,
+		     65, "topic_prefix '/a'");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a, cert: c } }\n", 1, 57,
+		     "cert: and key: together");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtt://h, client_id: a, ca: c } }\n", 1, 54,
+		     "need an mqtts:// url");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a, keepalive: 1 } }\n", 1, 62,
+		     "out of range");
+	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h, client_id: a, qos: 2 } }\n", 1, 51,
+		     "qos");
+	EXPECT_ERROR("platform: { download: { max_bytes: 0 } }\n", 1, 36, "out of range");
+	EXPECT_ERROR("platform: { ftp: {} }\n", 1, 13, "ftp");
+}
+
 static const struct t_case cases[] = {
+	T_CASE(config__platform),
 	T_CASE(config__trust),
 	T_CASE(config__good_file_round_trip),
 	T_CASE(config__defaults),
