@@ -17,7 +17,7 @@ PKG_CONFIG  ?= pkg-config
 CLANG       ?= clang
 CLANG_FORMAT ?= clang-format
 
-PKGS        := yaml-0.1 libsocketcan json-c zlib liblz4 libcrypto
+PKGS        := yaml-0.1 libsocketcan json-c zlib liblz4 libcrypto libmosquitto libcurl
 CFLAGS      ?= -O2 -g
 FOTA_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wformat=2 \
                -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
