@@ -389,7 +389,27 @@ static int unknown_key(struct cfg_doc *d, yaml_node_t *k, const struct cfg_field
 	return cfg_fail(d, k, "unknown key '%.40s'", scalar(k));
 }
 
+static int store_value(struct cfg_doc *d, const struct cfg_field *f, yaml_node_t *v, void *obj);
+
+/*
+ * Store one value. A scalar's error names its key ("node_id: 300 out of
+ * range 1..127"): file:line:col points at the value, the key says which
+ * one it is to someone reading the message alone. Mappings and lists
+ * (CFG_F_FN) name their keys themselves.
+ */
 static int store(struct cfg_doc *d, const struct cfg_field *f, yaml_node_t *v, void *obj)
+{
+	char msg[sizeof(d->err->msg)];
+	int rc = store_value(d, f, v, obj);
+
+	if (rc != -EBADMSG || f->type == CFG_F_FN || !d->err)
+		return rc;
+	if (snprintf(msg, sizeof(msg), "%s: %s", f->key, d->err->msg) > 0)
+		memcpy(d->err->msg, msg, sizeof(msg)); /* cut at the end if need be */
+	return rc;
+}
+
+static int store_value(struct cfg_doc *d, const struct cfg_field *f, yaml_node_t *v, void *obj)
 {
 	char *p = (char *)obj + f->off;
 	uint32_t u;

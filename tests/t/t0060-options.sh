@@ -102,7 +102,7 @@ test_expect_success 'retries: 0..100 on the command line and in the configuratio
 	test_grep "no bus given" err &&
 	printf "tcu:\n  sdo_retries: 101\n" >bad.yaml &&
 	test_expect_code 3 fota status -c bad.yaml 2>err &&
-	test_grep "^fota status: bad.yaml:2:[0-9]*: 101 out of range 0\.\.100$" err &&
+	test_grep "^fota status: bad.yaml:2:[0-9]*: sdo_retries: 101 out of range 0\.\.100$" err &&
 	test_expect_code 2 fota status --retries 100 2>err &&
 	test_grep "no bus given" err &&
 	test_expect_code 2 fota status --retries 101 2>err &&

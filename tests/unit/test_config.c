@@ -303,7 +303,7 @@ static void test_config__max_firmware_bytes(void)
 	EXPECT_ERROR("tcu: { max_firmware_bytes: \"1024\" }\n", 1, 28, "quoted string");
 	T_EQ(load("tcu:\n  max_firmware_bytes: 0\n", &cfg, &err), -EBADMSG);
 	T_EQ_STR(cfg_error_str(&err, buf, sizeof(buf)),
-		 "t.yaml:2:23: 0 out of range 1..1099511627776");
+		 "t.yaml:2:23: max_firmware_bytes: 0 out of range 1..1099511627776");
 }
 
 static void test_config__duplicates(void)
