@@ -104,7 +104,12 @@ run()
 		fota ecu -b "$IF" --memory mem.bin --ready-file ecu.ready --p2 1000 $comp 2>/dev/null &
 	fi
 	ecu=$!
-	wait_until "grep -q ' $IF .*\(isotp\|raw\)\$' /proc/net/can/rcvlist_* 2>/dev/null || test -f ecu.ready" 20
+	# fota ecu: its ready file (its socket exists earlier, before it answers)
+	if [ "$mode" = isotp ]; then
+		wait_until "grep -q ' $IF .*isotp\$' /proc/net/can/rcvlist_* 2>/dev/null" 20
+	else
+		wait_until "test -f ecu.ready" 20
+	fi
 	sleep 0.5
 	c0=$(busy) t0=$(now)
 	case $mode in
