@@ -41,7 +41,11 @@ struct fleet_args {
 	const char *session;
 };
 
-enum outcome { PENDING, SUCCEEDED, FAILED };
+enum outcome {
+	PENDING,
+	SUCCEEDED,
+	FAILED
+};
 
 struct tcu {
 	char *id;
@@ -203,8 +207,10 @@ static void draw_table(struct fleet *f, int64_t now)
 		if (t->last_ms)
 			snprintf(age, sizeof(age), "%llds", (long long)((now - t->last_ms) / 1000));
 		printf("%-24s %-7s %-4s %-28s %4s %-36s %-12s %s\n", t->id,
-		       t->online < 0 ? "?" : t->online ? "yes" : "no", st,
-		       t->status_text[0] ? t->status_text : "-", prog,
+		       t->online < 0 ? "?" :
+		       t->online     ? "yes" :
+				       "no",
+		       st, t->status_text[0] ? t->status_text : "-", prog,
 		       t->request[0] ? t->request : "-", t->report[0] ? t->report : "-", age);
 	}
 	fflush(stdout);
@@ -288,7 +294,8 @@ static void on_msg(void *user, const char *topic, const void *payload, size_t le
 		if (tok && len < 1024 * 1024) {
 			o = json_tokener_parse_ex(tok, payload, (int)len);
 			if (json_tokener_get_error(tok) != json_tokener_success ||
-			    json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object)) {
+			    json_tokener_get_parse_end(tok) != len ||
+			    !json_object_is_type(o, json_type_object)) {
 				json_object_put(o);
 				o = NULL;
 			}
@@ -319,8 +326,8 @@ static int subscribe_all(struct fleet *f, struct mqc *c)
 
 	for (size_t i = 0; i < (all ? 1 : f->n); i++)
 		for (size_t k = 0; k < 3; k++) {
-			snprintf(topic, sizeof(topic), "%s/%s/%s", f->prefix, all ? "+" : f->t[i].id,
-				 kinds[k]);
+			snprintf(topic, sizeof(topic), "%s/%s/%s", f->prefix,
+				 all ? "+" : f->t[i].id, kinds[k]);
 			if (mqc_subscribe(c, topic)) {
 				fota_error("%s: cannot subscribe", topic);
 				return FOTA_EXIT_FAIL;
@@ -359,7 +366,8 @@ static int summary(struct fleet *f, bool timed_out)
 		       ok, bad, pending);
 		f->ctx->json_printed = true;
 	} else {
-		printf("%zu successful, %zu failed, %zu pending of %zu TCUs\n", ok, bad, pending, f->n);
+		printf("%zu successful, %zu failed, %zu pending of %zu TCUs\n", ok, bad, pending,
+		       f->n);
 	}
 	return timed_out ? FOTA_EXIT_UNAVAILABLE : bad ? FOTA_EXIT_FAIL : FOTA_EXIT_OK;
 }
@@ -367,7 +375,8 @@ static int summary(struct fleet *f, bool timed_out)
 static int watch(struct fleet *f, const struct mqc_opts *mo)
 {
 	const struct fleet_args *a = f->a;
-	int64_t start = mqc_mono_ms(), deadline = a->cli.timeout_s ? start + 1000LL * a->cli.timeout_s : INT64_MAX;
+	int64_t start = mqc_mono_ms(),
+		deadline = a->cli.timeout_s ? start + 1000LL * a->cli.timeout_s : INT64_MAX;
 	char why[256];
 	struct mqc *c = mqc_new(mo, on_msg, f, why, sizeof(why));
 	int rc, err;
@@ -376,8 +385,10 @@ static int watch(struct fleet *f, const struct mqc_opts *mo)
 		fota_error("%s", why);
 		return FOTA_EXIT_DATA;
 	}
-	err = mqc_connect(c, start + (a->cli.timeout_s && a->cli.timeout_s * 1000LL < CONNECT_MS ?
-					      a->cli.timeout_s * 1000LL : CONNECT_MS),
+	err = mqc_connect(c,
+			  start + (a->cli.timeout_s && a->cli.timeout_s * 1000LL < CONNECT_MS ?
+					   a->cli.timeout_s * 1000LL :
+					   CONNECT_MS),
 			  why, sizeof(why));
 	if (err) {
 		fota_error("broker %s:%u: %s", mo->host, mo->port, why);
@@ -392,7 +403,8 @@ static int watch(struct fleet *f, const struct mqc_opts *mo)
 			break;
 		if (now >= deadline)
 			break;
-		if (f->table && (f->dirty || now - f->drawn_ms >= 1000) && now - f->drawn_ms >= REDRAW_MS)
+		if (f->table && (f->dirty || now - f->drawn_ms >= 1000) &&
+		    now - f->drawn_ms >= REDRAW_MS)
 			draw_table(f, now);
 		if (mqc_step(c, (int)(deadline - now < REDRAW_MS ? deadline - now : REDRAW_MS), why,
 			     sizeof(why))) {
@@ -431,9 +443,9 @@ static int run_fleet(int argc, char **argv)
 	}
 	if (a.wait && (!a.nids || (!a.cli.ntcus && !a.cli.tcu_file))) {
 		free(a.cli.tcus);
-		return cmd_json_failure(&ctx, fota_usage_error(&cmd_fleet,
-							       "--wait needs the TCUs (-t, "
-							       "--tcu-file) and the requests (--id)"));
+		return cmd_json_failure(
+			&ctx, fota_usage_error(&cmd_fleet, "--wait needs the TCUs (-t, "
+							   "--tcu-file) and the requests (--id)"));
 	}
 	if (a.session && a.cli.client_id) {
 		free(a.cli.tcus);

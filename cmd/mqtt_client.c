@@ -147,8 +147,8 @@ static void on_message(struct mosquitto *m, void *u, const struct mosquitto_mess
 	(void)m;
 	(void)props;
 	if (c->fn)
-		c->fn(c->user, msg->topic, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
-		      msg->retain);
+		c->fn(c->user, msg->topic, msg->payload,
+		      msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, msg->retain);
 }
 
 struct mqc *mqc_new(const struct mqc_opts *o, mqc_msg_fn *fn, void *user, char *why, size_t size)
@@ -270,8 +270,9 @@ int mqc_connect(struct mqc *c, int64_t deadline_ms, char *why, size_t size)
 			if (c->connack > 0)
 				break;
 			if (rc == MOSQ_ERR_TLS || (!err && rc == MOSQ_ERR_SUCCESS))
-				snprintf(why, size, "the connection was closed (TLS handshake "
-						    "or certificate refused)");
+				snprintf(why, size,
+					 "the connection was closed (TLS handshake "
+					 "or certificate refused)");
 			else
 				lost_str(rc, why, size);
 			return -(err ? err : ECONNRESET);

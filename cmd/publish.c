@@ -131,8 +131,7 @@ static void print_results(struct cmd_ctx *ctx, char **tcus, const struct target 
 		if (st == 1)
 			snprintf(why, sizeof(why), "published");
 		else if (st < 0)
-			snprintf(why, sizeof(why), "refused by the broker: %s",
-				 mqc_reason(rc));
+			snprintf(why, sizeof(why), "refused by the broker: %s", mqc_reason(rc));
 		else
 			snprintf(why, sizeof(why), "not acknowledged: %s", failure);
 		if (ctx->json) {
@@ -250,18 +249,20 @@ static int run_publish(int argc, char **argv)
 	n = cmd_parse_options(&ctx, &a, argc, argv);
 	if (n != 1) {
 		free(a.cli.tcus);
-		return cmd_json_failure(&ctx, fota_usage_error(&cmd_publish, "give one REQUEST file"));
+		return cmd_json_failure(&ctx,
+					fota_usage_error(&cmd_publish, "give one REQUEST file"));
 	}
 	if (!a.cli.ntcus && !a.cli.tcu_file) {
 		free(a.cli.tcus);
-		return cmd_json_failure(&ctx, fota_usage_error(&cmd_publish,
-							       "no TCU given (-t TCU_ID or "
-							       "--tcu-file FILE)"));
+		return cmd_json_failure(&ctx,
+					fota_usage_error(&cmd_publish, "no TCU given (-t TCU_ID or "
+								       "--tcu-file FILE)"));
 	}
 	if (a.nkeys && a.unsigned_ok) {
 		free(a.cli.tcus);
-		return cmd_json_failure(&ctx, fota_usage_error(&cmd_publish, "--sign and --unsigned "
-									     "exclude each other"));
+		return cmd_json_failure(&ctx,
+					fota_usage_error(&cmd_publish, "--sign and --unsigned "
+								       "exclude each other"));
 	}
 	deadline = mqc_mono_ms() + 1000LL * (a.cli.timeout_s ? a.cli.timeout_s : TIMEOUT_DEF);
 	rc = mqc_cli_resolve(&ctx, &a.cli, "publish", &cfg, &mo, client_id, sizeof(client_id),
@@ -275,7 +276,8 @@ static int run_publish(int argc, char **argv)
 		if (!rc)
 			rc = load_payload(argv[0], &a, &payload, &len, id);
 		if (!rc)
-			rc = publish_all(&ctx, &mo, deadline, tcus, ntcus, prefix, id, payload, len);
+			rc = publish_all(&ctx, &mo, deadline, tcus, ntcus, prefix, id, payload,
+					 len);
 	}
 	cfg_release(&cfg);
 	free(payload);
