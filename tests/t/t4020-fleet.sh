@@ -135,6 +135,21 @@ test_expect_success BROKER 'fleet --json: one object per status, report and onli
 	test "$(wc -l <"$ev")" = 3
 '
 
+test_expect_success BROKER 'fleet: a payload outside the contract is skipped with its topic named' '
+	bg_start hostile fota fleet -c platform.yaml -t tcu-c --json --timeout 10 &&
+	wait_until "grep -q \"tcu-c.*online\" \"$TRASH/hostile.out\"" &&
+	broker_pub tcu-c -q 1 -t fota/tcu-c/status -m "{\"update_status\": 2" &&
+	broker_pub tcu-c -q 1 -t fota/tcu-c/online -m maybe &&
+	broker_pub tcu-c -q 1 -t fota/tcu-c/report/x -m "[1]" &&
+	broker_pub tcu-c -q 1 -t fota/tcu-c/online -m false &&
+	wait_until "grep -q payload.:false \"$TRASH/hostile.out\"" &&
+	bg_stop hostile &&
+	test_grep "fota/tcu-c/status: ignored: not one JSON object" "$TRASH/hostile.err" &&
+	test_grep "fota/tcu-c/online: ignored: not true or false" "$TRASH/hostile.err" &&
+	test_grep "fota/tcu-c/report/x: ignored: not one JSON object" "$TRASH/hostile.err" &&
+	test "$(wc -l <"$TRASH/hostile.out")" = 2
+'
+
 test_expect_success BROKER 'fleet --wait: exit 0 when every TCU succeeded' '
 	fota request -e hydraulics --sw-version 1.0 --expires +2h fw.hex >w1.yaml 2>/dev/null &&
 	w1=$(sed -n "s/^id: //p" w1.yaml) &&
