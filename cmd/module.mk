@@ -2,5 +2,5 @@
 CMD_LIB_SRCS := cmd/opt.c cmd/common.c cmd/complete.c
 CMD_LIB_SRCS += cmd/isotp_kernel.c
 CMD_LIB_SRCS += cmd/serve_files.c cmd/serve_tcu.c cmd/serve_inbox.c
-CMD_LIB_SRCS += cmd/sdo_common.c
+CMD_LIB_SRCS += cmd/sdo_common.c cmd/mqtt_client.c
 

@@ -125,8 +125,7 @@ int cmd_sign_text(const char *name, const char *text, size_t len, const char *co
 	return 0;
 }
 
-/* Read REQUEST (at most CMD_SERVE_REQUEST_MAX bytes) into a malloc'd buffer. */
-static int read_request(const char *path, char **text, size_t *len)
+int cmd_sign_read_request(const char *path, char **text, size_t *len)
 {
 	struct stat st;
 	ssize_t r;
@@ -168,8 +167,8 @@ static int read_request(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-/* The body must be a request fota serve would take once signed. */
-static int check_body(const char *path, const char *text, size_t len)
+int cmd_sign_check_body(const char *path, const char *text, size_t len, struct cfg_request *out,
+			bool for_signing)
 {
 	struct sig_envelope env;
 	struct cfg_request req;
@@ -184,6 +183,10 @@ static int check_body(const char *path, const char *text, size_t len)
 		fota_error("%s", cfg_error_str(&cerr, ebuf, sizeof(ebuf)));
 		return FOTA_EXIT_DATA;
 	}
+	if (out)
+		*out = req;
+	if (!for_signing)
+		return 0;
 	if (!req.version[0] || !req.expires) {
 		fota_error("%s: a signed request needs version: and expires: (fota request "
 			   "--sw-version, --expires)",
@@ -213,7 +216,7 @@ static int run_sign(int argc, char **argv)
 		return fota_usage_error(&cmd_sign, "give one REQUEST file");
 	if (!a.nkeys)
 		return fota_usage_error(&cmd_sign, "no key given (-k KEY)");
-	err = read_request(argv[0], &text, &len);
+	err = cmd_sign_read_request(argv[0], &text, &len);
 	if (err) {
 		fota_error("%s: %s", argv[0],
 			   err == -EINVAL ? "not a regular file" :
@@ -221,7 +224,7 @@ static int run_sign(int argc, char **argv)
 					    strerror(-err));
 		return fota_exit_status(FOTA_FAIL_INPUT, err == -EFBIG ? -EINVAL : err);
 	}
-	rc = check_body(argv[0], text, len);
+	rc = cmd_sign_check_body(argv[0], text, len, NULL, true);
 	if (!rc)
 		rc = cmd_sign_text(argv[0], text, len, a.keys, a.nkeys, &out, &olen, ids,
 				   sizeof(ids));

@@ -33,6 +33,8 @@ base_args()
 	hexinfo) echo "--bin out.bin fw.hex" ;;
 	keygen) echo "newkey" ;;
 	sign) echo "-k k.key r.yaml" ;;
+	publish) echo "-t tcu-a r.yaml" ;;
+	fleet) echo "-t tcu-a" ;;
 	esac
 }
 

@@ -110,11 +110,11 @@ test_expect_success 'setup: directories, files, two configurations' '
 
 test_expect_success PTY,BASH,BASHCOMP 'bash: commands, options, fota-CMD links' '
 	tab bash <<-\EOF
-	fota fl\t|fota flash |
+	fota fla\t|fota flash |
 	fota flash --isot\t|fota flash --isotp=|
 	fota flash --dry\t|fota flash --dry-run |
 	fota-flash --dry\t|fota-flash --dry-run |
-	fota help fl\t|fota help flash |
+	fota help fla\t|fota help flash |
 	fota flash -- --dr\t|fota flash -- --dr|
 	EOF
 '
@@ -215,7 +215,7 @@ test_expect_success PTY,BASH,BASHCOMP 'bash: health verdicts' '
 
 test_expect_success PTY,BASH 'bash without bash-completion: the same file alone; no : in COMP_WORDBREAKS' '
 	tab plain <<-\EOF
-	fota fl\t|fota flash |
+	fota fla\t|fota flash |
 	fota flash --bus=u\t|fota flash --bus=unix:|
 	fota flash -b unix:busd\t|fota flash -b unix:busdir/|
 	fota status --wait=wa\t|fota status --wait=waiting |
@@ -230,7 +230,7 @@ test_expect_success PTY,BASH 'bash without bash-completion: the same file alone;
 
 test_expect_success PTY,ZSH 'zsh: commands, options, unix: (escaped for _describe), values, paths' '
 	tab zsh <<-\EOF
-	fota fl\t|fota flash |
+	fota fla\t|fota flash |
 	fota flash --isot\t|fota flash --isotp=|
 	fota flash --dry\t|fota flash --dry-run |
 	fota flash -b u\t|fota flash -b unix:|
@@ -255,7 +255,7 @@ fish_complete()
 }
 
 test_expect_success FISH 'fish: commands, options, unix:, values, paths after --opt=' '
-	fish_complete "fota fl" >out && echo flash >expect && test_cmp expect out &&
+	fish_complete "fota fla" >out && echo flash >expect && test_cmp expect out &&
 	fish_complete "fota flash --isot" >out && echo "--isotp=" >expect && test_cmp expect out &&
 	fish_complete "fota flash -b u" >out && echo "unix:" >expect && test_cmp expect out &&
 	fish_complete "fota flash -b unix:busd" >out && echo "unix:busdir/" >expect &&
