@@ -50,7 +50,8 @@ bool cfg_url_https_ok(const char *s, char *why, size_t whylen)
 	}
 	for (p = s; *p; p++) {
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			snprintf(why, whylen, "character %zu is not visible ASCII", (size_t)(p - s) + 1);
+			snprintf(why, whylen, "character %zu is not visible ASCII",
+				 (size_t)(p - s) + 1);
 			return false;
 		}
 	}
@@ -243,7 +244,8 @@ static int url(struct cfg_doc *d, yaml_node_t **seen, const struct req_raw *raw,
 	char why[128];
 
 	if (!seen[REQ_F_URL])
-		return cfg_fail(d, cfg_doc_root(d), "request: firmware or firmware_url is required");
+		return cfg_fail(d, cfg_doc_root(d),
+				"request: firmware or firmware_url is required");
 	if (seen[2])
 		return cfg_fail(d, seen[2], "firmware: not together with firmware_url");
 	if (!cfg_url_https_ok(raw->firmware_url, why, sizeof(why)))

@@ -26,8 +26,8 @@
 #include "core/config.h"
 
 #define CFG_UUID_LEN	36
-#define CFG_EXPECT_MAX	8  /* entries of `expect:` */
-#define CFG_VERSION_MAX 64 /* version: NUL included */
+#define CFG_EXPECT_MAX	8    /* entries of `expect:` */
+#define CFG_VERSION_MAX 64   /* version: NUL included */
 #define CFG_FW_URL_MAX	1024 /* firmware_url: NUL included */
 
 /* `expect: { F189: "2.1.0" }`: what the ECU must report after the update. */
@@ -42,8 +42,8 @@ struct cfg_request {
 	char firmware[CFG_PATH_MAX]; /* as resolved: absolute, or joined to the request's dir */
 	/* firmware_url: an https:// URL serve downloads (firmware then ""); "" when absent */
 	char firmware_url[CFG_FW_URL_MAX];
-	uint8_t sha256[32];	     /* expected digest of the firmware file */
-	char sha256_hex[65];	     /* the same, lowercase hex */
+	uint8_t sha256[32];			  /* expected digest of the firmware file */
+	char sha256_hex[65];			  /* the same, lowercase hex */
 	struct cfg_expect expect[CFG_EXPECT_MAX]; /* optional, request order */
 	size_t nexpect;
 	bool has_base; /* base: given; the firmware is a raw binary loaded there */

@@ -304,11 +304,10 @@ static void test_request__url(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(request__url),
-	T_CASE(request__trust_keys), T_CASE(request__version_cmp), T_CASE(request__good),
-	T_CASE(request__uuid),	     T_CASE(request__errors),	   T_CASE(request__nesting_depth),
-	T_CASE(request__file),	     T_CASE(request__expect),	   T_CASE(request__base),
-	T_CASE(request__peek_id),
+	T_CASE(request__url),		T_CASE(request__trust_keys), T_CASE(request__version_cmp),
+	T_CASE(request__good),		T_CASE(request__uuid),	     T_CASE(request__errors),
+	T_CASE(request__nesting_depth), T_CASE(request__file),	     T_CASE(request__expect),
+	T_CASE(request__base),		T_CASE(request__peek_id),
 };
 
 int main(void)
