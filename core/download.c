@@ -224,6 +224,45 @@ static enum step judge(struct attempt *a, CURLcode rc, const char *errbuf,
 	return S_RETRY; /* refused, reset, stalled, truncated, DNS: transient */
 }
 
+/*
+ * curl_easy_perform, but through a multi handle polled at most 100 ms at a
+ * time: a transfer that waits for bytes (a stalled server) would look at
+ * its progress callback only about once a second, too late for a shutdown.
+ */
+static CURLcode perform(CURL *c, const struct fota_download *d)
+{
+	CURLcode rc = CURLE_FAILED_INIT;
+	CURLM *m = curl_multi_init();
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (!m)
+		return rc;
+	if (curl_multi_add_handle(m, c) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return rc;
+	}
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (!running) {
+			while ((msg = curl_multi_info_read(m, &left)))
+				if (msg->msg == CURLMSG_DONE)
+					rc = msg->data.result;
+			break;
+		}
+		if (cancelled(d)) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+			break;
+	}
+	curl_multi_remove_handle(m, c);
+	curl_multi_cleanup(m);
+	return rc;
+}
+
 static enum step attempt(struct fota_download *d, int fd, enum fota_dl_result *res, char *why,
 			 size_t whylen)
 {
@@ -252,7 +291,7 @@ static enum step attempt(struct fota_download *d, int fd, enum fota_dl_result *r
 		return S_STOP;
 	}
 	d->attempts++;
-	rc = curl_easy_perform(a.c);
+	rc = perform(a.c, d);
 	s = judge(&a, rc, errbuf, res, why, whylen);
 	if (s == S_RETRY && rc == CURLE_OK)
 		snprintf(why, whylen, "%s: the server sent %" PRIu64 " of %" PRIu64 " bytes", d->url,

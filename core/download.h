@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FOTA_DL_ATTEMPTS   5  /* attempts in a row that fetch no new byte, then failed */
+#define FOTA_DL_ATTEMPTS   4  /* attempts in a row that fetch no new byte, then failed */
 #define FOTA_DL_BACKOFF_S  1  /* wait before the 2nd attempt, doubled up to ... */
 #define FOTA_DL_BACKOFF_MAX 16 /* ... this many seconds */
 #define FOTA_DL_REDIRS	   5  /* redirects followed, https:// ones only */
