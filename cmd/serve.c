@@ -75,7 +75,7 @@ struct serve {
 	struct tcu t;
 	struct inbox ib;
 	struct worker *w, *kw, *dw; /* inbox files; seed/key; downloads */
-	struct fota_notify notify; /* systemd: READY, STATUS, watchdog (core/notify.h) */
+	struct fota_notify notify;  /* systemd: READY, STATUS, watchdog (core/notify.h) */
 	int ino, lockfd;
 	char why[96];
 };

@@ -337,8 +337,8 @@ static bool needs_download(struct ijob *j, struct cmd_serve_pkg *pkg, const atom
 	}
 	cmd_serve_pkg_release(&chk);
 	j->why[0] = '\0';
-	if (requeue ? !cmd_serve_report_load(&rep, j->ib->p->outbox, pkg->req.id)
-		    : !report_new_keep_log(j, &rep, pkg->req.id)) {
+	if (requeue ? !cmd_serve_report_load(&rep, j->ib->p->outbox, pkg->req.id) :
+		      !report_new_keep_log(j, &rep, pkg->req.id)) {
 		part_path(j, pkg->req.id, path, sizeof(path));
 		report_request(&rep, &pkg->req);
 		report_download(&rep, fota_download_have(path), pkg->req.size);

@@ -24,7 +24,11 @@ struct attempt {
 	int werr; /* -errno of a failed write to the .part */
 };
 
-enum step { S_DONE, S_RETRY, S_STOP };
+enum step {
+	S_DONE,
+	S_RETRY,
+	S_STOP
+};
 
 int fota_download_global_init(void)
 {
@@ -177,8 +181,8 @@ static bool tls_error(CURLcode rc)
 }
 
 /* What an attempt's outcome means: done, worth another attempt, or the end (*res). */
-static enum step judge(struct attempt *a, CURLcode rc, const char *errbuf,
-		       enum fota_dl_result *res, char *why, size_t whylen)
+static enum step judge(struct attempt *a, CURLcode rc, const char *errbuf, enum fota_dl_result *res,
+		       char *why, size_t whylen)
 {
 	const struct fota_download *d = a->d;
 	long code = 0;
@@ -205,7 +209,8 @@ static enum step judge(struct attempt *a, CURLcode rc, const char *errbuf,
 		return a->have == d->size ? S_DONE : S_RETRY;
 	if (tls_error(rc)) {
 		*res = FOTA_DL_TLS;
-		snprintf(why, whylen, "%s: TLS: %s", d->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		snprintf(why, whylen, "%s: TLS: %s", d->url,
+			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		return S_STOP;
 	}
 	snprintf(why, whylen, "%s: %s", d->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -294,8 +299,8 @@ static enum step attempt(struct fota_download *d, int fd, enum fota_dl_result *r
 	rc = perform(a.c, d);
 	s = judge(&a, rc, errbuf, res, why, whylen);
 	if (s == S_RETRY && rc == CURLE_OK)
-		snprintf(why, whylen, "%s: the server sent %" PRIu64 " of %" PRIu64 " bytes", d->url,
-			 a.have, d->size);
+		snprintf(why, whylen, "%s: the server sent %" PRIu64 " of %" PRIu64 " bytes",
+			 d->url, a.have, d->size);
 	curl_easy_cleanup(a.c);
 	fdatasync(fd);
 	if (d->progress)

@@ -20,11 +20,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FOTA_DL_ATTEMPTS   4  /* attempts in a row that fetch no new byte, then failed */
-#define FOTA_DL_BACKOFF_S  1  /* wait before the 2nd attempt, doubled up to ... */
-#define FOTA_DL_BACKOFF_MAX 16 /* ... this many seconds */
-#define FOTA_DL_REDIRS	   5  /* redirects followed, https:// ones only */
-#define FOTA_DL_SYNC_BYTES (1u << 20) /* the .part is fsync'ed after this many bytes */
+#define FOTA_DL_ATTEMPTS    4	       /* attempts in a row that fetch no new byte, then failed */
+#define FOTA_DL_BACKOFF_S   1	       /* wait before the 2nd attempt, doubled up to ... */
+#define FOTA_DL_BACKOFF_MAX 16	       /* ... this many seconds */
+#define FOTA_DL_REDIRS	    5	       /* redirects followed, https:// ones only */
+#define FOTA_DL_SYNC_BYTES  (1u << 20) /* the .part is fsync'ed after this many bytes */
 
 enum fota_dl_result {
 	FOTA_DL_OK,
@@ -37,11 +37,11 @@ enum fota_dl_result {
 };
 
 struct fota_download {
-	const char *url;   /* https:// (cfg_url_https_ok) */
-	const char *ca;	   /* CA file; NULL or "": the system's */
-	const char *part;  /* STATE_DIR/downloads/ID.part */
-	const char *dest;  /* the final name, renamed to once verified */
-	uint64_t size;	   /* the request's size: */
+	const char *url;  /* https:// (cfg_url_https_ok) */
+	const char *ca;	  /* CA file; NULL or "": the system's */
+	const char *part; /* STATE_DIR/downloads/ID.part */
+	const char *dest; /* the final name, renamed to once verified */
+	uint64_t size;	  /* the request's size: */
 	uint8_t sha256[32];
 	uint64_t max_bytes; /* 0: no limit but size */
 	uint32_t stall_s;   /* no byte for this long: the attempt fails */

@@ -104,7 +104,7 @@ test_expect_success HTTPS 'setup: certificates, an https server, a simulated ECU
 	fota keygen k1 >/dev/null &&
 	cfg >fota.yaml &&
 	gen_hex 8192 7 >fw.hex && cp fw.hex "$WWW/fw.hex" &&
-	fota hexinfo --bin=fw.bin --range=0x08000000-0x0800ffff fw.hex &&
+	fota hexinfo --bin=fw.bin --range=0x08000000-0x0803ffff fw.hex &&
 	gen_hex 8192 8 >other.hex && cp other.hex "$WWW/other.hex" &&
 	test "$(stat -c %s fw.hex)" = "$(stat -c %s other.hex)" &&
 	gen_hex 50000 9 >big.hex && cp big.hex "$WWW/big.hex" &&
