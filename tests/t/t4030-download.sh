@@ -185,7 +185,7 @@ test_expect_success HTTPS 'a server that sends more than size: cut off, nothing 
 	failed $id download_too_big "more than size:"
 '
 
-test_expect_success HTTPS 'a server that announces less and sends more than size: cut off' '
+test_expect_success HTTPS 'a Content-Length above size: refused before the first byte is kept' '
 	fault /fw.hex lie 50 &&
 	id=$(req fw.hex fw.hex) &&
 	failed $id download_too_big "more than size:"
