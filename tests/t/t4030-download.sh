@@ -162,6 +162,14 @@ test_expect_success HTTPS 'a server that stalls: retried, then failed (download_
 	test "$(grep -c "^GET /fw.hex" "$TRASH/web.log")" = 5
 '
 
+test_expect_success HTTPS 'HTTP 404: failed at once (download_failed), no retry' '
+	fault /fw.hex status 404 &&
+	: >"$TRASH/web.log" &&
+	id=$(req fw.hex fw.hex) &&
+	failed $id download_failed "404" &&
+	test "$(grep -c "^GET" "$TRASH/web.log")" = 1
+'
+
 test_expect_success HTTPS 'a connection closed after 1000 bytes: resumed with Range from there' '
 	fault /fw.hex truncate 1000 &&
 	: >"$TRASH/web.log" &&
