@@ -47,6 +47,7 @@ static const char *const request_usage[] = {
 #define KEY_NOTBEF	  FOTA_OPT_LONG(7)
 #define KEY_DOWN	  FOTA_OPT_LONG(8)
 #define KEY_SIGN	  FOTA_OPT_LONG(9)
+#define KEY_URL		  FOTA_OPT_LONG(10)
 #define EXPIRES_DEFAULT_S (7 * 86400) /* --sign without --expires: a week */
 
 struct request_args {
@@ -62,6 +63,7 @@ struct request_args {
 	bool allow_downgrade;
 	const char *keys[CMD_SIGN_KEYS_MAX];
 	size_t nkeys;
+	const char *url;
 };
 
 #define ARG(f) offsetof(struct request_args, f)
@@ -165,6 +167,17 @@ static int opt_sign(void *args, const char *value, char *msg, size_t size)
 	return 0;
 }
 
+/* --url: checked here as serve will check it, so a request we write is never refused for it */
+static int opt_url(void *args, const char *value, char *msg, size_t size)
+{
+	char why[128];
+
+	if (!cfg_url_https_ok(value, why, sizeof(why)))
+		return fota_opt_error(msg, size, "invalid --url '%.200s': %s", value, why);
+	((struct request_args *)args)->url = value;
+	return 0;
+}
+
 static const struct fota_opt request_opts[] = {
 	FOTA_OPT_STRING('e', "ecu", "NAME", "the ECU of the configuration the firmware is for",
 			FOTA_OPT_ECU, ARG(ecu)),
@@ -189,6 +202,9 @@ static const struct fota_opt request_opts[] = {
 	FOTA_OPT_FN(KEY_SIGN, "sign", "KEY",
 		    "sign with the private key file KEY (fota keygen), repeatable", FOTA_OPT_FILE,
 		    opt_sign),
+	FOTA_OPT_FN(KEY_URL, "url", "URL",
+		    "serve downloads the firmware from URL (https://) instead of reading FILE", 0,
+		    opt_url),
 	FOTA_OPT_STRING('o', "output", "FILE", "write the request to FILE (atomically), not stdout",
 			FOTA_OPT_FILE, ARG(output)),
 	FOTA_OPT_STRING(KEY_INBOX, "inbox", "DIR",
@@ -266,8 +282,8 @@ static int render(char *buf, size_t size, const char *id, const char *ecu, const
 	ADD("id: %s\n", id);
 	ADD("ecu: ");
 	yaml_quoted(&p, &left, ecu);
-	ADD("\nfirmware: ");
-	yaml_quoted(&p, &left, firmware);
+	ADD(a->url ? "\nfirmware_url: " : "\nfirmware: ");
+	yaml_quoted(&p, &left, a->url ? a->url : firmware);
 	ADD("\nsha256: %s\nsize: %" PRIu64 "\n", sha, fwsize);
 	if (a->version)
 		ADD("version: \"%s\"\n", a->version);

@@ -26,6 +26,7 @@
 #include "cmd/serve_tcu.h"
 #include "core/bus.h"
 #include "core/config.h"
+#include "core/download.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/notify.h"
@@ -73,8 +74,8 @@ struct serve {
 	struct nmt_slave nmt;
 	struct tcu t;
 	struct inbox ib;
-	struct worker *w, *kw;	   /* inbox files; seed/key */
-	struct fota_notify notify; /* systemd: READY, STATUS, watchdog (core/notify.h) */
+	struct worker *w, *kw, *dw; /* inbox files; seed/key; downloads */
+	struct fota_notify notify;  /* systemd: READY, STATUS, watchdog (core/notify.h) */
 	int ino, lockfd;
 	char why[96];
 };
@@ -251,7 +252,11 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	err = serve_filters(s, ctx->bus);
 	if (err)
 		fota_warn("%s: cannot set the receive filter: %s", ctx->bus->name, strerror(-err));
-	if ((err = fota_worker_start(&s->w)) || (err = fota_worker_start(&s->kw))) {
+	/* libcurl's global state, before any thread that may download */
+	if (fota_download_global_init())
+		fota_warn("libcurl: global init failed: firmware_url requests will fail");
+	if ((err = fota_worker_start(&s->w)) || (err = fota_worker_start(&s->kw)) ||
+	    (err = fota_worker_start(&s->dw))) {
 		fota_error_errno(err, "worker thread");
 		return FOTA_EXIT_FAIL;
 	}
@@ -266,6 +271,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	if (fota_od_init(&s->fo, &s->t.u, NULL))
 		FOTA_BUG("object dictionary inconsistent");
 	inbox_init(&s->ib, &s->cfg, &s->p, s->w, &s->t);
+	s->ib.dw = s->dw;
 	nmt_init(&s->nmt, s->node);
 	node_reset(s, now);
 
@@ -274,7 +280,8 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	    loop_add(&s->loop, &inbox_member_ops, &s->ib) ||
 	    loop_add(&s->loop, &fota_notify_member_ops, &s->notify) ||
 	    loop_add_fd(&s->loop, fota_worker_fd(s->w), POLLIN, worker_cb, s->w) ||
-	    loop_add_fd(&s->loop, fota_worker_fd(s->kw), POLLIN, worker_cb, s->kw))
+	    loop_add_fd(&s->loop, fota_worker_fd(s->kw), POLLIN, worker_cb, s->kw) ||
+	    loop_add_fd(&s->loop, fota_worker_fd(s->dw), POLLIN, worker_cb, s->dw))
 		FOTA_BUG("too many loop members");
 	s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ino < 0 ||
@@ -350,7 +357,9 @@ static int run_serve(int argc, char **argv)
 			rc = fota_exit_worst(rc, FOTA_EXIT_FAIL);
 		}
 	}
-	/* a job that does not stop in time (a vendor key library) is left to the exit */
+	/* a job that does not stop in time (a vendor key library) is left to the exit;
+	 * a download polls its cancel flag every 100 ms: stopped first, all within 1 s */
+	fota_worker_stop(s->dw, FOTA_MS(300));
 	fota_worker_stop(s->w, FOTA_MS(500));
 	fota_worker_stop(s->kw, FOTA_MS(500));
 	if (s->loop.bus)

@@ -115,6 +115,9 @@ struct cmd_serve_verify_opts {
 	const char *state_dir;	   /* rollback: STATE_DIR/versions; NULL: not checked */
 	int64_t now_wall;	   /* expiry checks: UNIX s; 0: the wall clock now */
 	int64_t clock_floor;	   /* 0: cmd_serve_clock_floor() */
+	/* stop after the request's checks (signatures, policy), before any firmware byte:
+	 * a firmware_url request is checked so before it may cost a download */
+	bool request_only;
 };
 
 /*

@@ -476,7 +476,7 @@ int cmd_serve_verify(const char *path, const struct fota_config *cfg,
 	free(text);
 	if (!r)
 		r = check_policy(cfg, o, pkg, why, whylen);
-	if (r)
+	if (r || o->request_only)
 		return r;
 	/* read once: hash, parse and copy the same bytes */
 	src = o->source ? o->source : pkg->req.firmware;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmd/serve_inbox.h"
+#include "core/download.h"
 #include "core/file.h"
 #include "core/log.h"
 
@@ -40,6 +41,7 @@ enum ijob_kind {
 	IJ_WITHDRAW,
 	IJ_RESUME,
 	IJ_SWEEP,
+	IJ_DOWNLOAD,
 };
 enum ijob_result {
 	IR_QUEUED,   /* examined and queued */
@@ -50,6 +52,7 @@ enum ijob_result {
 	IR_DUP,	     /* the id was handled already: moved to done/ */
 	IR_CURRENT,  /* the offered update's own request file */
 	IR_NOTFOUND, /* resume: no request with that id in the inbox */
+	IR_DOWNLOAD, /* examine: checked, its firmware_url is to be downloaded first */
 };
 
 struct ijob {
@@ -74,6 +77,7 @@ struct ijob {
 	size_t nlist;
 	char (*cancels)[CMD_SERVE_NAME_MAX];
 	size_t ncancels;
+	fota_us last_progress; /* DOWNLOAD: the report's download object last written */
 };
 
 static int name_cmp(const void *a, const void *b)
@@ -143,6 +147,17 @@ static int report_new_keep_log(struct ijob *j, struct cmd_serve_report *r, const
 	return 0;
 }
 
+/* The request's keys in its report; a downloaded firmware is named by its URL. */
+static void report_request(struct cmd_serve_report *r, const struct cfg_request *req)
+{
+	cmd_serve_report_set_str(r, "ecu", req->ecu);
+	if (req->firmware_url[0])
+		cmd_serve_report_set_str(r, "firmware_url", req->firmware_url);
+	else
+		cmd_serve_report_set_str(r, "firmware", req->firmware);
+	cmd_serve_report_set_str(r, "sha256", req->sha256_hex);
+}
+
 /*
  * A report for a request that is not (or no longer) offered: failed or
  * cancelled. FRESH: the request was just examined (a new report, the log of
@@ -158,11 +173,8 @@ static void report_final(struct ijob *j, const char *id, const char *status, con
 		if (report_new_keep_log(j, &r, id))
 			return;
 	}
-	if (req) {
-		cmd_serve_report_set_str(&r, "ecu", req->ecu);
-		cmd_serve_report_set_str(&r, "firmware", req->firmware);
-		cmd_serve_report_set_str(&r, "sha256", req->sha256_hex);
-	}
+	if (req)
+		report_request(&r, req);
 	if (bytes)
 		cmd_serve_report_set_int(&r, "image_bytes", (int64_t)bytes);
 	cmd_serve_report_set_str(&r, "status", status);
@@ -270,6 +282,158 @@ static bool id_taken(const struct ijob *j, const char *id, bool *requeue)
 	return taken;
 }
 
+static void downloads_dir(const struct ijob *j, char *out, size_t size)
+{
+	snprintf(out, size, "%s/downloads", j->ib->p->dir);
+}
+
+static void part_path(const struct ijob *j, const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/downloads/%s.part", j->ib->p->dir, id);
+}
+
+/* The report's "download" object: what a platform sees of a download's progress. */
+static void report_download(struct cmd_serve_report *r, uint64_t have, uint64_t total)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return;
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)have));
+	json_object_object_add(o, "total", json_object_new_int64((int64_t)total));
+	json_object_object_add(r->o, "download", o);
+}
+
+/*
+ * A firmware_url request without its private copy yet: its signatures and
+ * policy are checked first (no download for a request we would refuse),
+ * then the report says "pending" with the bytes already in the .part, and
+ * the download is handed to the download worker (IR_DOWNLOAD). true when the
+ * job ends here (IR_DOWNLOAD or rejected).
+ */
+static bool needs_download(struct ijob *j, struct cmd_serve_pkg *pkg, const atomic_bool *cancel,
+			   bool requeue)
+{
+	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], copy[CFG_PATH_MAX + 64];
+	struct cmd_serve_verify_opts o = { .cancel = cancel,
+					   .state_dir = j->ib->p->dir,
+					   .now_wall = j->wall,
+					   .request_only = true };
+	struct cmd_serve_pkg chk;
+	struct cmd_serve_report rep;
+	struct stat st;
+	int err;
+
+	copy_path(j, pkg->req.id, copy, sizeof(copy));
+	if (!stat(copy, &st))
+		return false; /* downloaded before: verified from the copy like any request */
+	snprintf(path, sizeof(path), "%s/%s", j->ib->p->inbox, j->name);
+	err = cmd_serve_verify(path, j->ib->cfg, &o, &chk, j->why, sizeof(j->why));
+	if (err) {
+		j->code = chk.reject_code;
+		reject(j, pkg->req.id, &pkg->req, true);
+		cmd_serve_pkg_release(&chk);
+		return true;
+	}
+	cmd_serve_pkg_release(&chk);
+	j->why[0] = '\0';
+	if (requeue ? !cmd_serve_report_load(&rep, j->ib->p->outbox, pkg->req.id) :
+		      !report_new_keep_log(j, &rep, pkg->req.id)) {
+		part_path(j, pkg->req.id, path, sizeof(path));
+		report_request(&rep, &pkg->req);
+		report_download(&rep, fota_download_have(path), pkg->req.size);
+		cmd_serve_report_log(&rep, j->wall, "downloading", NULL, -1, 0, NULL);
+		err = cmd_serve_report_write(&rep, j->ib->p->outbox);
+		if (err)
+			snprintf(j->why, sizeof(j->why), "report not written: %s", strerror(-err));
+		cmd_serve_report_release(&rep);
+	}
+	j->req = pkg->req;
+	j->r = IR_DOWNLOAD;
+	cmd_serve_pkg_release(pkg);
+	return true;
+}
+
+/* From the download's thread: the report shows the bytes, at most once a second. */
+static void download_progress(void *ctx, uint64_t have, uint64_t total)
+{
+	struct ijob *j = ctx;
+	struct cmd_serve_report rep;
+	fota_us now = fota_now();
+
+	if (j->last_progress && now - j->last_progress < FOTA_SEC(1) && have < total)
+		return;
+	j->last_progress = now;
+	if (cmd_serve_report_load(&rep, j->ib->p->outbox, j->req.id))
+		return;
+	report_download(&rep, have, total);
+	cmd_serve_report_write(&rep, j->ib->p->outbox);
+	cmd_serve_report_release(&rep);
+}
+
+/*
+ * Download a firmware_url into STATE_DIR/downloads/ID.part, then (size and
+ * SHA-256 right) rename it to the private copy STATE_DIR/firmware/ID, from
+ * which the request is examined again like any other. A failure ends the
+ * request as failed with the download's reason_code.
+ */
+static void download_run(struct ijob *j, const atomic_bool *cancel)
+{
+	const struct cfg_download *dc = &j->ib->cfg->platform.download;
+	char dir[CFG_PATH_MAX + 16], part[CFG_PATH_MAX + 64], copy[CFG_PATH_MAX + 64];
+	struct fota_download d = {
+		.url = j->req.firmware_url,
+		.ca = dc->ca,
+		.part = part,
+		.dest = copy,
+		.size = j->req.size,
+		.max_bytes = dc->max_bytes ? dc->max_bytes : j->ib->max_bytes,
+		.stall_s = dc->stall_timeout_s,
+		.connect_s = dc->connect_timeout_s,
+		.cancel = cancel,
+		.progress = download_progress,
+		.ctx = j,
+	};
+	enum fota_dl_result res;
+	int err;
+
+	downloads_dir(j, dir, sizeof(dir));
+	part_path(j, j->req.id, part, sizeof(part));
+	copy_path(j, j->req.id, copy, sizeof(copy));
+	memcpy(d.sha256, j->req.sha256, sizeof(d.sha256));
+	err = fota_mkdir_p(dir, 0700);
+	if (err) {
+		snprintf(j->why, sizeof(j->why), "%.600s: %s", dir, strerror(-err));
+		j->code = fota_download_code(FOTA_DL_LOCAL);
+		reject(j, j->req.id, &j->req, false);
+		return;
+	}
+	res = fota_download_run(&d, j->why, sizeof(j->why));
+	j->bytes = fota_download_have(res == FOTA_DL_OK ? copy : part);
+	if (res == FOTA_DL_OK) {
+		struct cmd_serve_report rep;
+
+		j->r = IR_OK;
+		if (d.resumed_at)
+			snprintf(j->why, sizeof(j->why), "resumed at byte %" PRIu64, d.resumed_at);
+		if (!cmd_serve_report_load(&rep, j->ib->p->outbox, j->req.id)) {
+			report_download(&rep, j->bytes, j->req.size);
+			cmd_serve_report_set_int(&rep, "image_bytes", (int64_t)j->bytes);
+			cmd_serve_report_log(&rep, j->wall, "downloaded", NULL, -1, 0,
+					     j->why[0] ? j->why : NULL);
+			cmd_serve_report_write(&rep, j->ib->p->outbox);
+			cmd_serve_report_release(&rep);
+		}
+		return;
+	}
+	if (res == FOTA_DL_CANCELLED) {
+		j->r = IR_RETRY;
+		return;
+	}
+	j->code = fota_download_code(res);
+	reject(j, j->req.id, &j->req, false);
+}
+
 static void examine_run(struct ijob *j, const atomic_bool *cancel)
 {
 	char path[CFG_PATH_MAX + CMD_SERVE_NAME_MAX + 16], why[sizeof(j->why)];
@@ -319,6 +483,8 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 		j->r = IR_DUP;
 		return;
 	}
+	if (pkg.req.firmware_url[0] && needs_download(j, &pkg, cancel, requeue))
+		return;
 	err = verify(j, &pkg, pkg.req.id, cancel);
 	if (err) {
 		reject(j, pkg.req.id, &pkg.req, true);
@@ -328,9 +494,7 @@ static void examine_run(struct ijob *j, const atomic_bool *cancel)
 	if (!requeue) {
 		j->why[0] = '\0';
 		if (!report_new_keep_log(j, &rep, pkg.req.id)) {
-			cmd_serve_report_set_str(&rep, "ecu", pkg.req.ecu);
-			cmd_serve_report_set_str(&rep, "firmware", pkg.req.firmware);
-			cmd_serve_report_set_str(&rep, "sha256", pkg.req.sha256_hex);
+			report_request(&rep, &pkg.req);
 			cmd_serve_report_set_int(&rep, "image_bytes", (int64_t)pkg.bytes);
 			cmd_serve_report_log(&rep, j->wall, "received", NULL, -1, 0, NULL);
 			err = cmd_serve_report_write(&rep, j->ib->p->outbox);
@@ -454,6 +618,9 @@ static void ijob_run(void *arg, const atomic_bool *cancel)
 		break;
 	case IJ_SWEEP:
 		sweep_run(j);
+		break;
+	case IJ_DOWNLOAD:
+		download_run(j, cancel);
 		break;
 	}
 }
@@ -608,6 +775,9 @@ static void scan_done(struct inbox *ib, struct ijob *j, fota_us now)
 	merge(ib, j->list, j->nlist, now);
 }
 
+static void download_start(struct inbox *ib, const struct ijob *ej, struct inbox_entry *e,
+			   fota_us now);
+
 static void examine_done(struct inbox *ib, struct ijob *j, struct inbox_entry *e, fota_us now)
 {
 	ib->examine_busy = false;
@@ -642,8 +812,65 @@ static void examine_done(struct inbox *ib, struct ijob *j, struct inbox_entry *e
 	case IR_CURRENT:
 		e->st = E_OFFERED;
 		break;
+	case IR_DOWNLOAD:
+		snprintf(e->id, sizeof(e->id), "%s", j->req.id);
+		download_start(ib, j, e, now);
+		break;
 	default:
 		drop(ib, e);
+		break;
+	}
+}
+
+/*
+ * Hand the download to its own worker, so that a slow server never holds
+ * up the inbox's other files (a second queued request is examined, a
+ * cancel file is seen). The entry stays E_BUSY and its file in the inbox,
+ * the durable queue, until the download ends.
+ */
+static void download_start(struct inbox *ib, const struct ijob *ej, struct inbox_entry *e,
+			   fota_us now)
+{
+	struct ijob *j = calloc(1, sizeof(*j));
+
+	e->st = E_NEW;
+	e->tries++;
+	e->retry_at = now + FOTA_SEC(1);
+	if (!j)
+		return;
+	j->kind = IJ_DOWNLOAD;
+	j->ib = ib;
+	j->wall = tcu_wall(ib->t, now);
+	j->req = ej->req;
+	snprintf(j->name, sizeof(j->name), "%s", e->name);
+	snprintf(j->id, sizeof(j->id), "%s", ej->req.id);
+	if (fota_worker_submit(ib->dw ? ib->dw : ib->w, ijob_run, ijob_done, ib, j, false)) {
+		free(j);
+		return;
+	}
+	e->st = E_BUSY;
+	fota_info("update %s: downloading %s (%" PRIu64 " bytes)", e->id, j->req.firmware_url,
+		  j->req.size);
+}
+
+static void download_done(struct inbox *ib, struct ijob *j, struct inbox_entry *e, fota_us now)
+{
+	if (!e)
+		return;
+	switch (j->r) {
+	case IR_OK:
+		fota_info("update %s: downloaded %" PRIu64 " bytes%s%s", j->id, j->bytes,
+			  j->why[0] ? ", " : "", j->why);
+		e->st = E_NEW; /* examined again, from its private copy */
+		e->retry_at = now;
+		break;
+	case IR_REJECTED:
+		fota_error("update %s: not offered: %s", j->id, j->why);
+		e->st = E_DONE;
+		break;
+	default:
+		e->st = E_NEW;
+		e->retry_at = now + FOTA_SEC(1);
 		break;
 	}
 }
@@ -726,6 +953,9 @@ static void ijob_done(void *ctx, void *arg, bool ran)
 			break;
 		case IJ_RESUME:
 			resume_done(ib, j, now);
+			break;
+		case IJ_DOWNLOAD:
+			download_done(ib, j, e, now);
 			break;
 		case IJ_SWEEP:
 			if (j->nlist)

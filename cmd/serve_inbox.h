@@ -34,6 +34,7 @@ struct inbox {
 	const struct fota_config *cfg;
 	const struct serve_paths *p;
 	struct worker *w;
+	struct worker *dw; /* downloads (firmware_url:); NULL: ib->w does them */
 	struct tcu *t;
 	uint64_t max_bytes;
 

@@ -7,5 +7,6 @@ FUZZ_TARGETS += frame
 FUZZ_TARGETS += sigreq
 CORE_SRCS += core/update.c
 CORE_SRCS += core/worker.c
+CORE_SRCS += core/download.c
 CORE_SRCS += core/compress.c
 FUZZ_TARGETS += decompress

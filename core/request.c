@@ -31,6 +31,38 @@ bool cfg_uuid_v4_ok(const char *s)
 	return s[14] == '4' && strchr("89abAB", s[19]);
 }
 
+bool cfg_url_https_ok(const char *s, char *why, size_t whylen)
+{
+	const char *host = s + 8, *p;
+	char dummy[1];
+
+	if (!why) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	if (strncasecmp(s, "https://", 8)) {
+		snprintf(why, whylen, "only https:// URLs are downloaded");
+		return false;
+	}
+	if (strlen(s) >= CFG_FW_URL_MAX) {
+		snprintf(why, whylen, "longer than %d characters", CFG_FW_URL_MAX - 1);
+		return false;
+	}
+	for (p = s; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			snprintf(why, whylen, "character %zu is not visible ASCII",
+				 (size_t)(p - s) + 1);
+			return false;
+		}
+	}
+	/* userinfo@ would put a password in a request file and in every log line */
+	if (!*host || strchr("/?#:@", *host) || memchr(host, '@', strcspn(host, "/?#"))) {
+		snprintf(why, whylen, "no host (or a user name in it)");
+		return false;
+	}
+	return true;
+}
+
 bool cfg_version_ok(const char *s)
 {
 	unsigned parts = 0, digits = 0;
@@ -116,6 +148,7 @@ struct req_raw {
 	char id[64];
 	char ecu[CFG_NAME_MAX];
 	char firmware[CFG_PATH_MAX];
+	char firmware_url[CFG_FW_URL_MAX + 1];
 	char sha256[80];
 	struct cfg_expect expect[CFG_EXPECT_MAX];
 	size_t nexpect;
@@ -169,8 +202,7 @@ static int req_expect(struct cfg_doc *d, yaml_node_t *v, void *obj)
 static const struct cfg_field req_fields[] = {
 	CFG_FIELD_NUM("id", CFG_F_STR, struct req_raw, id, 0, 0, CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_NUM("ecu", CFG_F_STR, struct req_raw, ecu, 0, 0, CFG_REQUIRED | CFG_NONEMPTY),
-	CFG_FIELD_NUM("firmware", CFG_F_STR, struct req_raw, firmware, 0, 0,
-		      CFG_REQUIRED | CFG_NONEMPTY),
+	CFG_FIELD_STR("firmware", struct req_raw, firmware, CFG_NONEMPTY),
 	CFG_FIELD_NUM("sha256", CFG_F_STR, struct req_raw, sha256, 0, 0,
 		      CFG_REQUIRED | CFG_NONEMPTY),
 	CFG_FIELD_FN("expect", req_expect, 0),
@@ -180,13 +212,16 @@ static const struct cfg_field req_fields[] = {
 	CFG_FIELD_STR("expires", struct req_raw, expires, CFG_NONEMPTY),
 	CFG_FIELD_STR("not_before", struct req_raw, not_before, CFG_NONEMPTY),
 	CFG_FIELD_BOOL("allow_downgrade", struct req_raw, allow_downgrade),
+	CFG_FIELD_STR("firmware_url", struct req_raw, firmware_url, CFG_NONEMPTY),
 };
 
 enum {
 	REQ_F_SIZE = 6,
 	REQ_F_VERSION,
 	REQ_F_EXPIRES,
-	REQ_F_NOT_BEFORE
+	REQ_F_NOT_BEFORE,
+	REQ_F_ALLOW_DOWNGRADE,
+	REQ_F_URL
 };
 
 static int req_time(struct cfg_doc *d, yaml_node_t *v, const char *key, const char *s, int64_t *out)
@@ -196,6 +231,28 @@ static int req_time(struct cfg_doc *d, yaml_node_t *v, const char *key, const ch
 	if (cfg_time_parse(s, out))
 		return cfg_fail(d, v, "%s: '%.40s' is not a UTC time like 2026-12-31T23:59:59Z",
 				key, s);
+	return 0;
+}
+
+/*
+ * firmware_url: instead of firmware:. size: is required with it, so that
+ * serve refuses a too large file before its first byte.
+ */
+static int url(struct cfg_doc *d, yaml_node_t **seen, const struct req_raw *raw,
+	       struct cfg_request *req)
+{
+	char why[128];
+
+	if (!seen[REQ_F_URL])
+		return cfg_fail(d, cfg_doc_root(d),
+				"request: firmware or firmware_url is required");
+	if (seen[2])
+		return cfg_fail(d, seen[2], "firmware: not together with firmware_url");
+	if (!cfg_url_https_ok(raw->firmware_url, why, sizeof(why)))
+		return cfg_fail(d, seen[REQ_F_URL], "firmware_url: %s", why);
+	if (!seen[REQ_F_SIZE])
+		return cfg_fail(d, seen[REQ_F_URL], "firmware_url: size: is required with it");
+	strcpy(req->firmware_url, raw->firmware_url);
 	return 0;
 }
 
@@ -250,6 +307,8 @@ static int load(struct cfg_doc *d, const char *name, struct cfg_request *req)
 	for (int i = 0; i < 64; i++)
 		req->sha256_hex[i] = (char)tolower((unsigned char)raw.sha256[i]);
 	req->sha256_hex[64] = '\0';
+	if (seen[REQ_F_URL] || !seen[2])
+		return url(d, seen, &raw, req);
 	/* A relative firmware path is relative to the request file, not to our cwd. */
 	slash = name ? strrchr(name, '/') : NULL;
 	if (raw.firmware[0] == '/' || !slash) {

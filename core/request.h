@@ -4,7 +4,8 @@
  * would send, dropped as STATE_DIR/inbox/NAME.yaml for `fota serve`:
  *   id: 3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90   # UUID version 4
  *   ecu: hydraulics                            # an ECU name of the configuration
- *   firmware: hx200-2.1.hex                    # relative to the request file
+ *   firmware: hx200-2.1.hex                    # relative to the request file, or
+ *   firmware_url: https://host/hx200-2.1.hex   # downloaded by serve (then size: is required)
  *   sha256: 64 hex digits                      # of the firmware file
  *   expect: { F189: "2.1.0" }                  # optional: reported after the update
  *   base: 0x08000000                           # optional: firmware is a raw binary
@@ -25,8 +26,9 @@
 #include "core/config.h"
 
 #define CFG_UUID_LEN	36
-#define CFG_EXPECT_MAX	8  /* entries of `expect:` */
-#define CFG_VERSION_MAX 64 /* version: NUL included */
+#define CFG_EXPECT_MAX	8    /* entries of `expect:` */
+#define CFG_VERSION_MAX 64   /* version: NUL included */
+#define CFG_FW_URL_MAX	1024 /* firmware_url: NUL included */
 
 /* `expect: { F189: "2.1.0" }`: what the ECU must report after the update. */
 struct cfg_expect {
@@ -38,8 +40,10 @@ struct cfg_request {
 	char id[CFG_UUID_LEN + 1];   /* lowercased UUID v4 */
 	char ecu[CFG_NAME_MAX];	     /* ECU name (not checked against a configuration) */
 	char firmware[CFG_PATH_MAX]; /* as resolved: absolute, or joined to the request's dir */
-	uint8_t sha256[32];	     /* expected digest of the firmware file */
-	char sha256_hex[65];	     /* the same, lowercase hex */
+	/* firmware_url: an https:// URL serve downloads (firmware then ""); "" when absent */
+	char firmware_url[CFG_FW_URL_MAX];
+	uint8_t sha256[32];			  /* expected digest of the firmware file */
+	char sha256_hex[65];			  /* the same, lowercase hex */
 	struct cfg_expect expect[CFG_EXPECT_MAX]; /* optional, request order */
 	size_t nexpect;
 	bool has_base; /* base: given; the firmware is a raw binary loaded there */
@@ -87,6 +91,14 @@ int cfg_version_cmp(const char *a, const char *b);
  */
 int cfg_time_parse(const char *s, int64_t *out);
 void cfg_time_str(int64_t t, char *buf, size_t size);
+
+/*
+ * Is S a firmware_url we download: "https://" (scheme case-insensitive, RFC
+ * 3986 §3.1), a non-empty host, shorter than CFG_FW_URL_MAX, and only visible
+ * ASCII (no space, no control character: nothing a log line or a header
+ * could be split by)? false with a reason in WHY (may be NULL) otherwise.
+ */
+bool cfg_url_https_ok(const char *s, char *why, size_t whylen);
 
 /* Is S a UUID version 4 (8-4-4-4-12 hex, version nibble 4, variant 8..b)? */
 bool cfg_uuid_v4_ok(const char *s);

@@ -92,7 +92,7 @@ static void test_request__errors(void)
 	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: f\nsha265: " SHA "\n", 4, 1,
 		     "unknown key 'sha265' (did you mean 'sha256'?)");
 	EXPECT_ERROR("id: " UUID "\necu: e\nsha256: " SHA "\n", 1, 1,
-		     "missing required key 'firmware'");
+		     "firmware or firmware_url is required");
 	EXPECT_ERROR("id: " UUID "\nid: " UUID "\n", 2, 1, "duplicate key 'id'");
 	EXPECT_ERROR("id: " UUID "\necu: \"\"\nfirmware: f\nsha256: " SHA "\n", 2, 6,
 		     "empty value");
@@ -260,11 +260,54 @@ static void test_request__version_cmp(void)
 	T_TRUE(cfg_version_cmp("007", "7") == 0);
 }
 
+/* firmware_url: https only, a host, visible ASCII; exclusive with firmware:, size: required */
+static void test_request__url(void)
+{
+	struct cfg_request req;
+	struct cfg_error err;
+	char why[128], big[CFG_FW_URL_MAX + 16];
+
+	T_TRUE(cfg_url_https_ok("https://fw.example.com/hx-2.1.hex", why, sizeof(why)));
+	T_TRUE(cfg_url_https_ok("HTTPS://127.0.0.1:8443/a?b=c", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("http://fw.example.com/a.hex", why, sizeof(why)));
+	T_TRUE(strstr(why, "only https://") != NULL);
+	T_TRUE(!cfg_url_https_ok("ftp://h/a", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("file:///etc/passwd", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https://", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https:///a", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https://user:pw@h/a", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https://h/a b", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https://h/a\r\nX: y", NULL, 0));
+	T_TRUE(!cfg_url_https_ok("https://h/\xc3\xa4", NULL, 0));
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "https://h/", 10);
+	big[CFG_FW_URL_MAX] = '\0';
+	T_TRUE(!cfg_url_https_ok(big, why, sizeof(why)));
+	big[CFG_FW_URL_MAX - 1] = '\0';
+	T_TRUE(cfg_url_https_ok(big, why, sizeof(why)));
+
+	T_OK(load("/srv/in/r.yaml",
+		  "id: " UUID "\necu: e\nfirmware_url: https://h/fw.hex\nsize: 12\nsha256: " SHA
+		  "\n",
+		  &req, &err));
+	T_EQ_STR(req.firmware_url, "https://h/fw.hex");
+	T_EQ_STR(req.firmware, "");
+	T_TRUE(req.has_size && req.size == 12);
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware_url: http://h/fw.hex\nsize: 1\nsha256: " SHA
+		     "\n",
+		     3, 15, "firmware_url: only https://");
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware_url: https://h/fw.hex\nsha256: " SHA "\n", 3,
+		     15, "size: is required");
+	EXPECT_ERROR("id: " UUID "\necu: e\nfirmware: f.hex\nfirmware_url: https://h/f\nsize: 1\n"
+		     "sha256: " SHA "\n",
+		     3, 11, "not together with firmware_url");
+}
+
 static const struct t_case cases[] = {
-	T_CASE(request__trust_keys), T_CASE(request__version_cmp), T_CASE(request__good),
-	T_CASE(request__uuid),	     T_CASE(request__errors),	   T_CASE(request__nesting_depth),
-	T_CASE(request__file),	     T_CASE(request__expect),	   T_CASE(request__base),
-	T_CASE(request__peek_id),
+	T_CASE(request__url),		T_CASE(request__trust_keys), T_CASE(request__version_cmp),
+	T_CASE(request__good),		T_CASE(request__uuid),	     T_CASE(request__errors),
+	T_CASE(request__nesting_depth), T_CASE(request__file),	     T_CASE(request__expect),
+	T_CASE(request__base),		T_CASE(request__peek_id),
 };
 
 int main(void)
