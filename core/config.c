@@ -1587,8 +1587,7 @@ static int top_mqtt(struct cfg_doc *d, yaml_node_t *v, void *obj)
 				m->client_id);
 	s = m->topic_prefix;
 	n = strlen(s);
-	if (strpbrk(s, "+#") || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") ||
-	    !strncmp(s, "$", 1))
+	if (strpbrk(s, "+#") || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") || s[0] == '$')
 		return cfg_fail(d, seen[MQTT_F_PREFIX] ? seen[MQTT_F_PREFIX] : v,
 				"mqtt topic_prefix '%s': no '+', '#', leading '$', empty level or "
 				"leading/trailing '/'",
@@ -1599,11 +1598,13 @@ static int top_mqtt(struct cfg_doc *d, yaml_node_t *v, void *obj)
 	if (!m->tls && (seen[MQTT_F_CA] || seen[MQTT_F_CERT]))
 		return cfg_fail(d, seen[MQTT_F_CA] ? seen[MQTT_F_CA] : seen[MQTT_F_CERT],
 				"mqtt: ca:, cert: and key: need an mqtts:// url");
-	for (char *f = m->ca; f; f = f == m->ca ? m->cert : f == m->cert ? m->key : NULL) {
-		if (!*f)
+	char *files[] = { m->ca, m->cert, m->key };
+
+	for (size_t i = 0; i < FOTA_ARRAY_SIZE(files); i++) {
+		if (!*files[i])
 			continue;
-		config_relative(d, f, path, sizeof(path));
-		snprintf(f, CFG_PATH_MAX, "%s", path);
+		config_relative(d, files[i], path, sizeof(path));
+		snprintf(files[i], CFG_PATH_MAX, "%s", path);
 	}
 	return 0;
 }
