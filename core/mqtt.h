@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MQTT_TOPIC_MAX	   1024u /* every topic fota builds fits (prefix 128 + id + name) */
+#define MQTT_TOPIC_MAX	    1024u /* every topic fota builds fits (prefix 128 + id + name) */
 #define MQTT_BACKOFF_MIN_MS 1000u
 #define MQTT_BACKOFF_MAX_MS 60000u
 

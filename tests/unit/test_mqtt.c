@@ -105,7 +105,8 @@ static void test_mqtt__marks(void)
 	fclose(f);
 	text[n] = '\0';
 	T_EQ(n, 2 * (64 + 1 + 6 + 1));
-	T_TRUE(!strncmp(text, "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3 a.json\n",
+	T_TRUE(!strncmp(text,
+			"3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3 a.json\n",
 			64 + 8));
 	mqtt_marks_prune(&back, keep_a, NULL);
 	T_EQ(back.n, 1);
@@ -125,8 +126,8 @@ static void test_mqtt__marks(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(mqtt__topic),	    T_CASE(mqtt__request_id), T_CASE(mqtt__report_level),
-	T_CASE(mqtt__backoff),	    T_CASE(mqtt__marks),
+	T_CASE(mqtt__topic),   T_CASE(mqtt__request_id), T_CASE(mqtt__report_level),
+	T_CASE(mqtt__backoff), T_CASE(mqtt__marks),
 };
 
 int main(void)
