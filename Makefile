@@ -60,7 +60,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(O)/%)
 TSUP_OBJS  := $(TEST_SUPPORT_SRCS:%.c=$(O)/%.o)
 SHELL_TESTS := $(sort $(wildcard tests/t/t[0-9]*.sh))
-MANPAGES   := man/fota.1 $(CMDS:%=man/fota-%.1) man/fota.yaml.5
+MANPAGES   := man/fota.1 $(CMDS:%=man/fota-%.1) man/fota.yaml.5 man/fota-mqtt.7
 
 .PHONY: all check check-unit check-e2e check-vcan lint fuzz fuzz-run install uninstall \
 	clean format format-check help bench-tools FORCE
@@ -263,12 +263,14 @@ lint:
 # ---- install ------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
 		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(O)/fota $(DESTDIR)$(BINDIR)/fota
 	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BINDIR)/fota-$$c; done
 	install -m 0644 man/fota.1 $(CMDS:%=man/fota-%.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/fota.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/fota-mqtt.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 completions/fota.bash $(DESTDIR)$(BASHCOMPDIR)/fota
 	for c in $(CMDS); do ln -sf fota $(DESTDIR)$(BASHCOMPDIR)/fota-$$c; done
 	install -m 0644 completions/_fota $(DESTDIR)$(ZSHCOMPDIR)/_fota
@@ -278,7 +280,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fota $(CMDS:%=$(DESTDIR)$(BINDIR)/fota-%)
 	rm -f $(DESTDIR)$(MANDIR)/man1/fota.1 $(CMDS:%=$(DESTDIR)$(MANDIR)/man1/fota-%.1)
-	rm -f $(DESTDIR)$(MANDIR)/man5/fota.yaml.5
+	rm -f $(DESTDIR)$(MANDIR)/man5/fota.yaml.5 $(DESTDIR)$(MANDIR)/man7/fota-mqtt.7
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/fota $(CMDS:%=$(DESTDIR)$(BASHCOMPDIR)/fota-%)
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_fota $(DESTDIR)$(FISHCOMPDIR)/fota.fish
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/fota-serve.service
