@@ -23,11 +23,11 @@
 #include "core/request.h"
 #include "sdo/fota_od.h"
 
-#define QOS 1
-#define REPORT_MAX (4u << 20)	     /* a report larger than this is not one of ours */
-#define RESCAN_US  FOTA_SEC(30)	     /* outbox rescan without inotify events */
-#define TICK_US	   FOTA_SEC(1)	     /* keepalive bookkeeping (mosquitto_loop_misc) */
-#define PROGRESS_GAP_US FOTA_SEC(1) /* update_progress alone: at most once a second */
+#define QOS		1
+#define REPORT_MAX	(4u << 20)   /* a report larger than this is not one of ours */
+#define RESCAN_US	FOTA_SEC(30) /* outbox rescan without inotify events */
+#define TICK_US		FOTA_SEC(1)  /* keepalive bookkeeping (mosquitto_loop_misc) */
+#define PROGRESS_GAP_US FOTA_SEC(1)  /* update_progress alone: at most once a second */
 
 static int sock_cb(void *ctx, int fd, short revents, fota_us now);
 
@@ -117,8 +117,8 @@ static void add_time(json_object *o, const char *key, uint32_t v)
 
 	json_object_object_add(o, key, json_object_new_int64(v));
 	snprintf(k, sizeof(k), "%s_utc", key);
-	json_object_object_add(o, k, v ? json_object_new_string(cmd_iso8601(v, buf, sizeof(buf))) :
-					 NULL);
+	json_object_object_add(o, k,
+			       v ? json_object_new_string(cmd_iso8601(v, buf, sizeof(buf))) : NULL);
 }
 
 /* The keys of `fota status --json` but bus and last_rejection, with tcu and time_ms. */
@@ -145,8 +145,9 @@ static void status_publish(struct serve_mqtt *m, const struct serve_mqtt_status 
 	add_time(o, "update_end_time", s->end_time);
 	json_object_object_add(o, "ecu_health_check_timeout",
 			       json_object_new_int(s->health_timeout));
-	json_object_object_add(o, "time_ms",
-			       json_object_new_int64((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+	json_object_object_add(
+		o, "time_ms",
+		json_object_new_int64((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (publish(m, "status", text, strlen(text), true, NULL) == MOSQ_ERR_SUCCESS) {
@@ -383,10 +384,10 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct serve_mqtt *m = obj;
 
-	link_down(m, rc == MOSQ_ERR_SUCCESS	? "disconnected" :
+	link_down(m, rc == MOSQ_ERR_SUCCESS   ? "disconnected" :
 		     rc == MOSQ_ERR_KEEPALIVE ? "no answer within the keepalive" :
-		     rc == MOSQ_ERR_ERRNO	? "connection lost" :
-						  mosquitto_strerror(rc));
+		     rc == MOSQ_ERR_ERRNO     ? "connection lost" :
+						mosquitto_strerror(rc));
 }
 
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
@@ -418,7 +419,8 @@ static void want(struct serve_mqtt *m)
 	int fd = mosquitto_socket(m->mosq);
 
 	loop_fd_update(m->loop, sock_cb, m, fd,
-		       fd < 0 ? 0 : (short)(POLLIN | (mosquitto_want_write(m->mosq) ? POLLOUT : 0)));
+		       fd < 0 ? 0 :
+				(short)(POLLIN | (mosquitto_want_write(m->mosq) ? POLLOUT : 0)));
 }
 
 static void after(struct serve_mqtt *m, int rc)
@@ -521,8 +523,9 @@ int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
 	}
 	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 	if (c->tls) {
-		rc = mosquitto_tls_set(m->mosq, c->ca[0] ? c->ca : NULL, c->ca[0] ? NULL : "/etc/ssl/certs",
-				       c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL, NULL);
+		rc = mosquitto_tls_set(
+			m->mosq, c->ca[0] ? c->ca : NULL, c->ca[0] ? NULL : "/etc/ssl/certs",
+			c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			fota_error("%s: platform: mqtt: TLS files: %s", cfg->source,
 				   mosquitto_strerror(rc));
@@ -537,7 +540,8 @@ int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
 	mosquitto_publish_callback_set(m->mosq, on_publish);
 	m->online_mid = -1;
 	m->outino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (m->outino >= 0 && inotify_add_watch(m->outino, p->outbox, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+	if (m->outino >= 0 &&
+	    inotify_add_watch(m->outino, p->outbox, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(m->outino);
 		m->outino = -1;
 	}
