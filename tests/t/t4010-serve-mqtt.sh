@@ -62,10 +62,11 @@ pub()
 	broker_pub platform -q 1 -r -t "$T/request/$(cat "$1.id")" -f "$1"
 }
 
-# delivered ID WORD: the platform's subscriber saw report/ID containing WORD
+# delivered ID WORD [SECONDS]: the platform's subscriber (psub: sub.out, then
+# sub2.out after a broker restart) saw report/ID containing WORD
 delivered()
 {
-	wait_until "awk '/^fota\\// { t = \$1 } t == \"$T/report/$1\" && /$2/ { f = 1 } END { exit !f }' sub.out" "${3:-10}"
+	wait_until "cat sub.out sub2.out 2>/dev/null | awk '/^fota\\// { t = \$1 } t == \"$T/report/$1\" && /$2/ { f = 1 } END { exit !f }'" "${3:-10}"
 }
 
 test_expect_success BROKER 'setup: certificates, keys, firmware, a simulated ECU' '
@@ -82,7 +83,7 @@ test_expect_success BROKER 'setup: certificates, keys, firmware, a simulated ECU
 '
 
 test_expect_success BROKER 'platform: mqtt without trust: exit 3, one line naming the file' '
-	test_expect_code 3 fota serve -c notrust.yaml -b "$BUS" --state-dir st0 2>err &&
+	test_expect_code 3 timeout 10 fota serve -c notrust.yaml -b "$BUS" --state-dir st0 2>err &&
 	test "$(wc -l <err)" = 1 &&
 	test_grep "notrust.yaml: platform: mqtt needs trust: keys and require_signature" err &&
 	! test -e st0/outbox
@@ -206,6 +207,9 @@ test_expect_success BROKER 'broker killed mid-flash and down while the reports a
 	t0=$(date +%s%N) && broker_start &&
 	wait_until "test \$(grep -c \"mqtt: connected to\" s6.err) -ge 2" 70 &&
 	echo "reconnect after the broker restart: $(elapsed_ms $t0) ms" &&
+	wait_until "grep -q \"report $id.json delivered\" s6.err" 10 &&
+	wait_until "test -f sub.rc" 5 && ended sub &&
+	daemon sub2 broker_sub platform -c -i psub -q 1 -v -t "$T/#" &&
 	delivered "$id" "\"status\": \"successful\"" 20 &&
 	fota hexinfo --bin=fw.bin --range=0x08000000-0x0800ffff fw.hex && cmp mem.bin fw.bin
 '
