@@ -47,7 +47,7 @@ static void topic(const struct serve_mqtt *m, char *buf, size_t size, const char
 {
 	const struct cfg_mqtt *c = &m->cfg->platform.mqtt;
 
-	mqtt_topic(buf, size, c->topic_prefix, c->client_id, leaf);
+	fota_mqtt_topic(buf, size, c->topic_prefix, c->client_id, leaf);
 }
 
 static int publish(struct serve_mqtt *m, const char *leaf, const void *data, size_t len,
@@ -67,7 +67,7 @@ static void link_down(struct serve_mqtt *m, const char *why)
 
 	if (!m->connected && !m->connecting)
 		return;
-	ms = mqtt_backoff_ms(m->attempt++, m->rnd = m->rnd * 1103515245u + 12345u);
+	ms = fota_mqtt_backoff_ms(m->attempt++, m->rnd = m->rnd * 1103515245u + 12345u);
 	if (m->connected)
 		fota_warn("mqtt: disconnected from %s: %s; reconnecting in %.1f s", url(m), why,
 			  ms / 1000.0);
@@ -219,13 +219,14 @@ static void report_send(struct serve_mqtt *m, const char *name)
 	char *data = NULL;
 	int mid, rc;
 
-	if (mqtt_report_level(leaf + 7, sizeof(leaf) - 7, name) || strlen(name) >= MQTT_NAME_MAX)
+	if (fota_mqtt_report_level(leaf + 7, sizeof(leaf) - 7, name) ||
+	    strlen(name) >= MQTT_NAME_MAX)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", m->p->outbox, name);
 	if (read_small(path, &data, &len))
 		return; /* gone or replaced meanwhile: the next scan sees it */
-	mqtt_sha256(data, len, sha);
-	if (!mqtt_marks_has(&m->marks, name, sha) && !pending(m, name, sha)) {
+	fota_mqtt_sha256(data, len, sha);
+	if (!fota_mqtt_marks_has(&m->marks, name, sha) && !pending(m, name, sha)) {
 		rc = publish(m, leaf, data, len, false, &mid);
 		if (rc == MOSQ_ERR_SUCCESS && m->npend == m->cappend) {
 			size_t cap = m->cappend ? 2 * m->cappend : 16;
@@ -310,7 +311,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 {
 	struct serve_mqtt *m = obj;
 	const struct cfg_mqtt *c = &m->cfg->platform.mqtt;
-	const char *rid = mqtt_request_id(msg->topic, c->topic_prefix, c->client_id);
+	const char *rid = fota_mqtt_request_id(msg->topic, c->topic_prefix, c->client_id);
 	char id[CFG_UUID_LEN + 1], path[CFG_PATH_MAX + 64];
 	int err;
 
@@ -384,6 +385,10 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct serve_mqtt *m = obj;
 
+	if (m->connecting) { /* no CONNACK yet: refused, reset or no broker at all */
+		link_down(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : "no connection");
+		return;
+	}
 	link_down(m, rc == MOSQ_ERR_SUCCESS   ? "disconnected" :
 		     rc == MOSQ_ERR_KEEPALIVE ? "no answer within the keepalive" :
 		     rc == MOSQ_ERR_ERRNO     ? "connection lost" :
@@ -400,8 +405,8 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 	for (size_t i = 0; i < m->npend; i++) {
 		if (m->pend[i].mid != mid)
 			continue;
-		if (mqtt_marks_set(&m->marks, m->pend[i].name, m->pend[i].sha) ||
-		    (err = mqtt_marks_save(&m->marks, m->marks_path)))
+		if (fota_mqtt_marks_set(&m->marks, m->pend[i].name, m->pend[i].sha) ||
+		    (err = fota_mqtt_marks_save(&m->marks, m->marks_path)))
 			fota_warn("mqtt: %s: cannot record the delivery of %s: it will be sent "
 				  "again",
 				  m->marks_path, m->pend[i].name);
@@ -509,11 +514,11 @@ int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
 	if (RAND_bytes((unsigned char *)&m->rnd, sizeof(m->rnd)) != 1)
 		m->rnd = (uint32_t)getpid() ^ (uint32_t)fota_now();
 	snprintf(m->marks_path, sizeof(m->marks_path), "%s/%s", p->dir, MQTT_MARKS_FILE);
-	if ((err = mqtt_marks_load(&m->marks, m->marks_path))) {
+	if ((err = fota_mqtt_marks_load(&m->marks, m->marks_path))) {
 		fota_error_errno(err, "%s", m->marks_path);
 		return err;
 	}
-	mqtt_marks_prune(&m->marks, report_exists, m);
+	fota_mqtt_marks_prune(&m->marks, report_exists, m);
 	mosquitto_lib_init();
 	/* clean session off: requests published while the TCU is away wait on the broker */
 	m->mosq = mosquitto_new(c->client_id, false, m);
@@ -532,7 +537,7 @@ int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
 			return -EINVAL;
 		}
 	}
-	mqtt_topic(will, sizeof(will), c->topic_prefix, c->client_id, "online");
+	fota_mqtt_topic(will, sizeof(will), c->topic_prefix, c->client_id, "online");
 	mosquitto_will_set(m->mosq, will, 5, "false", QOS, true);
 	mosquitto_connect_with_flags_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
@@ -577,7 +582,7 @@ void serve_mqtt_release(struct serve_mqtt *m)
 	}
 	if (m->outino >= 0)
 		close(m->outino);
-	mqtt_marks_release(&m->marks);
+	fota_mqtt_marks_release(&m->marks);
 	free(m->pend);
 	memset(m, 0, sizeof(*m));
 	m->outino = -1;

@@ -9,7 +9,7 @@
 #include "core/hexstr.h"
 #include "core/mqtt.h"
 
-int mqtt_topic(char *buf, size_t size, const char *prefix, const char *tcu, const char *leaf)
+int fota_mqtt_topic(char *buf, size_t size, const char *prefix, const char *tcu, const char *leaf)
 {
 	int n = snprintf(buf, size, "%s/%s/%s", prefix, tcu, leaf);
 
@@ -31,7 +31,7 @@ static const char *level(const char *topic, const char *s)
 	return topic + n + 1;
 }
 
-const char *mqtt_request_id(const char *topic, const char *prefix, const char *tcu)
+const char *fota_mqtt_request_id(const char *topic, const char *prefix, const char *tcu)
 {
 	const char *p = level(topic, prefix);
 
@@ -44,7 +44,7 @@ const char *mqtt_request_id(const char *topic, const char *prefix, const char *t
 	return p;
 }
 
-int mqtt_report_level(char *buf, size_t size, const char *name)
+int fota_mqtt_report_level(char *buf, size_t size, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -56,7 +56,7 @@ int mqtt_report_level(char *buf, size_t size, const char *name)
 	return 0;
 }
 
-uint32_t mqtt_backoff_ms(unsigned attempt, uint32_t rnd)
+uint32_t fota_mqtt_backoff_ms(unsigned attempt, uint32_t rnd)
 {
 	uint32_t base = MQTT_BACKOFF_MAX_MS, half;
 
@@ -70,7 +70,7 @@ uint32_t mqtt_backoff_ms(unsigned attempt, uint32_t rnd)
 	return base - half + rnd % (half + 1);
 }
 
-void mqtt_sha256(const void *data, size_t len, uint8_t out[32])
+void fota_mqtt_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	unsigned n = 32;
 
@@ -86,14 +86,14 @@ static struct mqtt_mark *find(const struct mqtt_marks *mk, const char *name)
 	return NULL;
 }
 
-bool mqtt_marks_has(const struct mqtt_marks *mk, const char *name, const uint8_t sha[32])
+bool fota_mqtt_marks_has(const struct mqtt_marks *mk, const char *name, const uint8_t sha[32])
 {
 	const struct mqtt_mark *m = find(mk, name);
 
 	return m && !memcmp(m->sha, sha, 32);
 }
 
-int mqtt_marks_set(struct mqtt_marks *mk, const char *name, const uint8_t sha[32])
+int fota_mqtt_marks_set(struct mqtt_marks *mk, const char *name, const uint8_t sha[32])
 {
 	struct mqtt_mark *m = find(mk, name);
 
@@ -116,7 +116,7 @@ int mqtt_marks_set(struct mqtt_marks *mk, const char *name, const uint8_t sha[32
 	return 0;
 }
 
-int mqtt_marks_load(struct mqtt_marks *mk, const char *path)
+int fota_mqtt_marks_load(struct mqtt_marks *mk, const char *path)
 {
 	char line[MQTT_NAME_MAX + 80];
 	FILE *f = fopen(path, "re");
@@ -133,7 +133,7 @@ int mqtt_marks_load(struct mqtt_marks *mk, const char *path)
 		line[n - 1] = '\0';
 		if (fota_hex_bytes(line, 64, "", sha, sizeof(sha), &got) || got != 32)
 			continue;
-		err = mqtt_marks_set(mk, line + 65, sha);
+		err = fota_mqtt_marks_set(mk, line + 65, sha);
 		if (err == -ENAMETOOLONG)
 			err = 0;
 	}
@@ -141,7 +141,8 @@ int mqtt_marks_load(struct mqtt_marks *mk, const char *path)
 	return err;
 }
 
-void mqtt_marks_prune(struct mqtt_marks *mk, bool (*keep)(const char *name, void *ctx), void *ctx)
+void fota_mqtt_marks_prune(struct mqtt_marks *mk, bool (*keep)(const char *name, void *ctx),
+			   void *ctx)
 {
 	size_t o = 0;
 
@@ -151,7 +152,7 @@ void mqtt_marks_prune(struct mqtt_marks *mk, bool (*keep)(const char *name, void
 	mk->n = o;
 }
 
-int mqtt_marks_save(const struct mqtt_marks *mk, const char *path)
+int fota_mqtt_marks_save(const struct mqtt_marks *mk, const char *path)
 {
 	size_t cap = mk->n * (MQTT_NAME_MAX + 66) + 1, n = 0;
 	char *text = malloc(cap);
@@ -169,7 +170,7 @@ int mqtt_marks_save(const struct mqtt_marks *mk, const char *path)
 	return err;
 }
 
-void mqtt_marks_release(struct mqtt_marks *mk)
+void fota_mqtt_marks_release(struct mqtt_marks *mk)
 {
 	free(mk->m);
 	memset(mk, 0, sizeof(*mk));

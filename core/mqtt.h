@@ -24,14 +24,14 @@
  * PREFIX/TCU/LEAF into buf; LEAF may itself hold '/' ("report/ID").
  * 0, or -ENAMETOOLONG when it does not fit (buf is then "").
  */
-int mqtt_topic(char *buf, size_t size, const char *prefix, const char *tcu, const char *leaf);
+int fota_mqtt_topic(char *buf, size_t size, const char *prefix, const char *tcu, const char *leaf);
 
 /*
  * The ID of a request topic PREFIX/TCU/request/ID: a pointer into topic, or
  * NULL when the topic is not one of TCU's request topics or ID is empty or
  * holds another level. Whether ID is a UUID is the caller's check.
  */
-const char *mqtt_request_id(const char *topic, const char *prefix, const char *tcu);
+const char *fota_mqtt_request_id(const char *topic, const char *prefix, const char *tcu);
 
 /*
  * A report file name of the outbox (ID.json, rejected-NAME.json) as a topic
@@ -39,7 +39,7 @@ const char *mqtt_request_id(const char *topic, const char *prefix, const char *t
  * published topic, MQTT 3.1.1 §4.7.1) replaced by '_'. 0, or -EINVAL when
  * name is not a report's name (no .json, empty, hidden).
  */
-int mqtt_report_level(char *buf, size_t size, const char *name);
+int fota_mqtt_report_level(char *buf, size_t size, const char *name);
 
 /*
  * The delay before reconnect attempt number attempt (0 = the first after a
@@ -47,7 +47,7 @@ int mqtt_report_level(char *buf, size_t size, const char *name);
  * upper half with rnd (any 32-bit random value) so a fleet that lost its
  * broker together does not come back together. Always 1000..60000 ms.
  */
-uint32_t mqtt_backoff_ms(unsigned attempt, uint32_t rnd);
+uint32_t fota_mqtt_backoff_ms(unsigned attempt, uint32_t rnd);
 
 /*
  * The delivery marks: which reports' bytes reached the broker (PUBACK), as
@@ -72,18 +72,19 @@ struct mqtt_marks {
  * Load PATH (a missing file is an empty set). Malformed lines are skipped
  * (a mark lost only costs a duplicate). 0 or -errno (-ENOMEM).
  */
-int mqtt_marks_load(struct mqtt_marks *mk, const char *path);
+int fota_mqtt_marks_load(struct mqtt_marks *mk, const char *path);
 /* Does NAME have a mark with exactly these bytes' digest? */
-bool mqtt_marks_has(const struct mqtt_marks *mk, const char *name, const uint8_t sha[32]);
+bool fota_mqtt_marks_has(const struct mqtt_marks *mk, const char *name, const uint8_t sha[32]);
 /* Set NAME's mark (replacing an older one). 0 or -ENOMEM, -ENAMETOOLONG. */
-int mqtt_marks_set(struct mqtt_marks *mk, const char *name, const uint8_t sha[32]);
+int fota_mqtt_marks_set(struct mqtt_marks *mk, const char *name, const uint8_t sha[32]);
 /* Forget the marks whose name keep() refuses (reports gone from the outbox). */
-void mqtt_marks_prune(struct mqtt_marks *mk, bool (*keep)(const char *name, void *ctx), void *ctx);
+void fota_mqtt_marks_prune(struct mqtt_marks *mk, bool (*keep)(const char *name, void *ctx),
+			   void *ctx);
 /* Write them to PATH atomically (core/file.h). 0 or -errno. */
-int mqtt_marks_save(const struct mqtt_marks *mk, const char *path);
-void mqtt_marks_release(struct mqtt_marks *mk);
+int fota_mqtt_marks_save(const struct mqtt_marks *mk, const char *path);
+void fota_mqtt_marks_release(struct mqtt_marks *mk);
 
 /* SHA-256 of len bytes. */
-void mqtt_sha256(const void *data, size_t len, uint8_t out[32]);
+void fota_mqtt_sha256(const void *data, size_t len, uint8_t out[32]);
 
 #endif

@@ -20,14 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(topic, data, size);
 	topic[size] = '\0';
-	id = mqtt_request_id(topic, "fota", "tcu-1");
+	id = fota_mqtt_request_id(topic, "fota", "tcu-1");
 	if (!id)
 		return 0;
 	if (!*id || strchr(id, '/') || id < topic || id > topic + strlen(topic))
 		abort();
 	strcpy(leaf, "request/");
 	strcat(leaf, id);
-	if (mqtt_topic(again, sizeof(again), "fota", "tcu-1", leaf) || strcmp(again, topic))
+	if (fota_mqtt_topic(again, sizeof(again), "fota", "tcu-1", leaf) || strcmp(again, topic))
 		abort();
 	return 0;
 }
