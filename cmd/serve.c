@@ -8,6 +8,7 @@
  *   NMT slave and heartbeat producer (sdo/nmt.h)
  *   the TCU: update machine, reports, UDS job (cmd/serve_tcu.h)
  *   the inbox of requests (cmd/serve_inbox.h)
+ *   the platform link over MQTT, when configured (cmd/serve_mqtt.h)
  *   two worker threads (core/worker.h): inbox files, seed/key computations
  *
  * Documented in man/fota-serve.1.
@@ -23,6 +24,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "cmd/serve_inbox.h"
+#include "cmd/serve_mqtt.h"
 #include "cmd/serve_tcu.h"
 #include "core/bus.h"
 #include "core/config.h"
@@ -74,6 +76,7 @@ struct serve {
 	struct nmt_slave nmt;
 	struct tcu t;
 	struct inbox ib;
+	struct serve_mqtt mq;	    /* the platform link, when platform: mqtt is configured */
 	struct worker *w, *kw, *dw; /* inbox files; seed/key; downloads */
 	struct fota_notify notify;  /* systemd: READY, STATUS, watchdog (core/notify.h) */
 	int ino, lockfd;
@@ -291,6 +294,8 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	    loop_add_fd(&s->loop, s->ino, POLLIN, inotify_cb, &s->ib))
 		fota_warn("%s: inotify unavailable, rescanning every %u s", s->p.inbox,
 			  (unsigned)(SERVE_RESCAN_US / FOTA_SEC(1)));
+	if ((err = serve_mqtt_init(&s->mq, &s->cfg, &s->p, &s->t, &s->loop)))
+		return fota_exit_status(FOTA_FAIL_INPUT, err);
 	err = loop_catch_signals(&s->loop, sigs, FOTA_ARRAY_SIZE(sigs));
 	if (err)
 		fota_warn("cannot catch signals: %s", strerror(-err));
@@ -306,6 +311,7 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	if (err == -EINTR) {
 		fota_info("signal %d: stopping", s->loop.signo);
 		tcu_stop(&s->t, s->loop.signo, fota_now());
+		serve_mqtt_stop(&s->mq);
 		return FOTA_EXIT_OK;
 	}
 	fota_error("%s: %s", ctx->bus->name,
@@ -336,6 +342,16 @@ static int run_serve(int argc, char **argv)
 		free(s);
 		return rc;
 	}
+	if (s->cfg.platform.mqtt.url[0] &&
+	    (!s->cfg.trust.sig.nkeys || !s->cfg.trust.sig.require_signature)) {
+		/* a request from the network must be signed: no link without trust */
+		fota_error("%s: platform: mqtt needs trust: keys and require_signature: true "
+			   "(requests from the network must be signed)",
+			   s->cfg.source);
+		cfg_release(&s->cfg);
+		free(s);
+		return FOTA_EXIT_DATA;
+	}
 	s->node = (uint8_t)(ctx.node ? ctx.node : s->cfg.tcu.node_id);
 	snprintf(s->p.dir, sizeof(s->p.dir), "%s",
 		 a.state_dir ? a.state_dir : s->cfg.tcu.state_dir);
@@ -364,6 +380,7 @@ static int run_serve(int argc, char **argv)
 	fota_worker_stop(s->kw, FOTA_MS(500));
 	if (s->loop.bus)
 		loop_release(&s->loop);
+	serve_mqtt_release(&s->mq);
 	tcu_release(&s->t);
 	inbox_release(&s->ib);
 	if (s->ino >= 0)

@@ -59,6 +59,17 @@ int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb, void *ctx)
 	return 0;
 }
 
+int loop_fd_update(struct loop *l, loop_fd_cb cb, void *ctx, int fd, short events)
+{
+	for (size_t i = 0; i < l->nfds; i++)
+		if (l->fds[i].cb == cb && l->fds[i].ctx == ctx) {
+			l->fds[i].fd = fd;
+			l->fds[i].events = events;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 void loop_set_bus_state_cb(struct loop *l, loop_bus_state_cb cb, void *ctx)
 {
 	l->bus_state_cb = cb;

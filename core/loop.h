@@ -56,7 +56,7 @@ typedef int (*loop_bus_state_cb)(void *ctx, struct bus *bus, enum bus_state st);
 
 #define LOOP_MAX_MEMBERS 8
 #define LOOP_PASS_FRAMES 32 /* frames sent per pass before the bus is read again */
-#define LOOP_MAX_FDS	 4
+#define LOOP_MAX_FDS	 8
 
 struct loop {
 	struct bus *bus;
@@ -101,6 +101,13 @@ void loop_release(struct loop *l);
 int loop_add(struct loop *l, const struct loop_member_ops *ops, void *ctx);
 /* Watch fd for events (POLLIN...). 0 or -ENOSPC. */
 int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb, void *ctx);
+/*
+ * Change the fd and events of the entry added with cb and ctx: a network
+ * socket that is replaced on reconnect, or wants POLLOUT only while it has
+ * bytes queued. fd -1 is not polled (poll(2) ignores negative fds). 0 or
+ * -ENOENT.
+ */
+int loop_fd_update(struct loop *l, loop_fd_cb cb, void *ctx, int fd, short events);
 void loop_set_bus_state_cb(struct loop *l, loop_bus_state_cb cb, void *ctx);
 
 /*

@@ -8,5 +8,7 @@ FUZZ_TARGETS += sigreq
 CORE_SRCS += core/update.c
 CORE_SRCS += core/worker.c
 CORE_SRCS += core/download.c
+CORE_SRCS += core/mqtt.c
+FUZZ_TARGETS += mqtt_topic
 CORE_SRCS += core/compress.c
 FUZZ_TARGETS += decompress

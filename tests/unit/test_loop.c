@@ -286,6 +286,30 @@ static void test_loop__fd_callback_ends_run(void)
 	bus_close(a);
 }
 
+/* A socket replaced on reconnect: the entry starts unpolled (-1), then gets an fd. */
+static void test_loop__fd_update(void)
+{
+	struct bus *a;
+	struct loop l;
+	struct fd_stop s = { .ret = 1 };
+
+	T_OK(bus_open(&a, "mem:lp9", NULL, NULL, 0));
+	T_OK(pipe(s.fds));
+	loop_init(&l, a);
+	T_OK(loop_add_fd(&l, -1, POLLIN, fd_stop_cb, &s));
+	T_TRUE(write(s.fds[1], "x", 1) == 1);
+	T_ERR(loop_run(&l, FOTA_MS(50)), -ETIMEDOUT); /* not polled */
+	T_EQ(s.calls, 0);
+	T_OK(loop_fd_update(&l, fd_stop_cb, &s, s.fds[0], POLLIN));
+	T_OK(loop_run(&l, FOTA_SEC(30)));
+	T_EQ(s.calls, 1);
+	T_ERR(loop_fd_update(&l, fd_stop_cb, NULL, s.fds[0], POLLIN), -ENOENT);
+	close(s.fds[0]);
+	close(s.fds[1]);
+	loop_release(&l);
+	bus_close(a);
+}
+
 static void go_bus_off(void *ctx, fota_us now)
 {
 	struct bus *bus = ctx;
@@ -563,6 +587,7 @@ static const struct t_case cases[] = {
 	T_CASE(loop__burst_yields_to_input),
 	T_CASE(loop__limits),
 	T_CASE(loop__sim_ping_pong),
+	T_CASE(loop__fd_update),
 	T_CASE(loop__sim_jumps_to_deadlines),
 	T_CASE(loop__sim_timeout_and_shared_bus),
 	T_CASE(loop__sim_detects_stuck_engine),
