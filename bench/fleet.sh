@@ -39,10 +39,16 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/fota-bench-fleet.XXXXXX")
 PIDS=""
 cleanup()
 {
+	c_rc=$?
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 1
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$WORK"
+	# set -e stops at the first failing step: say so, and keep its files
+	if [ "$c_rc" != 0 ]; then
+		echo "bench/fleet.sh: stopped with status $c_rc; files kept in $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT INT TERM
 
@@ -127,8 +133,8 @@ campaign()
 	. "$SRC/tests/t/lib-broker.sh"
 	ids=$(seq -f "tcu-%03g" 1 "$n")
 	echo "N=$n: certificates" >&2
-	broker_pki platform $ids
-	broker_start
+	broker_pki platform $ids || { echo "N=$n: broker_pki failed" >&2; return 1; }
+	broker_start || { echo "N=$n: mosquitto did not start" >&2; return 1; }
 	broker_mqtt_yaml platform >platform.yaml
 	printf '%s\n' $ids >fleet.txt
 	fota keygen k1 >/dev/null 2>&1
@@ -140,7 +146,13 @@ campaign()
 		daemon "ecu-$t" fota ecu -c "$t/fota.yaml" -e hydraulics --memory "$t/mem.bin" \
 			--ready-file "$t/ecu.ready"
 	done
-	for t in $ids; do wait_until "test -f $t/ecu.ready" 60; done
+	for t in $ids; do
+		wait_until "test -f $t/ecu.ready" 60 || {
+			echo "N=$n: fota ecu of $t not ready after 60 s" >&2
+			cat "ecu-$t.err" >&2
+			return 1
+		}
+	done
 	for t in $ids; do daemon "serve-$t" fota serve -c "$t/fota.yaml"; done
 	for t in $ids; do
 		wait_until "grep -q ' on unix:' serve-$t.err" 60 || {
