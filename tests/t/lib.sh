@@ -75,23 +75,46 @@ t_count=0
 t_fail=0
 t_prereqs=" "
 
+# t_started PID: the process's start time (clock ticks since boot, field 22
+# of /proc/PID/stat; the comm before it may hold spaces and parentheses).
+# A pid with another start time is another process.
+t_started()
+{
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+# t_register PID: test_done signals PID, if it is still the same process.
+t_register()
+{
+	t_st=$(t_started "$1")
+	[ -z "$t_st" ] || echo "$1 $t_st" >>"$TRASH/.bgpids"
+}
+
+# t_ours PID START: PID is still the process registered with START
+t_ours()
+{
+	[ "$(t_started "$1")" = "$2" ]
+}
+
 t_cleanup()
 {
-	# Bodies run in subshells, so their background pids are kept in a file.
+	# Bodies run in subshells, so their background pids are kept in a file,
+	# each with its start time: a pid that ended long ago may belong to
+	# another test's process now (t0005).
 	[ -f "$TRASH/.bgpids" ] || return 0
 	t_pids=$(cat "$TRASH/.bgpids")
 	: >"$TRASH/.bgpids"
-	for p in $t_pids; do
-		kill "$p" 2>/dev/null
+	echo "$t_pids" | while read -r p st; do
+		[ -n "$p" ] && t_ours "$p" "$st" && kill "$p" 2>/dev/null
 	done
-	for p in $t_pids; do
+	echo "$t_pids" | while read -r p st; do
+		[ -n "$p" ] || continue
 		t_i=0
-		while kill -0 "$p" 2>/dev/null && [ "$t_i" -lt 40 ]; do
+		while t_ours "$p" "$st" && [ "$t_i" -lt 40 ]; do
 			sleep 0.05
 			t_i=$((t_i + 1))
 		done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		t_ours "$p" "$st" && kill -9 "$p" 2>/dev/null
 	done
 	return 0
 }
@@ -213,12 +236,12 @@ bg_start()
 	shift
 	"$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
 	eval "t_pid_$name=$!"
-	echo "$!" >>"$TRASH/.bgpids"
+	t_register "$!"
 }
 
 t_forget()
 {
-	grep -vx "$1" "$TRASH/.bgpids" >"$TRASH/.bgpids.new" 2>/dev/null
+	grep -v "^$1 " "$TRASH/.bgpids" >"$TRASH/.bgpids.new" 2>/dev/null
 	mv "$TRASH/.bgpids.new" "$TRASH/.bgpids"
 }
 
@@ -328,9 +351,9 @@ daemon()
 	# the wrapper first: killed with cmd by test_done, it writes no
 	# NAME.rc into the scratch directory lib.sh is removing
 	echo $! >"$TRASH/$d_n.wpid"
-	echo $! >>"$TRASH/.bgpids"
+	t_register $!
 	wait_until "test -s \"$TRASH/$d_n.pid\"" 5 &&
-	cat "$TRASH/$d_n.pid" >>"$TRASH/.bgpids"
+	t_register "$(cat "$TRASH/$d_n.pid")"
 }
 
 # ended NAME: wait (5 s at most) for NAME.rc; then test_done no longer

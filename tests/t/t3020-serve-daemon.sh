@@ -88,7 +88,7 @@ test_expect_success 'node 0x28 on the same bus starts; both nodes answer' '
 test_expect_success BUS2 'a node sending heartbeats 0x727#05 every 100 ms: exit 5' '
 	(while :; do fota-test send "$B3" 727#05; sleep 0.05; done) >/dev/null 2>&1 &
 	hb=$!
-	echo $hb >>"$TRASH/.bgpids"
+	t_register $hb
 	sleep 0.3 &&
 	timeout -k 2 5 fota serve -c "$CFG" -b "$B3" --state-dir "$TRASH/st4" 2>err
 	rc=$?
