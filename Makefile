@@ -298,6 +298,8 @@ clean:
 help:
 	@echo 'fota $(VERSION): targets'
 	@echo '  all           build $(O)/fota and the fota-CMD symlinks in $(O)/bin (default)'
+	@echo '  demo          one whole update cycle on a virtual bus (examples/demo.sh)'
+	@echo '  fleet-demo    a campaign over MQTT: broker, HTTPS firmware, 3 TCUs (examples/fleet-demo.sh)'
 	@echo '  check         ASan+UBSan build, unit + end-to-end + fuzz smoke + man lint'
 	@echo '  check-unit    unit tests only;  check-e2e: shell tests only'
 	@echo '  check-vcan    the end-to-end suite on real SocketCAN (vcan0) in a QEMU VM'
@@ -315,6 +317,11 @@ help:
 .PHONY: demo
 demo: all
 	$(Q)FOTA=$(O)/fota sh examples/demo.sh
+
+# `make fleet-demo`: a campaign over MQTT for 3 TCUs (examples/fleet-demo.sh, the README's second example).
+.PHONY: fleet-demo
+fleet-demo: all
+	$(Q)FOTA=$(O)/fota sh examples/fleet-demo.sh
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) $(UNIT_BINS:=.d) \
 	$(FUZZ_OBJS:.o=.d) $(BENCH_TOOLS:=.d)
