@@ -17,6 +17,7 @@
 #include <mosquitto.h>
 #include <openssl/rand.h>
 #include "cmd/sdo_common.h"
+#include "cmd/serve_inbox.h"
 #include "cmd/serve_mqtt.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -348,6 +349,10 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	fota_info("mqtt: request %s received (%d bytes) into %s; cleared on the broker", id,
 		  msg->payloadlen, path);
 	clear(m, msg->topic);
+	/* without inotify (its instances are limited per user) the inbox would
+	 * see it only at its next rescan */
+	if (m->ib)
+		inbox_poke(m->ib);
 }
 
 /* ---- libmosquitto callbacks (all in the loop's thread) ---- */

@@ -24,6 +24,7 @@
 
 struct mosquitto;
 struct mqtt_pending;
+struct inbox;
 
 struct serve_mqtt_status {
 	uint8_t available, status, progress;
@@ -38,6 +39,7 @@ struct serve_mqtt {
 	const struct tcu *t;
 	struct loop *loop;
 	struct mosquitto *mosq; /* NULL: no platform link configured */
+	struct inbox *ib;	/* poked when a request is written: no wait for inotify */
 	bool connected, connecting, scan;
 	unsigned attempt;
 	fota_us now, next_try, connect_by, next_scan, status_at;
