@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "cmd/mqtt_client.h"
+#include "core/mqtt.h"
 #include "core/request.h"
 
 static const char *const fleet_usage[] = {
@@ -336,6 +337,43 @@ static int subscribe_all(struct fleet *f, struct mqc *c)
 	return 0;
 }
 
+/*
+ * The connection was lost: connect again with the serve link's backoff
+ * (fota-mqtt(7), CONNECTION) until the deadline, then subscribe again. The
+ * statuses are retained, so the broker sends each TCU's latest again: an
+ * outcome reached meanwhile is not lost (a report is, without --session).
+ * 0: connected; FOTA_EXIT_*: give up (refused, or stopped).
+ */
+static int reconnect(struct fleet *f, struct mqc *c, const struct mqc_opts *mo, int64_t deadline)
+{
+	char why[256];
+
+	for (unsigned attempt = 0; !stop; attempt++) {
+		int64_t now = mqc_mono_ms(), wake;
+		int err;
+
+		wake = now + fota_mqtt_backoff_ms(attempt, (uint32_t)random());
+		if (wake > deadline)
+			wake = deadline;
+		while (!stop && (now = mqc_mono_ms()) < wake)
+			usleep((useconds_t)((wake - now > 100 ? 100 : wake - now) * 1000));
+		if (stop || now >= deadline)
+			return 0; /* the caller's loop ends: timeout or signal */
+		err = mqc_reconnect(c, now + CONNECT_MS < deadline ? now + CONNECT_MS : deadline,
+				    why, sizeof(why));
+		if (!err) {
+			fota_info("broker %s:%u: reconnected", mo->host, mo->port);
+			return subscribe_all(f, c);
+		}
+		if (err == -EACCES) {
+			fota_error("broker %s:%u: %s", mo->host, mo->port, why);
+			return FOTA_EXIT_FAIL;
+		}
+		fota_warn("broker %s:%u: %s; trying again", mo->host, mo->port, why);
+	}
+	return 0;
+}
+
 /* --wait: all targeted TCUs have an outcome; the summary and the exit status */
 static bool all_done(const struct fleet *f)
 {
@@ -410,8 +448,8 @@ static int watch(struct fleet *f, const struct mqc_opts *mo)
 			     sizeof(why))) {
 			if (stop)
 				break;
-			fota_error("broker %s:%u: %s", mo->host, mo->port, why);
-			rc = FOTA_EXIT_UNAVAILABLE;
+			fota_warn("broker %s:%u: %s; reconnecting", mo->host, mo->port, why);
+			rc = reconnect(f, c, mo, deadline);
 		}
 	}
 	if (f->table)

@@ -215,6 +215,9 @@ static const char *lost_str(int rc, char *why, size_t size)
 		snprintf(why, size, "%s", mosquitto_strerror(rc));
 	else
 		snprintf(why, size, "%s", mosquitto_reason_string(rc));
+	/* "The connection was lost." ends a sentence; ours goes on */
+	if (*why && why[strlen(why) - 1] == '.')
+		why[strlen(why) - 1] = '\0';
 	return why;
 }
 
@@ -341,6 +344,14 @@ int mqc_step(struct mqc *c, int timeout_ms, char *why, size_t size)
 	else
 		lost_str(rc, why, size);
 	return -ECONNRESET;
+}
+
+int mqc_reconnect(struct mqc *c, int64_t deadline_ms, char *why, size_t size)
+{
+	c->connack = -1;
+	c->lost = false;
+	c->lost_rc = 0;
+	return mqc_connect(c, deadline_ms, why, size);
 }
 
 void mqc_disconnect(struct mqc *c)

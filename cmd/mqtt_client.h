@@ -66,6 +66,13 @@ int mqc_subscribe(struct mqc *c, const char *topic);
  */
 int mqc_step(struct mqc *c, int timeout_ms, char *why, size_t size);
 
+/*
+ * After a lost connection: connect again (as mqc_connect) and resubscribe
+ * nothing: the caller subscribes again. Publishes not yet acknowledged
+ * stay in flight (libmosquitto resends them on the new connection).
+ */
+int mqc_reconnect(struct mqc *c, int64_t deadline_ms, char *why, size_t size);
+
 /* Send DISCONNECT (no last will) and let it go out. */
 void mqc_disconnect(struct mqc *c);
 

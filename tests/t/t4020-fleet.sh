@@ -185,4 +185,20 @@ test_expect_success BROKER 'fleet --wait: exit 4 on timeout, naming the TCU stil
 	test_grep "^0 successful, 0 failed, 2 pending of 2 TCUs$" out
 '
 
+test_expect_success BROKER 'fleet --wait survives a broker restart: reconnects, retained statuses count' '
+	fota request -e hydraulics --sw-version 1.0 --expires +2h fw.hex >w3.yaml 2>/dev/null &&
+	w3=$(sed -n "s/^id: //p" w3.yaml) &&
+	bg_start wait3 fota fleet -c platform.yaml -t tcu-a -t tcu-b --id "$w3" --wait --timeout 60 &&
+	sleep 1 &&
+	broker_pub tcu-a -q 1 -r -t fota/tcu-a/status -m "$(status tcu-a "$w3" 64 "update successful")" &&
+	broker_kill KILL &&
+	broker_start &&
+	broker_pub tcu-b -q 1 -r -t fota/tcu-b/status -m "$(status tcu-b "$w3" 64 "update successful")" &&
+	wait $(bg_pid wait3) &&
+	test_grep "^2 successful, 0 failed, 0 pending of 2 TCUs$" "$TRASH/wait3.out" &&
+	test_grep "^fota fleet: warning: broker 127.0.0.1:[0-9]+: The connection was lost; reconnecting$" \
+		"$TRASH/wait3.err" &&
+	test_grep "^fota fleet: broker 127.0.0.1:[0-9]+: reconnected$" "$TRASH/wait3.err"
+'
+
 test_done
