@@ -10,6 +10,8 @@
 #   test_lazy_prereq NAME 'script'  / test_set_prereq NAME
 #   bg_start NAME cmd...          run in the background, killed at test_done
 #   bg_stop NAME                  SIGTERM, wait; returns its exit status
+#   bg_end NAME                   stop NAME if it still runs (for test_when_finished)
+#   test_when_finished 'cmd'      run cmd after the body, even when it failed
 #   daemon NAME cmd...            a daemon that outlives the test body; NAME.pid, NAME.rc
 #   ended NAME / ends_within NAME SIGNAL MS   its end, and its exit 0 within MS after SIGNAL
 #   elapsed_ms T0                 milliseconds since T0=$(date +%s%N)
@@ -85,15 +87,21 @@ t_cleanup()
 		kill "$p" 2>/dev/null
 	done
 	for p in $t_pids; do
-		t_i=0
-		while kill -0 "$p" 2>/dev/null && [ "$t_i" -lt 40 ]; do
-			sleep 0.05
-			t_i=$((t_i + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		t_reap "$p"
 	done
 	return 0
+}
+
+# t_reap PID: wait 2 s for a signalled PID to end, then SIGKILL it; reap it.
+t_reap()
+{
+	t_i=0
+	while kill -0 "$1" 2>/dev/null && [ "$t_i" -lt 40 ]; do
+		sleep 0.05
+		t_i=$((t_i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
 }
 trap 't_cleanup; [ -n "$FOTA_TEST_KEEP" ] || rm -rf "$TRASH"' EXIT
 trap 'exit 130' INT TERM
@@ -136,7 +144,7 @@ test_expect_success()
 	fi
 	echo "## $t_count: $1" >&2
 	t_t0=$(date +%s%N)
-	if (cd "$TRASH" && eval "$2") >&2; then
+	if (cd "$TRASH" && t_run_body "$2") >&2; then
 		t_res="ok $t_count - $1"
 	else
 		t_fail=$((t_fail + 1))
@@ -155,6 +163,32 @@ test_expect_success()
 		done
 		;;
 	esac
+}
+
+# t_run_body BODY: BODY (a function, so that its `return 1` ends only BODY),
+# then the commands BODY gave test_when_finished, whatever BODY's result.
+t_run_body()
+{
+	t_when_finished=:
+	t_body "$1"
+	t_ret=$?
+	eval "$t_when_finished"
+	return $t_ret
+}
+
+t_body()
+{
+	eval "$1"
+}
+
+# test_when_finished 'cmd': run cmd when the test body ends, passed or failed
+# (the last registered first); the test fails if cmd fails. What a test
+# starts is stopped by that test, so that its failure does not fail the next.
+test_when_finished()
+{
+	t_when_finished="{ $*
+} || t_ret=1
+$t_when_finished"
 }
 
 test_expect_code()
@@ -206,11 +240,21 @@ test_must_be_empty()
 	fi
 }
 
+# t_fresh_logs NAME: remove NAME.out and NAME.err before NAME starts. The
+# redirections of a command started with & happen in the child, whenever it
+# runs: until then a test that waits for a line of NAME.err would find the
+# line of the previous run of NAME (t3000: a restarted serve).
+t_fresh_logs()
+{
+	rm -f "$TRASH/$1.out" "$TRASH/$1.err"
+}
+
 # bg_start NAME cmd...: stdout/stderr go to NAME.out / NAME.err in $TRASH.
 bg_start()
 {
 	name=$1
 	shift
+	t_fresh_logs "$name"
 	"$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
 	eval "t_pid_$name=$!"
 	echo "$!" >>"$TRASH/.bgpids"
@@ -235,6 +279,7 @@ bg_stop()
 	wait "$pid"
 	rc=$?
 	t_forget "$pid"
+	eval "t_pid_$1="
 	return $rc
 }
 
@@ -246,6 +291,20 @@ bg_kill9()
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	t_forget "$pid"
+	eval "t_pid_$1="
+	return 0
+}
+
+# bg_end NAME: for test_when_finished: if NAME still runs, SIGTERM, SIGKILL
+# after 2 s; reap, forget. 0 also when NAME was stopped already.
+bg_end()
+{
+	pid=$(bg_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	t_reap "$pid"
+	t_forget "$pid"
+	eval "t_pid_$1="
 	return 0
 }
 
@@ -318,6 +377,7 @@ daemon()
 	d_n=$1
 	shift
 	rm -f "$TRASH/$d_n.pid" "$TRASH/$d_n.rc"
+	t_fresh_logs "$d_n"
 	(
 		"$@" >"$TRASH/$d_n.out" 2>"$TRASH/$d_n.err" &
 		echo $! >"$TRASH/$d_n.pid.new"
