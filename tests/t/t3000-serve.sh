@@ -346,6 +346,28 @@ test_expect_success 'SIGTERM: exit 0 with the state saved' '
 	test_grep "^ecu_health_check_timeout=1$" $ST/state
 '
 
+# The start-up probe listens 500 ms for another node with our ID. A loaded
+# machine can wake serve late at its end: here SIGSTOP for a second once the
+# probe's request (627#40 00 10 00, sent as the probe starts) is on the bus.
+# serve must still come up (it once exited with status 4 and no message).
+test_expect_success 'a start-up probe woken late still ends in the boot-up' '
+	n=$(bus_members) &&
+	bg_start probe fota-test dump -n 1 -t 10000 -i 0x627 "$BUS" &&
+	test_when_finished "bg_end probe" &&
+	wait_until "test \$(bus_members) -gt $n" 5 &&
+	bg_start serve fota serve -c fota.yaml -b "$BUS" --state-dir "$ST" &&
+	test_when_finished "bg_end serve" &&
+	wait_until "test -s probe.out" 10 &&
+	kill -STOP $(bg_pid serve) &&
+	sleep 1 &&
+	kill -CONT $(bg_pid serve) &&
+	echo "627#4000100000000000" >expect &&
+	test_cmp expect probe.out &&
+	wait_until "grep \"node 0x27 on\" serve.err" 10 &&
+	test "$(rd 50)" = 82 &&
+	bg_stop serve
+'
+
 test_expect_success 'a bad configuration: file:line:col, exit 3; no bus: exit 4' '
 	printf "tcu:\n  node_id: 300\n" >bad.yaml &&
 	test_expect_code 3 fota serve -c bad.yaml -b "$BUS" --state-dir "$ST" 2>err &&
