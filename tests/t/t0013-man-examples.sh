@@ -50,7 +50,11 @@ fx_tcu()
 	fx_ecu || return 1
 	fota serve 2>fx/serve.err &
 	fx_pids="$fx_pids $!"
-	wait_until 'grep -q "node 0x27 on" fx/serve.err'
+	# what serve said, when it is not ready: fx_stop removes fx/ before
+	# anyone can look (a serve that exited 4 in its node-ID probe under load
+	# failed the examples of approve, health and status with no word)
+	wait_until 'grep -q "node 0x27 on" fx/serve.err' ||
+		{ echo "fota serve is not ready; it said:" >&2; cat fx/serve.err >&2; return 1; }
 }
 
 fx_offer()
