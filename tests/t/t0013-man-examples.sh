@@ -133,6 +133,10 @@ run_page()
 			timeout 120 bash "ex/$n.sh" </dev/null >"ex/$n.out" 2>"ex/$n.err" || {
 				echo "$1:$line: example failed" >&2
 				cat "ex/$n.err" >&2
+				# and what the fixtures said, before fx_stop removes it
+				for f in fx/*.err; do
+					[ -s "$f" ] && tail -n 5 "$f" | sed "s|^|$f: |" >&2
+				done
 				fail=1
 			}
 		done <ex/list
