@@ -87,21 +87,15 @@ t_cleanup()
 		kill "$p" 2>/dev/null
 	done
 	for p in $t_pids; do
-		t_reap "$p"
+		t_i=0
+		while kill -0 "$p" 2>/dev/null && [ "$t_i" -lt 40 ]; do
+			sleep 0.05
+			t_i=$((t_i + 1))
+		done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
 	done
 	return 0
-}
-
-# t_reap PID: wait 2 s for a signalled PID to end, then SIGKILL it; reap it.
-t_reap()
-{
-	t_i=0
-	while kill -0 "$1" 2>/dev/null && [ "$t_i" -lt 40 ]; do
-		sleep 0.05
-		t_i=$((t_i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
 }
 trap 't_cleanup; [ -n "$FOTA_TEST_KEEP" ] || rm -rf "$TRASH"' EXIT
 trap 'exit 130' INT TERM
@@ -295,14 +289,25 @@ bg_kill9()
 	return 0
 }
 
-# bg_end NAME: for test_when_finished: if NAME still runs, SIGTERM, SIGKILL
-# after 2 s; reap, forget. 0 also when NAME was stopped already.
+# bg_end NAME: for test_when_finished, in the body that started NAME: if NAME
+# still runs, SIGTERM, SIGKILL after 2 s; reap, forget. 0 also when NAME was
+# stopped already. NAME is this shell's child: its pid stays its own until
+# the wait, and an ended child (a zombie, "Z" in /proc/PID/stat) ran out.
 bg_end()
 {
 	pid=$(bg_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
-	t_reap "$pid"
+	t_i=0
+	while [ "$t_i" -lt 40 ]; do
+		case $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) in
+		"" | Z*) break ;;
+		esac
+		sleep 0.05
+		t_i=$((t_i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 	t_forget "$pid"
 	eval "t_pid_$1="
 	return 0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 test_description='tests/t/lib.sh itself: what the other tests rely on when they wait'
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,17 @@ test_expect_success 'test_when_finished: after the body, failed or not, last fir
 	test_cmp expect results &&
 	printf "second\nfirst\nbody2\nthird\nfourth\n" >expect &&
 	test_cmp expect log
+'
+
+test_expect_success 'bg_end: stops what still runs; 0 when NAME has ended already' '
+	bg_start s sleep 30 &&
+	p=$(bg_pid s) &&
+	bg_end s &&
+	! kill -0 "$p" 2>/dev/null &&
+	! grep -E "^$p( |\$)" "$TRASH/.bgpids" &&
+	bg_end s &&
+	bg_start t true &&
+	bg_end t
 '
 
 test_done
