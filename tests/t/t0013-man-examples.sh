@@ -90,12 +90,20 @@ fx_selftest()
 	chmod +x run-ecu-selftest
 }
 
+# P2 (ISO 14229-2) in the pages' configuration: 50 ms, as a real ECU answers.
+# The fixture ECU is a process (sanitized in make check) on a machine shared
+# with other test runs: it missed 50 ms (+25 ms margin) under load, and the
+# examples that flash failed with 'EraseMemory: no response' (0x50). Both
+# sides take P2 from this configuration, as t3000 does under the VM.
+P2_MS=1000
+
 # run_page PAGE: every example of man/PAGE, in order.
 run_page()
 {
 	W=$TRASH/$1
 	mkdir -p "$W/ex" "$W/tmp" &&
-	sed "s|/tmp/|$W/tmp/|g" "$FOTA_SRC/examples/fota.yaml" >"$W/fota.yaml" &&
+	sed -e "s|/tmp/|$W/tmp/|g" -e "s/\(p2_ms:\) *[0-9][0-9]*/\1 $P2_MS/" \
+		"$FOTA_SRC/examples/fota.yaml" >"$W/fota.yaml" &&
 	cp "$FOTA_SRC/examples/request.yaml" "$FOTA_SRC/examples/app.hex" "$W/" &&
 	bus=$(sed -n 's/^bus: //p' "$W/fota.yaml") &&
 	EX_TMP=$W/tmp EX_BUS=$bus perl "$FOTA_SRC/tests/manexamples.pl" \
