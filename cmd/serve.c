@@ -193,7 +193,13 @@ static int probe_node(struct serve *s, struct bus *bus)
 	nmt_probe_init(&pr, s->node, NMT_PROBE_MS);
 	loop_init(&l, bus);
 	loop_add(&l, &nmt_probe_ops, &pr);
-	err = loop_run(&l, FOTA_MS(NMT_PROBE_MS + 100));
+	/*
+	 * No time limit of the loop's own: the probe ends itself NMT_PROBE_MS
+	 * after it started, in the pass after its deadline, which reads the
+	 * bus first. A limit just above that window made a late wake-up (a
+	 * loaded machine) end the probe in -ETIMEDOUT, and serve exit 4.
+	 */
+	err = loop_run(&l, FOTA_NEVER);
 	loop_release(&l);
 	if (pr.seen_id) {
 		fota_error("%s: node 0x%02x is already on the bus (it answered on 0x%03" PRIX32
@@ -247,8 +253,13 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	int err;
 
 	err = probe_node(s, ctx->bus);
-	if (err)
-		return err == -EADDRINUSE ? FOTA_EXIT_STATE : fota_exit_status(FOTA_FAIL_RUN, err);
+	if (err == -EADDRINUSE)
+		return FOTA_EXIT_STATE;
+	if (err) {
+		fota_error("%s: node-ID probe: %s", ctx->bus->name,
+			   cmd_bus_strerror(ctx->bus, err, s->why, sizeof(s->why)));
+		return fota_exit_status(FOTA_FAIL_RUN, err);
+	}
 	/* before any thread or child: it removes the variables from the environment */
 	if ((err = fota_notify_init(&s->notify)))
 		fota_warn("%s: %s: ignored", s->notify.bad, strerror(-err));

@@ -10,6 +10,8 @@
 #   test_lazy_prereq NAME 'script'  / test_set_prereq NAME
 #   bg_start NAME cmd...          run in the background, killed at test_done
 #   bg_stop NAME                  SIGTERM, wait; returns its exit status
+#   bg_end NAME                   stop NAME if it still runs (for test_when_finished)
+#   test_when_finished 'cmd'      run cmd after the body, even when it failed
 #   daemon NAME cmd...            a daemon that outlives the test body; NAME.pid, NAME.rc
 #   ended NAME / ends_within NAME SIGNAL MS   its end, and its exit 0 within MS after SIGNAL
 #   elapsed_ms T0                 milliseconds since T0=$(date +%s%N)
@@ -159,7 +161,7 @@ test_expect_success()
 	fi
 	echo "## $t_count: $1" >&2
 	t_t0=$(date +%s%N)
-	if (cd "$TRASH" && eval "$2") >&2; then
+	if (cd "$TRASH" && t_run_body "$2") >&2; then
 		t_res="ok $t_count - $1"
 	else
 		t_fail=$((t_fail + 1))
@@ -178,6 +180,32 @@ test_expect_success()
 		done
 		;;
 	esac
+}
+
+# t_run_body BODY: BODY (a function, so that its `return 1` ends only BODY),
+# then the commands BODY gave test_when_finished, whatever BODY's result.
+t_run_body()
+{
+	t_when_finished=:
+	t_body "$1"
+	t_ret=$?
+	eval "$t_when_finished"
+	return $t_ret
+}
+
+t_body()
+{
+	eval "$1"
+}
+
+# test_when_finished 'cmd': run cmd when the test body ends, passed or failed
+# (the last registered first); the test fails if cmd fails. What a test
+# starts is stopped by that test, so that its failure does not fail the next.
+test_when_finished()
+{
+	t_when_finished="{ $*
+} || t_ret=1
+$t_when_finished"
 }
 
 test_expect_code()
@@ -229,11 +257,21 @@ test_must_be_empty()
 	fi
 }
 
+# t_fresh_logs NAME: remove NAME.out and NAME.err before NAME starts. The
+# redirections of a command started with & happen in the child, whenever it
+# runs: until then a test that waits for a line of NAME.err would find the
+# line of the previous run of NAME (t3000: a restarted serve).
+t_fresh_logs()
+{
+	rm -f "$TRASH/$1.out" "$TRASH/$1.err"
+}
+
 # bg_start NAME cmd...: stdout/stderr go to NAME.out / NAME.err in $TRASH.
 bg_start()
 {
 	name=$1
 	shift
+	t_fresh_logs "$name"
 	"$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
 	eval "t_pid_$name=$!"
 	t_register "$!"
@@ -258,6 +296,7 @@ bg_stop()
 	wait "$pid"
 	rc=$?
 	t_forget "$pid"
+	eval "t_pid_$1="
 	return $rc
 }
 
@@ -269,6 +308,31 @@ bg_kill9()
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	t_forget "$pid"
+	eval "t_pid_$1="
+	return 0
+}
+
+# bg_end NAME: for test_when_finished, in the body that started NAME: if NAME
+# still runs, SIGTERM, SIGKILL after 2 s; reap, forget. 0 also when NAME was
+# stopped already. NAME is this shell's child: its pid stays its own until
+# the wait, and an ended child (a zombie, "Z" in /proc/PID/stat) ran out.
+bg_end()
+{
+	pid=$(bg_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	t_i=0
+	while [ "$t_i" -lt 40 ]; do
+		case $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) in
+		"" | Z*) break ;;
+		esac
+		sleep 0.05
+		t_i=$((t_i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	t_forget "$pid"
+	eval "t_pid_$1="
 	return 0
 }
 
@@ -341,6 +405,7 @@ daemon()
 	d_n=$1
 	shift
 	rm -f "$TRASH/$d_n.pid" "$TRASH/$d_n.rc"
+	t_fresh_logs "$d_n"
 	(
 		"$@" >"$TRASH/$d_n.out" 2>"$TRASH/$d_n.err" &
 		echo $! >"$TRASH/$d_n.pid.new"
