@@ -102,7 +102,7 @@ t_cleanup()
 {
 	# Bodies run in subshells, so their background pids are kept in a file,
 	# each with its start time: a pid that ended long ago may belong to
-	# another test's process now (t0005).
+	# another test's process now (t0001).
 	[ -f "$TRASH/.bgpids" ] || return 0
 	t_pids=$(cat "$TRASH/.bgpids")
 	: >"$TRASH/.bgpids"
