@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "cmd/common.h"
 #include "cmd/mqtt_client.h"
+#include "core/mqtt.h"
 
 struct mqc_pub {
 	int mid;
@@ -51,54 +52,6 @@ int64_t mqc_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int mqc_parse_url(const char *url, struct mqc_opts *o)
-{
-	const char *h, *end, *port = NULL;
-	unsigned long p;
-	char *e;
-
-	if (!strncmp(url, "mqtts://", 8)) {
-		o->tls = true;
-		h = url + 8;
-	} else if (!strncmp(url, "mqtt://", 7)) {
-		o->tls = false;
-		h = url + 7;
-	} else {
-		return -EINVAL;
-	}
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (!end)
-			return -EINVAL;
-		h++;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1])
-			return -EINVAL;
-	} else {
-		end = strchr(h, ':');
-		if (end)
-			port = end + 1;
-		else
-			end = h + strlen(h);
-	}
-	if (end == h || (size_t)(end - h) >= sizeof(o->host))
-		return -EINVAL;
-	memcpy(o->host, h, (size_t)(end - h));
-	o->host[end - h] = '\0';
-	if (strpbrk(o->host, "/@?# "))
-		return -EINVAL;
-	o->port = o->tls ? CFG_MQTTS_PORT : CFG_MQTT_PORT;
-	if (port) {
-		errno = 0;
-		p = strtoul(port, &e, 10);
-		if (e == port || *e || errno || p < 1 || p > 65535 || *port == '+' || *port == '-')
-			return -EINVAL;
-		o->port = (uint16_t)p;
-	}
-	return 0;
 }
 
 static void on_connect(struct mosquitto *m, void *u, int rc, int flags,
@@ -378,7 +331,8 @@ int mqc_cli_resolve(struct cmd_ctx *ctx, const struct mqc_cli *cli, const char *
 		    char *prefix, size_t psize)
 {
 	const struct cfg_mqtt *m = &cfg->platform.mqtt;
-	const char *url;
+	struct fota_mqtt_url u;
+	const char *url, *why;
 	int rc = cmd_load_config(ctx, cfg, false);
 
 	if (rc)
@@ -388,11 +342,11 @@ int mqc_cli_resolve(struct cmd_ctx *ctx, const struct mqc_cli *cli, const char *
 	if (!url[0])
 		return fota_usage_error(ctx->cmd, "no broker: give --url or platform: mqtt: url in "
 						  "the configuration");
-	if (mqc_parse_url(url, o))
-		return fota_usage_error(ctx->cmd,
-					"invalid --url '%s' (mqtts://HOST[:PORT] or "
-					"mqtt://HOST[:PORT])",
-					url);
+	if (fota_mqtt_parse_url(url, &u, &why))
+		return fota_usage_error(ctx->cmd, "invalid --url '%s': %s", url, why);
+	snprintf(o->host, sizeof(o->host), "%s", u.host);
+	o->port = u.port;
+	o->tls = u.tls;
 	o->ca = cli->ca ? cli->ca : m->ca;
 	o->cert = cli->cert ? cli->cert : m->cert;
 	o->key = cli->key ? cli->key : m->key;

@@ -28,9 +28,6 @@ struct mqc_opts {
 	bool clean; /* clean session (false: a persistent one under client_id) */
 };
 
-/* Parse mqtts://HOST[:PORT] or mqtt://HOST[:PORT] into o. 0 or -EINVAL. */
-int mqc_parse_url(const char *url, struct mqc_opts *o);
-
 /* A message arrived (payload not NUL-terminated; len may be 0). */
 typedef void mqc_msg_fn(void *user, const char *topic, const void *payload, size_t len,
 			bool retained);

@@ -19,6 +19,7 @@
 #include "core/cfg_yaml.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/mqtt.h"
 
 #define CFG_ECUS_MAX 256
 
@@ -1507,61 +1508,18 @@ enum {
 	MQTT_F_KEY
 };
 
-/* mqtts://HOST[:PORT] or mqtt://HOST[:PORT] (HOST a name, IPv4 or [IPv6]). */
+/* mqtts://HOST[:PORT] or mqtt://HOST[:PORT] (core/mqtt.h). */
 static int mqtt_url(struct cfg_doc *d, yaml_node_t *v, struct cfg_mqtt *m)
 {
-	const char *p = m->url, *host, *end;
-	size_t hlen;
+	struct fota_mqtt_url u;
+	const char *why;
 
-	if (!strncmp(p, "mqtts://", 8)) {
-		m->tls = true;
-		m->port = CFG_MQTTS_PORT;
-		p += 8;
-	} else if (!strncmp(p, "mqtt://", 7)) {
-		m->tls = false;
-		m->port = CFG_MQTT_PORT;
-		p += 7;
-	} else {
-		return cfg_fail(d, v,
-				"mqtt url: '%s' is not mqtts://HOST[:PORT] or mqtt://HOST[:PORT]",
-				m->url);
-	}
-	host = p;
-	if (*p == '[') {
-		end = strchr(p, ']');
-		if (!end)
-			return cfg_fail(d, v, "mqtt url: '%s': no ']' after the IPv6 address",
-					m->url);
-		host = p + 1;
-		hlen = (size_t)(end - host);
-		p = end + 1;
-	} else {
-		p += strcspn(p, ":/?#@");
-		hlen = (size_t)(p - host);
-	}
-	if (!hlen || hlen >= sizeof(m->host))
-		return cfg_fail(d, v, "mqtt url: '%s': no host", m->url);
-	memcpy(m->host, host, hlen);
-	m->host[hlen] = '\0';
-	if (*p == ':') {
-		char *e;
-		unsigned long port;
-
-		errno = 0;
-		port = strtoul(p + 1, &e, 10);
-		if (e == p + 1 || errno || port < 1 || port > 65535 ||
-		    !isdigit((unsigned char)p[1]))
-			return cfg_fail(d, v, "mqtt url: '%s': port is not 1..65535", m->url);
-		m->port = (uint16_t)port;
-		p = e;
-	}
-	if (*p == '/' && p[1] == '\0')
-		p++;
-	if (*p)
-		return cfg_fail(d, v,
-				"mqtt url: '%s': nothing may follow HOST[:PORT] (user, path, query "
-				"belong elsewhere)",
-				m->url);
+	if (fota_mqtt_parse_url(m->url, &u, &why))
+		return cfg_fail(d, v, "mqtt url: '%s': %s", m->url, why);
+	_Static_assert(sizeof(m->host) >= sizeof(u.host), "host fits");
+	memcpy(m->host, u.host, sizeof(u.host));
+	m->port = u.port;
+	m->tls = u.tls;
 	return 0;
 }
 

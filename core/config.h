@@ -247,8 +247,6 @@ struct cfg_trust {
  */
 #define CFG_URL_MAX		 512
 #define CFG_TOPIC_PREFIX_MAX	 128
-#define CFG_MQTT_PORT		 1883u /* mqtt:// default port (IANA) */
-#define CFG_MQTTS_PORT		 8883u /* mqtts:// default port (IANA) */
 #define CFG_MQTT_KEEPALIVE_DEF	 60u
 #define CFG_DOWNLOAD_STALL_S_DEF 30u
 #define CFG_DOWNLOAD_CONN_S_DEF	 20u

@@ -9,6 +9,67 @@
 #include "core/hexstr.h"
 #include "core/mqtt.h"
 
+int fota_mqtt_parse_url(const char *url, struct fota_mqtt_url *u, const char **why)
+{
+	const char *p = url, *host, *end;
+	size_t hlen;
+	unsigned long port;
+	char *e;
+
+	memset(u, 0, sizeof(*u));
+	if (!strncmp(p, "mqtts://", 8)) {
+		u->tls = true;
+		u->port = MQTTS_PORT;
+		p += 8;
+	} else if (!strncmp(p, "mqtt://", 7)) {
+		u->port = MQTT_PORT;
+		p += 7;
+	} else {
+		*why = "not mqtts://HOST[:PORT] or mqtt://HOST[:PORT]";
+		return -EINVAL;
+	}
+	host = p;
+	if (*p == '[') {
+		if (!(end = strchr(p, ']'))) {
+			*why = "no ']' after the IPv6 address";
+			return -EINVAL;
+		}
+		host = p + 1;
+		hlen = (size_t)(end - host);
+		p = end + 1;
+		if (memchr(host, '/', hlen) || memchr(host, '@', hlen) || memchr(host, ' ', hlen)) {
+			*why = "not an IPv6 address in the brackets";
+			return -EINVAL;
+		}
+	} else {
+		p += strcspn(p, ":/?#@ ");
+		hlen = (size_t)(p - host);
+	}
+	if (!hlen || hlen >= sizeof(u->host)) {
+		*why = "no host";
+		return -EINVAL;
+	}
+	memcpy(u->host, host, hlen);
+	u->host[hlen] = '\0';
+	if (*p == ':') {
+		errno = 0;
+		port = strtoul(p + 1, &e, 10);
+		if (p[1] < '0' || p[1] > '9' || errno || port < 1 || port > 65535) {
+			*why = "port is not 1..65535";
+			return -EINVAL;
+		}
+		u->port = (uint16_t)port;
+		p = e;
+	}
+	if (*p == '/' && p[1] == '\0')
+		p++;
+	if (*p) {
+		*why = "nothing may follow HOST[:PORT] (user, path, query belong elsewhere)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int fota_mqtt_topic(char *buf, size_t size, const char *prefix, const char *tcu, const char *leaf)
 {
 	int n = snprintf(buf, size, "%s/%s/%s", prefix, tcu, leaf);

@@ -16,9 +16,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MQTT_PORT	    1883u /* mqtt:// default port (IANA) */
+#define MQTTS_PORT	    8883u /* mqtts:// default port (IANA) */
 #define MQTT_TOPIC_MAX	    1024u /* every topic fota builds fits (prefix 128 + id + name) */
 #define MQTT_BACKOFF_MIN_MS 1000u
 #define MQTT_BACKOFF_MAX_MS 60000u
+
+/* A broker's address: mqtts://HOST[:PORT] or mqtt://HOST[:PORT]. */
+struct fota_mqtt_url {
+	char host[256]; /* a name, IPv4, or IPv6 without its brackets */
+	uint16_t port;	/* 8883 for mqtts, 1883 for mqtt unless given (IANA) */
+	bool tls;
+};
+
+/*
+ * Parse url: the scheme, HOST (a name or IPv4 up to ':', '/', or [IPv6]),
+ * an optional :PORT of 1..65535, an optional trailing '/', nothing else
+ * (no user@, path, query: they have no meaning to an MQTT client). 0, or
+ * -EINVAL with *why a short reason for the caller's one-line error. The
+ * configuration (platform: mqtt: url) and the commands' --url share it.
+ */
+int fota_mqtt_parse_url(const char *url, struct fota_mqtt_url *u, const char **why);
 
 /*
  * PREFIX/TCU/LEAF into buf; LEAF may itself hold '/' ("report/ID").

@@ -87,6 +87,11 @@ test_expect_success BROKER 'bad TCU ids and unsigned requests: exit 3, nothing p
 	test_grep "bad-ids:2: .tcu\\+b. is not a TCU id" err &&
 	test_expect_code 3 fota publish -c platform.yaml -t tcu-a req2.yaml 2>err &&
 	test_grep "not signed" err &&
+	test_expect_code 2 fota publish -c platform.yaml --url "mqtts://u@127.0.0.1" --sign k1.key \
+		-t tcu-a req2.yaml 2>err &&
+	test_grep "invalid --url .mqtts://u@127.0.0.1.: nothing may follow HOST\[:PORT\]" err &&
+	test_expect_code 2 fota fleet -c platform.yaml --url "mqtts://h:0" -t tcu-a 2>err &&
+	test_grep "invalid --url .mqtts://h:0.: port is not 1..65535" err &&
 	test_expect_code 27 broker_sub platform -q 1 -t "fota/+/request/$id2" -W 2 >got &&
 	test_must_be_empty got
 '

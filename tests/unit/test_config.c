@@ -728,7 +728,7 @@ static void test_config__platform(void)
 	EXPECT_ERROR("platform: { mqtt: { url: mqtts://h } }\n", 1, 19,
 		     "missing required key 'client_id'");
 	EXPECT_ERROR("platform: { mqtt: { url: http://h, client_id: a } }\n", 1, 26,
-		     "is not mqtts://HOST[:PORT]");
+		     "not mqtts://HOST[:PORT]");
 	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://h:0\", client_id: a } }\n", 1, 26,
 		     "port is not 1..65535");
 	EXPECT_ERROR("platform: { mqtt: { url: \"mqtts://h:99999\", client_id: a } }\n", 1, 26,

@@ -21,6 +21,75 @@ static void test_mqtt__topic(void)
 	T_EQ_STR(b, "");
 }
 
+/* the configuration's url: and the commands' --url (fota.yaml(5) PLATFORM) */
+static void test_mqtt__parse_url(void)
+{
+	static const struct {
+		const char *url, *host;
+		unsigned port;
+		bool tls;
+	} good[] = {
+		{ "mqtts://broker.example.com", "broker.example.com", 8883, true },
+		{ "mqtt://127.0.0.1", "127.0.0.1", 1883, false },
+		{ "mqtt://127.0.0.1:1", "127.0.0.1", 1, false },
+		{ "mqtts://[::1]:65535", "::1", 65535, true },
+		{ "mqtts://[fe80::1%eth0]", "fe80::1%eth0", 8883, true },
+		{ "mqtts://h/", "h", 8883, true },
+		{ "mqtt://h:1884/", "h", 1884, false },
+	};
+	static const struct {
+		const char *url, *why;
+	} bad[] = {
+		{ "", "not mqtts://" },
+		{ "http://h", "not mqtts://" },
+		{ "broker:8883", "not mqtts://" },
+		{ "MQTTS://h", "not mqtts://" },
+		{ "mqtts://", "no host" },
+		{ "mqtts://:1883", "no host" },
+		{ "mqtts://[]:1", "no host" },
+		{ "mqtts://[::1", "no ']'" },
+		{ "mqtts://[::1]x", "nothing may follow" },
+		{ "mqtts://[a/b]", "not an IPv6" },
+		{ "mqtts://h:0", "port is not" },
+		{ "mqtts://h:65536", "port is not" },
+		{ "mqtts://h:99999999999999999999", "port is not" },
+		{ "mqtts://h:", "port is not" },
+		{ "mqtts://h:+1", "port is not" },
+		{ "mqtts://h:-1", "port is not" },
+		{ "mqtts://h:1x", "nothing may follow" },
+		{ "mqtts://h/path", "nothing may follow" },
+		{ "mqtts://h:1/x", "nothing may follow" },
+		{ "mqtts://h//", "nothing may follow" },
+		{ "mqtts://user@h", "nothing may follow" },
+		{ "mqtts://h?x=1", "nothing may follow" },
+		{ "mqtts://h x", "nothing may follow" },
+	};
+	struct fota_mqtt_url u;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = NULL;
+		T_OK(fota_mqtt_parse_url(good[i].url, &u, &why));
+		T_EQ_STR(u.host, good[i].host);
+		T_EQ(u.port, good[i].port);
+		T_TRUE(u.tls == good[i].tls);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (fota_mqtt_parse_url(bad[i].url, &u, &why) != -EINVAL || !why ||
+		    !strstr(why, bad[i].why))
+			t_fail(__FILE__, __LINE__, "'%s': %s", bad[i].url, why ? why : "accepted");
+	}
+	/* a host name as long as the buffer does not fit */
+	{
+		char url[300] = "mqtt://";
+
+		memset(url + 7, 'a', sizeof(u.host));
+		url[7 + sizeof(u.host)] = '\0';
+		T_TRUE(fota_mqtt_parse_url(url, &u, &why) == -EINVAL && strstr(why, "no host"));
+	}
+}
+
 static void test_mqtt__request_id(void)
 {
 	const char *t = "fota/tcu-1/request/3f2b8c1e-9a4d-4e7f-8b21-0c5d6e7f8a90";
@@ -127,8 +196,8 @@ static void test_mqtt__marks(void)
 }
 
 static const struct t_case cases[] = {
-	T_CASE(mqtt__topic),   T_CASE(mqtt__request_id), T_CASE(mqtt__report_level),
-	T_CASE(mqtt__backoff), T_CASE(mqtt__marks),
+	T_CASE(mqtt__topic),	    T_CASE(mqtt__parse_url), T_CASE(mqtt__request_id),
+	T_CASE(mqtt__report_level), T_CASE(mqtt__backoff),   T_CASE(mqtt__marks),
 };
 
 int main(void)
