@@ -51,6 +51,12 @@ int fota_mqtt_parse_url(const char *url, struct fota_mqtt_url *u, const char **w
 	}
 	memcpy(u->host, host, hlen);
 	u->host[hlen] = '\0';
+	for (size_t i = 0; i < hlen; i++)
+		if ((unsigned char)u->host[i] <= ' ' || u->host[i] == 0x7F || u->host[i] == '[' ||
+		    u->host[i] == ']') {
+			*why = "not a host name or address";
+			return -EINVAL;
+		}
 	if (*p == ':') {
 		errno = 0;
 		port = strtoul(p + 1, &e, 10);

@@ -63,6 +63,9 @@ static void test_mqtt__parse_url(void)
 		{ "mqtts://user@h", "nothing may follow" },
 		{ "mqtts://h?x=1", "nothing may follow" },
 		{ "mqtts://h x", "nothing may follow" },
+		{ "mqtts://a[b", "not a host" },
+		{ "mqtts://a\tb", "not a host" },
+		{ "mqtts://[::1\n]", "not a host" },
 	};
 	struct fota_mqtt_url u;
 	const char *why;
