@@ -19,38 +19,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/fota-demo.XXXXXX")
 CONFIG=$dir/fota.yaml
 BUS=unix:$dir/bus
 STATE=$dir/state
-ecu_pid=
-serve_pid=
-
-cleanup()
-{
-	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	[ -n "$ecu_pid" ] && kill "$ecu_pid" 2>/dev/null && wait "$ecu_pid" 2>/dev/null
-	if [ -n "${DEMO_KEEP:-}" ]; then
-		echo "demo: files kept in $dir"
-	else
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step()
-{
-	printf '\n==> %s\n' "$*"
-}
-
-# until SECONDS CMD...: retry CMD every 0.2 s
-until_ok()
-{
-	t=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		t=$((t - 1))
-		[ "$t" -gt 0 ] || { echo "demo: timed out waiting for: $*" >&2; return 1; }
-		sleep 0.2
-	done
-}
+. "$here/demo-lib.sh"
 
 cd "$dir"
 step "firmware: a 16 KiB Intel HEX image for ECU hydraulics at 0x08000000"
@@ -75,11 +44,12 @@ step "simulated ECU: fota ecu -c fota.yaml -e hydraulics -b $BUS --memory ecu-fl
 "$FOTA" ecu -c "$CONFIG" -e hydraulics -b "$BUS" --memory ecu-flash.bin \
 	--ready-file ecu.ready 2>ecu.log &
 ecu_pid=$!
+demo_bg $ecu_pid
 until_ok 10 test -f ecu.ready
 
 step "TCU: fota serve -c fota.yaml -b $BUS --state-dir $STATE"
 "$FOTA" serve -c "$CONFIG" -b "$BUS" --state-dir "$STATE" 2>serve.log &
-serve_pid=$!
+demo_bg $!
 until_ok 10 grep -q "node 0x27 on" serve.log
 "$FOTA" status -b "$BUS"
 
@@ -112,8 +82,7 @@ step "final status: fota status --wait (exit 0 for 0x40 update successful)"
 
 step "ECU memory compared with the image"
 "$FOTA" hexinfo --bin=expected.bin --range=0x08000000-0x080fffff hydraulics-2.1.hex >/dev/null
-kill "$ecu_pid" && wait "$ecu_pid" 2>/dev/null || true
-ecu_pid=
+demo_stop "$ecu_pid"
 cmp ecu-flash.bin expected.bin
 echo "ecu-flash.bin equals the image (1 MiB region, gaps 0xFF)"
 

@@ -20,37 +20,7 @@ FOTA=${FOTA:-fota}
 case "$FOTA" in */*) FOTA=$(cd "$(dirname "$FOTA")" && pwd)/$(basename "$FOTA") ;; esac
 TCUS=${TCUS:-3}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/fota-fleet-demo.XXXXXX")
-pids=
-
-cleanup()
-{
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	if [ -n "${DEMO_KEEP:-}" ]; then
-		echo "demo: files kept in $dir"
-	else
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step()
-{
-	printf '\n==> %s\n' "$*"
-}
-
-# until SECONDS CMD...: retry CMD every 0.2 s
-until_ok()
-{
-	t=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		t=$((t - 1))
-		[ "$t" -gt 0 ] || { echo "demo: timed out waiting for: $*" >&2; return 1; }
-		sleep 0.2
-	done
-}
+. "$here/demo-lib.sh"
 
 # cert NAME SUBJECT EXTENSION: NAME.key and NAME.crt signed by the demo CA
 cert()
@@ -95,7 +65,7 @@ sed -e "s|^listener .*|listener $port 127.0.0.1|" \
 	"$here/mosquitto/mosquitto.conf" >broker/mosquitto.conf
 printf 'user %s\nlog_dest file %s/broker/mosquitto.log\n' "$(id -un)" "$dir" >>broker/mosquitto.conf
 mosquitto -c broker/mosquitto.conf 2>broker/err &
-pids="$pids $!"
+demo_bg $!
 until_ok 10 grep -q "running" broker/mosquitto.log
 grep -v "^#" broker/mosquitto.conf | grep .
 
@@ -112,7 +82,7 @@ awk 'BEGIN {
 }' >www/hydraulics-3.0.hex
 python3 "$here/../tests/helper/https_server.py" www pki/server.crt pki/server.key https.port \
 	https.log 2>https.err &
-pids="$pids $!"
+demo_bg $!
 until_ok 10 test -s https.port
 url=https://127.0.0.1:$(cat https.port)/hydraulics-3.0.hex
 echo "$url"
@@ -143,12 +113,12 @@ for t in $tcus; do
 	} >"$t/fota.yaml"
 	"$FOTA" ecu -c "$t/fota.yaml" -e hydraulics --memory "$t/ecu-flash.bin" \
 		--ready-file "$t/ecu.ready" 2>"$t/ecu.log" &
-	pids="$pids $!"
+	demo_bg $!
 done
 for t in $tcus; do until_ok 10 test -f "$t/ecu.ready"; done
 for t in $tcus; do
 	"$FOTA" serve -c "$t/fota.yaml" 2>"$t/serve.log" &
-	pids="$pids $!"
+	demo_bg $!
 done
 for t in $tcus; do until_ok 10 grep -q "mqtt: connected" "$t/serve.log"; done
 tail -n +1 tcu-1/fota.yaml | sed -n '/^platform:/,$p'
@@ -200,6 +170,11 @@ $2 == "status" {
 	if ($3 ~ /"update_available":1/)
 		t = t ", update offered"
 	$3 = t
+}
+$2 ~ /^[0-9a-f-]+$/ {
+	match($3, /"status":"[^"]*"/)
+	$3 = $2 ": " substr($3, RSTART + 10, RLENGTH - 11)
+	$2 = "report"
 } { printf "%-6s %-8s %s\n", $1, $2, substr($3, 1, 60) }' fleet.out
 cat fleet.err
 [ "$wait_rc" = 0 ]
