@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,18 +275,31 @@ static bool report_exists(const char *name, void *ctx)
 
 /* ---- requests ---- */
 
-/* serve has seen this request: in the inbox, archived, or reported. */
+/*
+ * serve has this request already: in the inbox, or reported other than as
+ * refused, or archived without a report. A refused request does not use its
+ * id up (fota-serve(1)): a corrected one under the same id is taken, as the
+ * folder inbox takes it.
+ */
 static bool known(const struct serve_mqtt *m, const char *id)
 {
 	char path[CFG_PATH_MAX + 64];
+	struct cmd_serve_report rep;
+	bool refused;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%s.yaml", m->p->inbox, id);
 	if (!access(path, F_OK))
 		return true;
+	err = cmd_serve_report_load(&rep, m->p->outbox, id);
+	if (!err) {
+		refused = cmd_serve_report_rejected(&rep);
+		cmd_serve_report_release(&rep);
+		return !refused;
+	}
+	if (err != -ENOENT)
+		return true; /* a report we cannot read: leave the id alone */
 	snprintf(path, sizeof(path), "%s/%s.yaml", m->p->done, id);
-	if (!access(path, F_OK))
-		return true;
-	snprintf(path, sizeof(path), "%s/%s.json", m->p->outbox, id);
 	return !access(path, F_OK);
 }
 
@@ -426,7 +440,9 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 
 static void want(struct serve_mqtt *m)
 {
-	int fd = mosquitto_socket(m->mosq);
+	/* a socket left behind by a failed connect stays out of the poll set: it
+	 * reports POLLERR/POLLHUP for ever, until the next attempt replaces it */
+	int fd = m->connected || m->connecting ? mosquitto_socket(m->mosq) : -1;
 
 	loop_fd_update(m->loop, sock_cb, m, fd,
 		       fd < 0 ? 0 :
@@ -445,6 +461,26 @@ static int sock_cb(void *ctx, int fd, short revents, fota_us now)
 	int rc = MOSQ_ERR_SUCCESS;
 
 	m->now = now;
+	if (m->connecting && (revents & (POLLERR | POLLHUP))) {
+		/*
+		 * The connect failed, or the broker hung up before its CONNACK (a
+		 * TLS alert, say). libmosquitto 2.0 does not notice on a TLS
+		 * socket: its reads return success, its writes EPIPE, and the
+		 * loop would spin until connect_by. Read what there is (an alert
+		 * ends in on_disconnect), then give up on this attempt.
+		 */
+		int e = 0;
+		socklen_t l = sizeof(e);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l))
+			e = errno;
+		if (revents & POLLIN)
+			mosquitto_loop_read(m->mosq, 1);
+		if (m->connecting)
+			link_down(m, e ? strerror(e) : "refused, or closed before the CONNACK");
+		want(m);
+		return 0;
+	}
 	if (revents & (POLLIN | POLLERR | POLLHUP))
 		rc = mosquitto_loop_read(m->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT))

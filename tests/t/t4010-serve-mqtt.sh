@@ -94,6 +94,12 @@ test_expect_success BROKER 'broker unreachable at start: serve runs, the folder 
 	serve s1 &&
 	wait_until "test \$(grep -c \"mqtt: cannot connect to\" s1.err) -ge 2" 10 &&
 	test_grep "retrying in [0-9.]+ s" s1.err &&
+	test_grep "cannot connect to mqtts://127.0.0.1:[0-9]+: refused, or closed before the CONNACK; retrying" s1.err &&
+	: "retrying a refused TLS connect does not spin: under 0.5 s of CPU in 2 s" &&
+	c0=$(awk "{ print \$14 + \$15 }" /proc/$(cat s1.pid)/stat) && sleep 2 &&
+	c1=$(awk "{ print \$14 + \$15 }" /proc/$(cat s1.pid)/stat) &&
+	echo "serve CPU while the broker is down: $((c1 - c0)) ticks in 2 s" &&
+	test $((c1 - c0)) -lt $(($(getconf CLK_TCK) / 2)) &&
 	mk bare.yaml && cp bare.yaml "$ST/inbox/$(cat bare.yaml.id).yaml" &&
 	wait_until "grep -q reason_code $ST/outbox/$(cat bare.yaml.id).json" 10 &&
 	test_grep "\"reason_code\": \"unsigned\"" $ST/outbox/$(cat bare.yaml.id).json &&
@@ -181,6 +187,11 @@ test_expect_success BROKER 'hostile requests: oversized, not a UUID, not a reque
 	delivered "rejected-$junk" "\"status\": \"failed\"" &&
 	mk un.yaml && pub un.yaml &&
 	delivered "$(cat un.yaml.id)" "\"reason_code\": \"unsigned\"" &&
+	: "a refused request does not use its id up (fota-serve(1)): corrected, it is taken" &&
+	mk fix.yaml --id "$(cat un.yaml.id)" --sign k1.key && pub fix.yaml &&
+	wait_until "test \"\$(field update_available)\" = 0x01" 10 &&
+	fota reject -b "$BUS" &&
+	wait_until "test \"\$(field update_available)\" = 0x00" 10 &&
 	! grep -q "{\\[ not yaml" s5.err && ! grep -q "aaaaaaaa" s5.err
 '
 
