@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "cmd/mqtt_client.h"
+#include "cmd/serve.h"
 #include "cmd/sign.h"
 #include "core/request.h"
 #include "core/sig.h"
@@ -104,6 +105,15 @@ static int load_payload(const char *path, const struct publish_args *a, char **o
 			*olen = len;
 			text = NULL;
 		}
+	}
+	/* serve drops a payload above this without a report (fota-mqtt(7), INTAKE) */
+	if (!rc && *olen > CMD_SERVE_REQUEST_MAX) {
+		fota_error("%s: %zu bytes once signed, more than the %u a TCU takes: "
+			   "not published",
+			   path, *olen, CMD_SERVE_REQUEST_MAX);
+		free(*out);
+		*out = NULL;
+		rc = FOTA_EXIT_DATA;
 	}
 	free(text);
 	return rc;

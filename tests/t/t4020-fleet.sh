@@ -87,6 +87,11 @@ test_expect_success BROKER 'bad TCU ids and unsigned requests: exit 3, nothing p
 	test_grep "bad-ids:2: .tcu\\+b. is not a TCU id" err &&
 	test_expect_code 3 fota publish -c platform.yaml -t tcu-a req2.yaml 2>err &&
 	test_grep "not signed" err &&
+	: "a request that fits 64 KiB but not once signed: serve would drop it" &&
+	{ cat req2.yaml && printf "# %*s\n" $((65500 - $(wc -c <req2.yaml))) "" | tr " " x; } >big.yaml &&
+	test "$(wc -c <big.yaml)" -le 65536 &&
+	test_expect_code 3 fota publish -c platform.yaml --sign k1.key -t tcu-a big.yaml 2>err &&
+	test_grep "big.yaml: [0-9]+ bytes once signed, more than the 65536 a TCU takes" err &&
 	test_expect_code 2 fota publish -c platform.yaml --url "mqtts://u@127.0.0.1" --sign k1.key \
 		-t tcu-a req2.yaml 2>err &&
 	test_grep "invalid --url .mqtts://u@127.0.0.1.: nothing may follow HOST\[:PORT\]" err &&
