@@ -350,9 +350,13 @@ static int reconnect(struct fleet *f, struct mqc *c, const struct mqc_opts *mo, 
 
 	for (unsigned attempt = 0; !stop; attempt++) {
 		int64_t now = mqc_mono_ms(), wake;
+		uint32_t rnd;
 		int err;
 
-		wake = now + fota_mqtt_backoff_ms(attempt, (uint32_t)random());
+		/* each instance its own draw: fleets restarted together spread out */
+		if (getentropy(&rnd, sizeof(rnd)))
+			rnd = (uint32_t)getpid() ^ (uint32_t)now;
+		wake = now + fota_mqtt_backoff_ms(attempt, rnd);
 		if (wake > deadline)
 			wake = deadline;
 		while (!stop && (now = mqc_mono_ms()) < wake)
