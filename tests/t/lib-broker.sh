@@ -114,9 +114,18 @@ broker_pub()
 
 broker_sub()
 {
+	(broker_sub_exec "$@")
+}
+
+# broker_sub_exec NAME ARGS...: broker_sub for `daemon`: mosquitto_sub
+# replaces the background shell, so NAME.pid is its pid and test_done stops
+# it (a shell's pid left mosquitto_sub running after the test, holding the
+# test runner's pipes open: make check never ended)
+broker_sub_exec()
+{
 	b_n=$1
 	shift
-	mosquitto_sub -h 127.0.0.1 -p "$(broker_port)" --cafile "$PKI/ca.crt" \
+	exec mosquitto_sub -h 127.0.0.1 -p "$(broker_port)" --cafile "$PKI/ca.crt" \
 		--cert "$PKI/$b_n.crt" --key "$PKI/$b_n.key" -i "sub-$b_n-$$" "$@"
 }
 

@@ -78,7 +78,7 @@ test_expect_success BROKER 'setup: certificates, keys, firmware, a simulated ECU
 	daemon ecu fota ecu -c fota.yaml -e hydraulics -b "$BUS" --memory mem.bin \
 		--ready-file ecu.ready &&
 	wait_until "test -f ecu.ready" 10 &&
-	daemon sub broker_sub platform -c -i psub -q 1 -v -t "$T/#" &&
+	daemon sub broker_sub_exec platform -c -i psub -q 1 -v -t "$T/#" &&
 	wait_until "grep -q \"psub\" $BROKER_DIR/mosquitto.log" 10
 '
 
@@ -220,7 +220,7 @@ test_expect_success BROKER 'broker killed mid-flash and down while the reports a
 	echo "reconnect after the broker restart: $(elapsed_ms $t0) ms" &&
 	wait_until "grep -q \"report $id.json delivered\" s6.err" 10 &&
 	wait_until "test -f sub.rc" 5 && ended sub &&
-	daemon sub2 broker_sub platform -c -i psub -q 1 -v -t "$T/#" &&
+	daemon sub2 broker_sub_exec platform -c -i psub -q 1 -v -t "$T/#" &&
 	delivered "$id" "\"status\": \"successful\"" 20 &&
 	fota hexinfo --bin=fw.bin --range=0x08000000-0x0800ffff fw.hex && cmp mem.bin fw.bin
 '
