@@ -305,9 +305,8 @@ static int serve_run(struct serve *s, struct cmd_ctx *ctx)
 	    loop_add_fd(&s->loop, s->ino, POLLIN, inotify_cb, &s->ib))
 		fota_warn("%s: inotify unavailable, rescanning every %u s", s->p.inbox,
 			  (unsigned)(SERVE_RESCAN_US / FOTA_SEC(1)));
-	if ((err = serve_mqtt_init(&s->mq, &s->cfg, &s->p, &s->t, &s->loop)))
+	if ((err = serve_mqtt_init(&s->mq, &s->cfg, &s->p, &s->t, &s->ib, &s->loop)))
 		return fota_exit_status(FOTA_FAIL_INPUT, err);
-	s->mq.ib = &s->ib;
 	err = loop_catch_signals(&s->loop, sigs, FOTA_ARRAY_SIZE(sigs));
 	if (err)
 		fota_warn("cannot catch signals: %s", strerror(-err));

@@ -365,8 +365,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	clear(m, msg->topic);
 	/* without inotify (its instances are limited per user) the inbox would
 	 * see it only at its next rescan */
-	if (m->ib)
-		inbox_poke(m->ib);
+	inbox_poke(m->ib);
 }
 
 /* ---- libmosquitto callbacks (all in the loop's thread) ---- */
@@ -538,7 +537,8 @@ static const struct loop_member_ops mqtt_ops = {
 };
 
 int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
-		    const struct serve_paths *p, const struct tcu *t, struct loop *loop)
+		    const struct serve_paths *p, const struct tcu *t, struct inbox *ib,
+		    struct loop *loop)
 {
 	const struct cfg_mqtt *c = &cfg->platform.mqtt;
 	char will[MQTT_TOPIC_MAX];
@@ -551,6 +551,7 @@ int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
 	m->cfg = cfg;
 	m->p = p;
 	m->t = t;
+	m->ib = ib;
 	m->loop = loop;
 	if (RAND_bytes((unsigned char *)&m->rnd, sizeof(m->rnd)) != 1)
 		m->rnd = (uint32_t)getpid() ^ (uint32_t)fota_now();

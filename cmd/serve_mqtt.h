@@ -58,10 +58,12 @@ struct serve_mqtt {
 /*
  * Set up the link when cfg has platform: mqtt (else a no-op that adds
  * nothing): the client, its TLS files, its last will, the delivery marks
- * of STATE_DIR, a loop member and two fds. 0 or -errno (reported).
+ * of STATE_DIR, a loop member and two fds. ib is poked when a request from
+ * the broker is in the inbox. 0 or -errno (reported).
  */
 int serve_mqtt_init(struct serve_mqtt *m, const struct fota_config *cfg,
-		    const struct serve_paths *p, const struct tcu *t, struct loop *loop);
+		    const struct serve_paths *p, const struct tcu *t, struct inbox *ib,
+		    struct loop *loop);
 /* Stopping cleanly: online false, then disconnect (waits at most about 1 s). */
 void serve_mqtt_stop(struct serve_mqtt *m);
 void serve_mqtt_release(struct serve_mqtt *m);
