@@ -52,3 +52,17 @@ until_ok()
 		sleep 0.2
 	done
 }
+
+# demo_hex SEED: 16 KiB of pseudo-random firmware at 0x08000000, Intel HEX
+demo_hex()
+{
+	awk -v seed="$1" 'BEGIN {
+		srand(seed); print ":020000040800F2";
+		for (off = 0; off < 16384; off += 32) {
+			s = 32 + int(off / 256) + off % 256; line = sprintf(":20%04X00", off);
+			for (i = 0; i < 32; i++) { b = int(rand() * 256); s += b; line = line sprintf("%02X", b) }
+			printf "%s%02X\n", line, (256 - s % 256) % 256;
+		}
+		print ":00000001FF";
+	}'
+}

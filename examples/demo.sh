@@ -23,15 +23,7 @@ STATE=$dir/state
 
 cd "$dir"
 step "firmware: a 16 KiB Intel HEX image for ECU hydraulics at 0x08000000"
-awk 'BEGIN {
-	srand(42); print ":020000040800F2";
-	for (off = 0; off < 16384; off += 32) {
-		s = 32 + int(off / 256) + off % 256; line = sprintf(":20%04X00", off);
-		for (i = 0; i < 32; i++) { b = int(rand() * 256); s += b; line = line sprintf("%02X", b) }
-		printf "%s%02X\n", line, (256 - s % 256) % 256;
-	}
-	print ":00000001FF";
-}' >hydraulics-2.1.hex
+demo_hex 42 >hydraulics-2.1.hex
 "$FOTA" hexinfo hydraulics-2.1.hex
 
 step "platform signing key: fota keygen release (release.key stays with the platform)"

@@ -71,15 +71,7 @@ grep -v "^#" broker/mosquitto.conf | grep .
 
 step "firmware: a 16 KiB Intel HEX image for ECU hydraulics, on an HTTPS server"
 mkdir www
-awk 'BEGIN {
-	srand(7); print ":020000040800F2";
-	for (off = 0; off < 16384; off += 32) {
-		s = 32 + int(off / 256) + off % 256; line = sprintf(":20%04X00", off);
-		for (i = 0; i < 32; i++) { b = int(rand() * 256); s += b; line = line sprintf("%02X", b) }
-		printf "%s%02X\n", line, (256 - s % 256) % 256;
-	}
-	print ":00000001FF";
-}' >www/hydraulics-3.0.hex
+demo_hex 7 >www/hydraulics-3.0.hex
 python3 "$here/../tests/helper/https_server.py" www pki/server.crt pki/server.key https.port \
 	https.log 2>https.err &
 demo_bg $!
